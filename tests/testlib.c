@@ -1,0 +1,63 @@
+#include "testlib.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int t_failures;
+int t_checks;
+
+void t_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	t_failures++;
+	fprintf(stderr, "FAIL %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void t_hexdiff(const void *got, const void *want, size_t len)
+{
+	const uint8_t *g = got, *w = want;
+
+	for (size_t row = 0; row < len; row += 16) {
+		size_t n = len - row < 16 ? len - row : 16;
+
+		if (!memcmp(g + row, w + row, n))
+			continue;
+		fprintf(stderr, "  %04zx got :", row);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, " %02x", g[row + i]);
+		fprintf(stderr, "\n  %04zx want:", row);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, " %02x", w[row + i]);
+		fputc('\n', stderr);
+	}
+}
+
+int t_done(void)
+{
+	printf("%d checks, %d failed\n", t_checks, t_failures);
+	return t_failures ? 1 : 0;
+}
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "FAIL: test timed out\n";
+
+	(void)sig;
+	(void)!write(2, msg, sizeof(msg) - 1);
+	kill(0, SIGKILL); /* the whole process group: children too */
+	_exit(124);
+}
+
+void t_timeout(unsigned seconds)
+{
+	setpgid(0, 0); /* our own group, so the timeout kills our children and not ctest */
+	signal(SIGALRM, on_alarm);
+	alarm(seconds);
+}

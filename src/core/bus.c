@@ -1,0 +1,425 @@
+/* The bus: links, the poll loop, the optional helper thread. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+int rpmsg_bus_create(struct rpmsg_bus **out)
+{
+	struct rpmsg_bus *bus;
+	pthread_mutexattr_t attr;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (!out)
+		return -EINVAL;
+	bus = calloc(1, sizeof(*bus));
+	if (!bus)
+		return -ENOMEM;
+	bus->epfd = epoll_create1(EPOLL_CLOEXEC);
+	bus->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ev.data.ptr = NULL; /* NULL marks the wake fd */
+	if (bus->epfd < 0 || bus->wakefd < 0 ||
+	    epoll_ctl(bus->epfd, EPOLL_CTL_ADD, bus->wakefd, &ev)) {
+		int err = -errno;
+
+		if (bus->epfd >= 0)
+			close(bus->epfd);
+		if (bus->wakefd >= 0)
+			close(bus->wakefd);
+		free(bus);
+		return err;
+	}
+	/* Recursive: drivers' probe/remove may create or release channels. */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&bus->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	pthread_cond_init(&bus->idle, NULL);
+	*out = bus;
+	return 0;
+}
+
+void rpmsg_bus_destroy(struct rpmsg_bus *bus)
+{
+	if (!bus)
+		return;
+	rpmsg_bus_stop_thread(bus);
+	for (;;) {
+		struct rpmsg_link *link = NULL;
+
+		pthread_mutex_lock(&bus->lock);
+		if (bus->nlinks)
+			link = bus->links[bus->nlinks - 1];
+		pthread_mutex_unlock(&bus->lock);
+		if (!link)
+			break;
+		rpmsg_link_destroy(link);
+	}
+	while (bus->drivers) {
+		struct rpmsg_driver_node *n = bus->drivers;
+
+		bus->drivers = n->next;
+		free(n);
+	}
+	close(bus->epfd);
+	close(bus->wakefd);
+	pthread_cond_destroy(&bus->idle);
+	pthread_mutex_destroy(&bus->lock);
+	free(bus);
+}
+
+int rpmsg_bus_fd(struct rpmsg_bus *bus)
+{
+	return bus ? bus->epfd : -EINVAL;
+}
+
+void rpmsg_bus_wake(struct rpmsg_bus *bus)
+{
+	uint64_t one = 1;
+
+	if (bus)
+		(void)!write(bus->wakefd, &one, sizeof(one));
+}
+
+/* Take the links out of the bus lock: each is marked in use until put_links. */
+static int get_links(struct rpmsg_bus *bus, struct rpmsg_link **links)
+{
+	int n;
+
+	pthread_mutex_lock(&bus->lock);
+	n = bus->nlinks;
+	for (int i = 0; i < n; i++) {
+		links[i] = bus->links[i];
+		links[i]->users++;
+	}
+	pthread_mutex_unlock(&bus->lock);
+	return n;
+}
+
+static void put_links(struct rpmsg_bus *bus, struct rpmsg_link **links, int n)
+{
+	pthread_mutex_lock(&bus->lock);
+	for (int i = 0; i < n; i++)
+		links[i]->users--;
+	pthread_cond_broadcast(&bus->idle);
+	pthread_mutex_unlock(&bus->lock);
+}
+
+static int process_all(struct rpmsg_bus *bus)
+{
+	struct rpmsg_link *links[RPMSG_MAX_LINKS];
+	int n = get_links(bus, links), total = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct rpmsg_link *link = links[i];
+
+		if (!link->ops->process || link->dying)
+			continue;
+		/* Another thread is already draining this link: it will see our work too. */
+		if (pthread_mutex_trylock(&link->rx_lock))
+			continue;
+		int r = link->ops->process(link);
+		pthread_mutex_unlock(&link->rx_lock);
+		if (r > 0)
+			total += r;
+	}
+	put_links(bus, links, n);
+	return total;
+}
+
+static int arm_all(struct rpmsg_bus *bus)
+{
+	struct rpmsg_link *links[RPMSG_MAX_LINKS];
+	int n = get_links(bus, links), pending = 0;
+
+	for (int i = 0; i < n; i++)
+		if (links[i]->ops->arm && !links[i]->dying && links[i]->ops->arm(links[i]) > 0)
+			pending = 1;
+	put_links(bus, links, n);
+	return pending;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
+{
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+
+	if (!bus)
+		return -EINVAL;
+	for (;;) {
+		struct epoll_event evs[16];
+		int n = process_all(bus), wait_ms;
+
+		if (n > 0 || timeout_ms == 0)
+			return n;
+		if (arm_all(bus))
+			continue;
+		wait_ms = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
+		if (timeout_ms > 0 && wait_ms <= 0)
+			return 0;
+		n = epoll_wait(bus->epfd, evs, 16, wait_ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			if (!evs[i].data.ptr) {
+				uint64_t v;
+
+				(void)!read(bus->wakefd, &v, sizeof(v));
+				n = process_all(bus);
+				return n; /* woken on purpose: let the caller look around */
+			}
+		}
+	}
+}
+
+static void *bus_thread(void *arg)
+{
+	struct rpmsg_bus *bus = arg;
+
+	while (atomic_load(&bus->thread_run))
+		rpmsg_bus_poll(bus, -1);
+	return NULL;
+}
+
+int rpmsg_bus_start_thread(struct rpmsg_bus *bus)
+{
+	int err;
+
+	if (!bus)
+		return -EINVAL;
+	if (bus->thread_started)
+		return -EALREADY;
+	atomic_store(&bus->thread_run, true);
+	err = pthread_create(&bus->thread, NULL, bus_thread, bus);
+	if (err) {
+		atomic_store(&bus->thread_run, false);
+		return -err;
+	}
+	bus->thread_started = true;
+	return 0;
+}
+
+void rpmsg_bus_stop_thread(struct rpmsg_bus *bus)
+{
+	if (!bus || !bus->thread_started)
+		return;
+	atomic_store(&bus->thread_run, false);
+	rpmsg_bus_wake(bus);
+	pthread_join(bus->thread, NULL);
+	bus->thread_started = false;
+}
+
+/* ---- links ---- */
+
+int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *desc,
+			struct rpmsg_link **out)
+{
+	struct rpmsg_link *link;
+	int ret;
+
+	if (!bus || !desc || !desc->ops || !out)
+		return -EINVAL;
+	if ((desc->flags & RPMSG_LINK_F_NS) && !desc->ops->send)
+		return -EINVAL;
+	link = calloc(1, sizeof(*link));
+	if (!link)
+		return -ENOMEM;
+	link->nbuckets = 64;
+	link->buckets = calloc(link->nbuckets, sizeof(*link->buckets));
+	if (!link->buckets) {
+		free(link);
+		return -ENOMEM;
+	}
+	link->bus = bus;
+	snprintf(link->name, sizeof(link->name), "%s", desc->name ? desc->name : "link");
+	link->transport = desc->transport ? desc->transport : "unknown";
+	link->ops = desc->ops;
+	link->priv = desc->priv;
+	link->flags = desc->flags;
+	link->max_epts = RPMSG_MAX_ENDPOINTS;
+	pthread_mutex_init(&link->ept_lock, NULL);
+	pthread_mutex_init(&link->rx_lock, NULL);
+
+	pthread_mutex_lock(&bus->lock);
+	if (bus->nlinks == RPMSG_MAX_LINKS) {
+		pthread_mutex_unlock(&bus->lock);
+		ret = -ENOSPC;
+		goto fail;
+	}
+	bus->links[bus->nlinks++] = link;
+	pthread_mutex_unlock(&bus->lock);
+
+	ret = rpmsg_ns_start(link);
+	if (ret) {
+		rpmsg_link_unregister(link);
+		goto fail;
+	}
+	*out = link;
+	return 0;
+fail:
+	pthread_mutex_destroy(&link->ept_lock);
+	pthread_mutex_destroy(&link->rx_lock);
+	free(link->buckets);
+	free(link);
+	return ret;
+}
+
+void rpmsg_link_unregister(struct rpmsg_link *link)
+{
+	struct rpmsg_bus *bus = link->bus;
+	int i;
+
+	/* Channels first, while the link still works: drivers may say goodbye. */
+	rpmsg_link_remove_channels(link);
+
+	pthread_mutex_lock(&bus->lock);
+	link->dying = true;
+	for (i = 0; i < bus->nlinks && bus->links[i] != link; i++)
+		;
+	if (i < bus->nlinks) {
+		memmove(&bus->links[i], &bus->links[i + 1],
+			(size_t)(bus->nlinks - i - 1) * sizeof(bus->links[0]));
+		bus->nlinks--;
+	}
+	while (link->users)
+		pthread_cond_wait(&bus->idle, &bus->lock);
+	pthread_mutex_unlock(&bus->lock);
+
+	rpmsg_ept_destroy_all(link);
+	link->ns_ept = NULL;
+	while (link->nfds)
+		rpmsg_link_unwatch_fd(link, link->fds[0]);
+}
+
+void rpmsg_link_destroy(struct rpmsg_link *link)
+{
+	if (!link)
+		return;
+	if (!link->dying)
+		rpmsg_link_unregister(link);
+	if (link->ops->destroy)
+		link->ops->destroy(link);
+	pthread_mutex_destroy(&link->ept_lock);
+	pthread_mutex_destroy(&link->rx_lock);
+	free(link->buckets);
+	free(link);
+}
+
+int rpmsg_link_watch_fd(struct rpmsg_link *link, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = link };
+
+	if (!link || fd < 0)
+		return -EINVAL;
+	if (link->nfds == (int)(sizeof(link->fds) / sizeof(link->fds[0])))
+		return -ENOSPC;
+	if (epoll_ctl(link->bus->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	link->fds[link->nfds++] = fd;
+	return 0;
+}
+
+void rpmsg_link_unwatch_fd(struct rpmsg_link *link, int fd)
+{
+	for (int i = 0; i < link->nfds; i++) {
+		if (link->fds[i] == fd) {
+			epoll_ctl(link->bus->epfd, EPOLL_CTL_DEL, fd, NULL);
+			link->fds[i] = link->fds[--link->nfds];
+			return;
+		}
+	}
+}
+
+void *rpmsg_link_priv(const struct rpmsg_link *link)
+{
+	return link ? link->priv : NULL;
+}
+
+struct rpmsg_bus *rpmsg_link_bus(const struct rpmsg_link *link)
+{
+	return link ? link->bus : NULL;
+}
+
+const char *rpmsg_link_name(const struct rpmsg_link *link)
+{
+	return link ? link->name : NULL;
+}
+
+const char *rpmsg_link_transport(const struct rpmsg_link *link)
+{
+	return link ? link->transport : NULL;
+}
+
+bool rpmsg_link_is_up(struct rpmsg_link *link)
+{
+	if (!link || link->dying)
+		return false;
+	return link->ops->is_up ? link->ops->is_up(link) : true;
+}
+
+int rpmsg_link_set_max_endpoints(struct rpmsg_link *link, unsigned max)
+{
+	int ret = 0;
+
+	if (!link || !max)
+		return -EINVAL;
+	pthread_mutex_lock(&link->ept_lock);
+	if (link->nepts > max)
+		ret = -EBUSY;
+	else
+		link->max_epts = max;
+	pthread_mutex_unlock(&link->ept_lock);
+	return ret;
+}
+
+int rpmsg_bus_links(struct rpmsg_bus *bus, struct rpmsg_link **links, int max)
+{
+	int n;
+
+	if (!bus || (max && !links))
+		return -EINVAL;
+	pthread_mutex_lock(&bus->lock);
+	n = bus->nlinks;
+	for (int i = 0; i < n && i < max; i++)
+		links[i] = bus->links[i];
+	pthread_mutex_unlock(&bus->lock);
+	return n;
+}
+
+const char *rpmsg_strerror(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0: return "success";
+	case EINVAL: return "invalid argument (NULL pointer, or RPMSG_ADDR_ANY as source or destination)";
+	case EMSGSIZE: return "message larger than the link's MTU";
+	case ENOMEM: return "no transmit buffer free (or out of memory)";
+	case EAGAIN: return "no room to send now; try again";
+	case ETIMEDOUT: return "timed out waiting for the peer";
+	case EADDRINUSE: return "endpoint address already in use";
+	case ENOSPC: return "no free endpoint address or slot";
+	case ENOENT: return "no such endpoint or channel";
+	case EEXIST: return "already exists";
+	case EOPNOTSUPP: return "not supported by this transport";
+	case ENXIO: return "operation not implemented by this transport";
+	case ENOTCONN: return "link is not up (the peer is not ready)";
+	case EPIPE: return "the peer went away";
+	case EIO: return "the peer broke the protocol (link marked broken)";
+	case EPROTO: return "bad data in shared memory";
+	case ESHUTDOWN: return "link is being torn down";
+	case EBUSY: return "busy";
+	default: return strerror(err < 0 ? -err : err);
+	}
+}

@@ -1,0 +1,410 @@
+/* Endpoints: the address table, create/destroy, dispatch and the send family. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+static unsigned hash_addr(uint32_t addr, unsigned nbuckets)
+{
+	return (addr * 2654435761u) & (nbuckets - 1);
+}
+
+static struct rpmsg_endpoint *lookup_locked(struct rpmsg_link *link, uint32_t addr)
+{
+	struct rpmsg_endpoint *e = link->buckets[hash_addr(addr, link->nbuckets)];
+
+	while (e && e->addr != addr)
+		e = e->hnext;
+	return e;
+}
+
+/* Double the table when chains would get long: lookups stay O(1) on average. */
+static void grow_locked(struct rpmsg_link *link)
+{
+	unsigned n = link->nbuckets * 2;
+	struct rpmsg_endpoint **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return; /* keep the old table: slower, still correct */
+	for (unsigned i = 0; i < link->nbuckets; i++) {
+		struct rpmsg_endpoint *e = link->buckets[i], *next;
+
+		for (; e; e = next) {
+			unsigned h = hash_addr(e->addr, n);
+
+			next = e->hnext;
+			e->hnext = b[h];
+			b[h] = e;
+		}
+	}
+	free(link->buckets);
+	link->buckets = b;
+	link->nbuckets = n;
+}
+
+static void unlink_locked(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
+{
+	struct rpmsg_endpoint **pp = &link->buckets[hash_addr(ept->addr, link->nbuckets)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == ept) {
+			*pp = ept->hnext;
+			link->nepts--;
+			return;
+		}
+	}
+}
+
+struct rpmsg_endpoint *rpmsg_ept_get(struct rpmsg_link *link, uint32_t addr)
+{
+	struct rpmsg_endpoint *e;
+
+	pthread_mutex_lock(&link->ept_lock);
+	e = lookup_locked(link, addr);
+	if (e)
+		atomic_fetch_add(&e->refs, 1);
+	pthread_mutex_unlock(&link->ept_lock);
+	return e;
+}
+
+void rpmsg_ept_put(struct rpmsg_endpoint *ept)
+{
+	if (atomic_fetch_sub(&ept->refs, 1) == 1) {
+		pthread_mutex_destroy(&ept->cb_lock);
+		free(ept);
+	}
+}
+
+int rpmsg_ept_create_internal(struct rpmsg_link *link, const struct rpmsg_channel_info *info,
+			      rpmsg_rx_cb cb, void *priv, struct rpmsg_channel *ch,
+			      struct rpmsg_endpoint **out)
+{
+	struct rpmsg_endpoint *ept;
+	pthread_mutexattr_t attr;
+	uint32_t addr = info->src;
+	int ret;
+
+	if (addr != RPMSG_ADDR_ANY && addr > RPMSG_ADDR_MAX)
+		return -EINVAL;
+	ept = calloc(1, sizeof(*ept));
+	if (!ept)
+		return -ENOMEM;
+	ept->link = link;
+	ept->cb = cb;
+	ept->priv = priv;
+	ept->channel = ch;
+	atomic_init(&ept->dst, info->dst);
+	atomic_init(&ept->refs, 1);
+	memcpy(ept->name, info->name, RPMSG_NAME_SIZE);
+	ept->name[RPMSG_NAME_SIZE - 1] = '\0';
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&ept->cb_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+
+	pthread_mutex_lock(&link->ept_lock);
+	if (link->dying) {
+		ret = -ESHUTDOWN;
+	} else if (link->nepts >= link->max_epts) {
+		ret = -ENOSPC;
+	} else if (addr == RPMSG_ADDR_ANY) {
+		/* The lowest free dynamic address, as Linux does. */
+		ret = -ENOSPC;
+		for (uint32_t a = RPMSG_RESERVED_ADDRESSES; a <= RPMSG_ADDR_MAX; a++) {
+			if (!lookup_locked(link, a)) {
+				addr = a;
+				ret = 0;
+				break;
+			}
+		}
+	} else {
+		ret = lookup_locked(link, addr) ? -EADDRINUSE : 0;
+	}
+	if (!ret) {
+		unsigned h;
+
+		ept->addr = addr;
+		if (link->nepts + 1 > link->nbuckets * 2)
+			grow_locked(link);
+		h = hash_addr(addr, link->nbuckets);
+		ept->hnext = link->buckets[h];
+		link->buckets[h] = ept;
+		link->nepts++;
+	}
+	pthread_mutex_unlock(&link->ept_lock);
+	if (ret) {
+		rpmsg_ept_put(ept);
+		return ret;
+	}
+
+	if (link->ops->create_ept) {
+		ret = link->ops->create_ept(link, ept);
+		if (ret) {
+			pthread_mutex_lock(&link->ept_lock);
+			unlink_locked(link, ept);
+			pthread_mutex_unlock(&link->ept_lock);
+			rpmsg_ept_put(ept);
+			return ret;
+		}
+	}
+	*out = ept;
+	return 0;
+}
+
+int rpmsg_create_ept(struct rpmsg_link *link, const struct rpmsg_channel_info *info,
+		     rpmsg_rx_cb cb, void *priv, struct rpmsg_endpoint **out)
+{
+	if (!link || !info || !cb || !out)
+		return -EINVAL;
+	return rpmsg_ept_create_internal(link, info, cb, priv, NULL, out);
+}
+
+static void ept_destroy(struct rpmsg_endpoint *ept, bool announce)
+{
+	struct rpmsg_link *link = ept->link;
+
+	if (announce && ept->announced)
+		rpmsg_ns_send(link, ept->name, ept->addr, RPMSG_NS_DESTROY);
+	pthread_mutex_lock(&link->ept_lock);
+	unlink_locked(link, ept);
+	pthread_mutex_unlock(&link->ept_lock);
+	if (link->ops->destroy_ept)
+		link->ops->destroy_ept(link, ept);
+	/* Wait for a callback in flight (in another thread) and stop any later one. */
+	pthread_mutex_lock(&ept->cb_lock);
+	ept->cb = NULL;
+	ept->flow_cb = NULL;
+	pthread_mutex_unlock(&ept->cb_lock);
+	rpmsg_ept_put(ept);
+}
+
+void rpmsg_destroy_ept(struct rpmsg_endpoint *ept)
+{
+	if (ept)
+		ept_destroy(ept, true);
+}
+
+/* Link teardown: every endpoint left goes, without announcements (the link is going). */
+void rpmsg_ept_destroy_all(struct rpmsg_link *link)
+{
+	for (;;) {
+		struct rpmsg_endpoint *victim = NULL;
+
+		pthread_mutex_lock(&link->ept_lock);
+		for (unsigned i = 0; i < link->nbuckets && !victim; i++)
+			victim = link->buckets[i];
+		pthread_mutex_unlock(&link->ept_lock);
+		if (!victim)
+			break;
+		ept_destroy(victim, false);
+	}
+}
+
+uint32_t rpmsg_ept_addr(const struct rpmsg_endpoint *ept)
+{
+	return ept ? ept->addr : RPMSG_ADDR_ANY;
+}
+
+uint32_t rpmsg_ept_dst(const struct rpmsg_endpoint *ept)
+{
+	return ept ? atomic_load(&ept->dst) : RPMSG_ADDR_ANY;
+}
+
+void rpmsg_ept_set_dst(struct rpmsg_endpoint *ept, uint32_t dst)
+{
+	if (ept)
+		atomic_store(&ept->dst, dst);
+}
+
+struct rpmsg_link *rpmsg_ept_link(const struct rpmsg_endpoint *ept)
+{
+	return ept ? ept->link : NULL;
+}
+
+const char *rpmsg_ept_name(const struct rpmsg_endpoint *ept)
+{
+	return ept ? ept->name : NULL;
+}
+
+void rpmsg_ept_set_tpriv(struct rpmsg_endpoint *ept, void *p)
+{
+	ept->tpriv = p;
+}
+
+void *rpmsg_ept_tpriv(const struct rpmsg_endpoint *ept)
+{
+	return ept->tpriv;
+}
+
+void rpmsg_ept_set_flow_cb(struct rpmsg_endpoint *ept, rpmsg_flow_cb cb)
+{
+	if (!ept)
+		return;
+	pthread_mutex_lock(&ept->cb_lock);
+	ept->flow_cb = cb;
+	pthread_mutex_unlock(&ept->cb_lock);
+}
+
+int rpmsg_ept_announce(struct rpmsg_endpoint *ept)
+{
+	int ret;
+
+	if (!ept || !ept->name[0])
+		return -EINVAL;
+	ret = rpmsg_ns_send(ept->link, ept->name, ept->addr, RPMSG_NS_CREATE);
+	if (!ret)
+		ept->announced = true;
+	return ret;
+}
+
+/* ---- receive dispatch ---- */
+
+int rpmsg_ept_deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src)
+{
+	int ret = 0;
+
+	/* Learn the peer's address from its first message (OpenAMP does; harmless for Linux peers). */
+	if (src != RPMSG_ADDR_ANY) {
+		uint32_t any = RPMSG_ADDR_ANY;
+
+		atomic_compare_exchange_strong(&ept->dst, &any, src);
+	}
+	pthread_mutex_lock(&ept->cb_lock);
+	if (ept->cb)
+		ret = ept->cb(ept, data, len, src, ept->priv);
+	pthread_mutex_unlock(&ept->cb_lock);
+	return ret;
+}
+
+int rpmsg_link_deliver(struct rpmsg_link *link, uint32_t src, uint32_t dst, void *data,
+		       size_t len)
+{
+	struct rpmsg_endpoint *ept = rpmsg_ept_get(link, dst);
+
+	if (!ept)
+		return -ENOENT;
+	rpmsg_ept_deliver(ept, data, len, (link->flags & RPMSG_LINK_F_P2P) ? RPMSG_ADDR_ANY : src);
+	rpmsg_ept_put(ept);
+	return 0;
+}
+
+void rpmsg_ept_flow(struct rpmsg_endpoint *ept, bool pause)
+{
+	pthread_mutex_lock(&ept->cb_lock);
+	if (ept->flow_cb)
+		ept->flow_cb(ept, pause, ept->priv);
+	pthread_mutex_unlock(&ept->cb_lock);
+}
+
+/* ---- send family ---- */
+
+int rpmsg_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const void *data,
+		       size_t len, int timeout_ms)
+{
+	if (!ept || (!data && len))
+		return -EINVAL;
+	if (src == RPMSG_ADDR_ANY || dst == RPMSG_ADDR_ANY)
+		return -EINVAL;
+	if (!ept->link->ops->send)
+		return -ENXIO;
+	return ept->link->ops->send(ept->link, ept, src, dst, data, len, timeout_ms);
+}
+
+int rpmsg_send(struct rpmsg_endpoint *ept, const void *data, size_t len)
+{
+	return rpmsg_send_timeout(ept, rpmsg_ept_addr(ept), rpmsg_ept_dst(ept), data, len,
+				  RPMSG_SEND_TIMEOUT_MS);
+}
+
+int rpmsg_sendto(struct rpmsg_endpoint *ept, const void *data, size_t len, uint32_t dst)
+{
+	return rpmsg_send_timeout(ept, rpmsg_ept_addr(ept), dst, data, len, RPMSG_SEND_TIMEOUT_MS);
+}
+
+int rpmsg_send_offchannel(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+			  const void *data, size_t len)
+{
+	return rpmsg_send_timeout(ept, src, dst, data, len, RPMSG_SEND_TIMEOUT_MS);
+}
+
+int rpmsg_trysend(struct rpmsg_endpoint *ept, const void *data, size_t len)
+{
+	return rpmsg_send_timeout(ept, rpmsg_ept_addr(ept), rpmsg_ept_dst(ept), data, len, 0);
+}
+
+int rpmsg_trysendto(struct rpmsg_endpoint *ept, const void *data, size_t len, uint32_t dst)
+{
+	return rpmsg_send_timeout(ept, rpmsg_ept_addr(ept), dst, data, len, 0);
+}
+
+int rpmsg_trysend_offchannel(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst,
+			     const void *data, size_t len)
+{
+	return rpmsg_send_timeout(ept, src, dst, data, len, 0);
+}
+
+int rpmsg_get_mtu(struct rpmsg_endpoint *ept)
+{
+	if (!ept)
+		return -EINVAL;
+	if (!ept->link->ops->get_mtu)
+		return -EOPNOTSUPP;
+	return ept->link->ops->get_mtu(ept->link, ept);
+}
+
+int rpmsg_set_flow_control(struct rpmsg_endpoint *ept, bool pause, uint32_t dst)
+{
+	if (!ept)
+		return -EINVAL;
+	if (!ept->link->ops->set_flow_control)
+		return -EOPNOTSUPP;
+	return ept->link->ops->set_flow_control(ept->link, ept, pause, dst);
+}
+
+int rpmsg_poll_tx(struct rpmsg_endpoint *ept)
+{
+	if (!ept)
+		return -EINVAL;
+	if (!ept->link->ops->poll_tx)
+		return -EOPNOTSUPP;
+	return ept->link->ops->poll_tx(ept->link, ept);
+}
+
+int rpmsg_get_tx_buffer(struct rpmsg_endpoint *ept, void **buf, size_t *size, int timeout_ms)
+{
+	if (!ept || !buf || !size)
+		return -EINVAL;
+	if (!ept->link->ops->get_tx_buffer)
+		return -EOPNOTSUPP;
+	return ept->link->ops->get_tx_buffer(ept->link, ept, buf, size, timeout_ms);
+}
+
+int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, uint32_t dst, void *buf, size_t len)
+{
+	if (!ept || !buf || dst == RPMSG_ADDR_ANY)
+		return -EINVAL;
+	if (!ept->link->ops->send_nocopy)
+		return -EOPNOTSUPP;
+	return ept->link->ops->send_nocopy(ept->link, ept, ept->addr, dst, buf, len);
+}
+
+void rpmsg_release_tx_buffer(struct rpmsg_endpoint *ept, void *buf)
+{
+	if (ept && buf && ept->link->ops->release_tx_buffer)
+		ept->link->ops->release_tx_buffer(ept->link, buf);
+}
+
+int rpmsg_hold_rx_buffer(struct rpmsg_endpoint *ept, void *data)
+{
+	if (!ept || !data)
+		return -EINVAL;
+	if (!ept->link->ops->hold_rx_buffer)
+		return -EOPNOTSUPP;
+	return ept->link->ops->hold_rx_buffer(ept->link, data);
+}
+
+void rpmsg_release_rx_buffer(struct rpmsg_endpoint *ept, void *data)
+{
+	if (ept && data && ept->link->ops->release_rx_buffer)
+		ept->link->ops->release_rx_buffer(ept->link, data);
+}

@@ -1,0 +1,115 @@
+/* The name service: 40-byte announcements to and from address 53 (spec 10 §9). */
+#include <string.h>
+
+#include "core/core.h"
+
+#define NS_MSG_SIZE 40
+
+static void put32(uint8_t *p, uint32_t v, bool be)
+{
+	for (int i = 0; i < 4; i++)
+		p[be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p, bool be)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v |= (uint32_t)p[be ? 3 - i : i] << (8 * i);
+	return v;
+}
+
+int rpmsg_ns_encode(void *msg40, const char *name, uint32_t addr, uint32_t flags, bool big_endian)
+{
+	uint8_t *m = msg40;
+	size_t n;
+
+	if (!m || !name)
+		return -EINVAL;
+	n = strnlen(name, RPMSG_NAME_SIZE);
+	if (n == 0 || n >= RPMSG_NAME_SIZE)
+		return -EINVAL;
+	memset(m, 0, NS_MSG_SIZE);
+	memcpy(m, name, n);
+	put32(m + 32, addr, big_endian);
+	put32(m + 36, flags, big_endian);
+	return NS_MSG_SIZE;
+}
+
+int rpmsg_ns_send(struct rpmsg_link *link, const char *name, uint32_t addr, uint32_t flags)
+{
+	uint8_t msg[NS_MSG_SIZE];
+	int ret;
+
+	if (!(link->flags & RPMSG_LINK_F_NS))
+		return -EOPNOTSUPP;
+	ret = rpmsg_ns_encode(msg, name, addr, flags, link->flags & RPMSG_LINK_F_BIG_ENDIAN);
+	if (ret < 0)
+		return ret;
+	/* Header src is the announcing endpoint, dst the name service (all stacks do this). */
+	return link->ops->send(link, link->ns_ept, addr, RPMSG_NS_ADDR, msg, sizeof(msg),
+			       RPMSG_SEND_TIMEOUT_MS);
+}
+
+/*
+ * An announcement from the peer. The payload is untrusted: exactly 40 bytes or dropped,
+ * the name is cut at byte 31, only bit 0 of flags counts.
+ */
+static int ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct rpmsg_link *link = ept->link;
+	bool be = link->flags & RPMSG_LINK_F_BIG_ENDIAN;
+	struct rpmsg_channel_info info;
+	uint8_t msg[NS_MSG_SIZE];
+	uint32_t flags;
+
+	(void)src;
+	(void)priv;
+	if (len != NS_MSG_SIZE)
+		return -EINVAL;
+	memcpy(msg, data, sizeof(msg)); /* read the shared buffer once */
+	memset(&info, 0, sizeof(info));
+	memcpy(info.name, msg, RPMSG_NAME_SIZE - 1);
+	info.src = RPMSG_ADDR_ANY;
+	info.dst = get32(msg + 32, be);
+	flags = get32(msg + 36, be);
+	if (!info.name[0] || info.dst == RPMSG_ADDR_ANY)
+		return -EINVAL;
+
+	if (flags & RPMSG_NS_DESTROY) {
+		/* Unbind any local endpoint bound to the service (OpenAMP), then drop the channel. */
+		pthread_mutex_lock(&link->ept_lock);
+		for (unsigned i = 0; i < link->nbuckets; i++)
+			for (struct rpmsg_endpoint *e = link->buckets[i]; e; e = e->hnext)
+				if (!e->channel && !strncmp(e->name, info.name, RPMSG_NAME_SIZE))
+					atomic_compare_exchange_strong(&e->dst, &info.dst,
+								       RPMSG_ADDR_ANY);
+		pthread_mutex_unlock(&link->ept_lock);
+		return rpmsg_channel_remove(link, &info);
+	}
+
+	/* Bind a local endpoint of that name still waiting for its peer (OpenAMP's rule). */
+	pthread_mutex_lock(&link->ept_lock);
+	for (unsigned i = 0; i < link->nbuckets; i++) {
+		for (struct rpmsg_endpoint *e = link->buckets[i]; e; e = e->hnext) {
+			uint32_t any = RPMSG_ADDR_ANY;
+
+			if (!e->channel && e != ept && !strncmp(e->name, info.name, RPMSG_NAME_SIZE))
+				atomic_compare_exchange_strong(&e->dst, &any, info.dst);
+		}
+	}
+	pthread_mutex_unlock(&link->ept_lock);
+	/* A duplicate (same name and remote address, any src) is refused, as Linux does. */
+	return rpmsg_channel_add(link, &info, false, NULL);
+}
+
+int rpmsg_ns_start(struct rpmsg_link *link)
+{
+	struct rpmsg_channel_info info = { .name = "name_service", .src = RPMSG_NS_ADDR,
+					   .dst = RPMSG_NS_ADDR };
+
+	if (!(link->flags & RPMSG_LINK_F_NS))
+		return 0;
+	return rpmsg_ept_create_internal(link, &info, ns_rx, NULL, NULL, &link->ns_ept);
+}

@@ -1,0 +1,49 @@
+# Thin wrapper over CMake. `make run` runs the simulated SoC demo, `make test` every test.
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+.PHONY: all build run test asan tsan fuzz bench install clean deps
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	@sh scripts/deps.sh
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	$(BUILD)/tools/rpmsg demo
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# Sanitizer runs (CI runs both): every test under ASan+UBSan, the threaded ones under TSan.
+asan:
+	cmake -S . -B build-asan -DRPMSG_SANITIZE=address,undefined -DRPMSG_BUILD_BENCH=OFF
+	cmake --build build-asan -j$(JOBS)
+	cd build-asan && ctest --output-on-failure -j$(JOBS)
+
+tsan:
+	cmake -S . -B build-tsan -DRPMSG_SANITIZE=thread -DRPMSG_BUILD_BENCH=OFF -DRPMSG_BUILD_TOOLS=OFF
+	cmake --build build-tsan -j$(JOBS)
+	cd build-tsan && ctest --output-on-failure -L threaded
+
+# libFuzzer targets (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 20
+fuzz:
+	sh scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench: build
+	$(BUILD)/bench/rpmsg-bench
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

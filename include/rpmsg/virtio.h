@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The virtio transport (virtio_rpmsg_bus), in both roles, over any platform.
+ *
+ * The shared memory is laid out as a remoteproc firmware would describe it:
+ *   offset 0                  resource table: one VDEV entry (id 7) with two vrings
+ *   vring[0].da, vring[1].da  the two split virtqueues (vq0 remote->main, vq1 main->remote)
+ *   after the vrings          the driver's buffer pool (first half RX, second half TX)
+ * The device (remote) role writes the table, as firmware carries it; the driver (main CPU)
+ * role validates it, negotiates features, places the rings, posts its receive buffers and
+ * sets DRIVER_OK, as Linux does.
+ */
+#ifndef RPMSG_VIRTIO_H
+#define RPMSG_VIRTIO_H
+
+#include <rpmsg/platform.h>
+#include <rpmsg/rpmsg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum rpmsg_virtio_role {
+	RPMSG_VIRTIO_DRIVER = 0, /* the main CPU (Linux's role) */
+	RPMSG_VIRTIO_DEVICE = 1, /* the remote processor (OpenAMP / RPMsg-Lite remote) */
+};
+
+#define RPMSG_VIRTIO_F_NS (1u << 0)        /* VIRTIO_RPMSG_F_NS */
+#define RPMSG_VIRTIO_F_EVENT_IDX (1u << 29) /* VIRTIO_RING_F_EVENT_IDX */
+
+struct rpmsg_virtio_config {
+	enum rpmsg_virtio_role role;
+	const char *name;      /* link name (default "virtio0") */
+	/* Device role: what the resource table offers (0 = defaults below). */
+	uint32_t features;     /* device: offered; driver: accepted (default RPMSG_VIRTIO_F_NS) */
+	unsigned vring_num;    /* entries per vring, power of two (default 256) */
+	unsigned vring_align;  /* used-ring alignment (default 4096) */
+	/* Driver role: the buffer pool (defaults as Linux: min(vring_num, 256) each way, 512 B). */
+	unsigned num_bufs;     /* RX + TX buffers; each half at most vring_num */
+	unsigned buf_size;     /* bytes per buffer, header included (default 512) */
+	bool big_endian;       /* legacy byte order of rings, headers and the table (default: little) */
+	int attach_timeout_ms; /* driver: wait this long for the device's table (default 5000) */
+};
+
+/* Create the link on `bus` over `plat` (which the link then owns and destroys). */
+int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
+			const struct rpmsg_virtio_config *cfg, struct rpmsg_link **out);
+
+/* Counters of one link, for tools and tests. */
+struct rpmsg_virtio_stats {
+	uint64_t tx_msgs, rx_msgs;
+	uint64_t rx_dropped;   /* no endpoint at dst */
+	uint64_t rx_bad;       /* malformed by the peer (bad length, address outside memory) */
+	uint64_t notifies;     /* doorbells rung */
+	uint64_t tx_waits;     /* sends that had to wait for a buffer */
+};
+int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

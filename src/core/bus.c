@@ -1,4 +1,5 @@
 /* The bus: links, the poll loop, the optional helper thread. */
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,9 @@ int rpmsg_bus_create(struct rpmsg_bus **out)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&bus->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	pthread_mutex_init(&bus->ns_tx_lock, NULL);
+	pthread_mutex_init(&bus->links_lock, NULL);
+	bus->ns_out_tail = &bus->ns_out;
 	pthread_cond_init(&bus->idle, NULL);
 	*out = bus;
 	return 0;
@@ -69,6 +73,8 @@ void rpmsg_bus_destroy(struct rpmsg_bus *bus)
 	}
 	close(bus->epfd);
 	close(bus->wakefd);
+	pthread_mutex_destroy(&bus->ns_tx_lock);
+	pthread_mutex_destroy(&bus->links_lock);
 	pthread_cond_destroy(&bus->idle);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
@@ -87,28 +93,28 @@ void rpmsg_bus_wake(struct rpmsg_bus *bus)
 		(void)!write(bus->wakefd, &one, sizeof(one));
 }
 
-/* Take the links out of the bus lock: each is marked in use until put_links. */
+/* Take the links out of the links lock: each is marked in use until put_links. */
 static int get_links(struct rpmsg_bus *bus, struct rpmsg_link **links)
 {
 	int n;
 
-	pthread_mutex_lock(&bus->lock);
+	pthread_mutex_lock(&bus->links_lock);
 	n = bus->nlinks;
 	for (int i = 0; i < n; i++) {
 		links[i] = bus->links[i];
 		links[i]->users++;
 	}
-	pthread_mutex_unlock(&bus->lock);
+	pthread_mutex_unlock(&bus->links_lock);
 	return n;
 }
 
 static void put_links(struct rpmsg_bus *bus, struct rpmsg_link **links, int n)
 {
-	pthread_mutex_lock(&bus->lock);
+	pthread_mutex_lock(&bus->links_lock);
 	for (int i = 0; i < n; i++)
 		links[i]->users--;
 	pthread_cond_broadcast(&bus->idle);
-	pthread_mutex_unlock(&bus->lock);
+	pthread_mutex_unlock(&bus->links_lock);
 }
 
 static int process_all(struct rpmsg_bus *bus)
@@ -165,11 +171,15 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 
 		if (n > 0 || timeout_ms == 0)
 			return n;
-		if (arm_all(bus))
-			continue;
 		wait_ms = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
 		if (timeout_ms > 0 && wait_ms <= 0)
 			return 0;
+		if (arm_all(bus)) {
+			/* Pending, but another thread is inside that link: retry until the
+			 * deadline (checked above), letting that thread run. */
+			sched_yield();
+			continue;
+		}
 		n = epoll_wait(bus->epfd, evs, 16, wait_ms);
 		if (n < 0 && errno != EINTR)
 			return -errno;
@@ -254,12 +264,15 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 	pthread_mutex_init(&link->rx_lock, NULL);
 
 	pthread_mutex_lock(&bus->lock);
+	pthread_mutex_lock(&bus->links_lock);
 	if (bus->nlinks == RPMSG_MAX_LINKS) {
+		pthread_mutex_unlock(&bus->links_lock);
 		pthread_mutex_unlock(&bus->lock);
 		ret = -ENOSPC;
 		goto fail;
 	}
 	bus->links[bus->nlinks++] = link;
+	pthread_mutex_unlock(&bus->links_lock);
 	pthread_mutex_unlock(&bus->lock);
 
 	ret = rpmsg_ns_start(link);
@@ -284,8 +297,10 @@ void rpmsg_link_unregister(struct rpmsg_link *link)
 
 	/* Channels first, while the link still works: drivers may say goodbye. */
 	rpmsg_link_remove_channels(link);
+	rpmsg_ns_flush(bus, true); /* the goodbyes go out now, even if another thread sends */
 
 	pthread_mutex_lock(&bus->lock);
+	pthread_mutex_lock(&bus->links_lock);
 	link->dying = true;
 	for (i = 0; i < bus->nlinks && bus->links[i] != link; i++)
 		;
@@ -294,10 +309,15 @@ void rpmsg_link_unregister(struct rpmsg_link *link)
 			(size_t)(bus->nlinks - i - 1) * sizeof(bus->links[0]));
 		bus->nlinks--;
 	}
+	pthread_mutex_unlock(&bus->lock); /* pollers may need it to finish (NS messages) */
 	while (link->users)
-		pthread_cond_wait(&bus->idle, &bus->lock);
-	pthread_mutex_unlock(&bus->lock);
+		pthread_cond_wait(&bus->idle, &bus->links_lock);
+	pthread_mutex_unlock(&bus->links_lock);
 
+	/* A poller may have added a channel (NS CREATE) after the first sweep and before
+	 * `dying` was set; none can be added now. */
+	rpmsg_link_remove_channels(link);
+	rpmsg_ns_purge(link);
 	rpmsg_ept_destroy_all(link);
 	link->ns_ept = NULL;
 	while (link->nfds)

@@ -4,6 +4,25 @@
 
 #include "core/core.h"
 
+void rpmsg_bus_lock(struct rpmsg_bus *bus)
+{
+	pthread_mutex_lock(&bus->lock);
+	bus->lock_depth++;
+}
+
+void rpmsg_bus_unlock(struct rpmsg_bus *bus)
+{
+	bool flush = false;
+
+	if (--bus->lock_depth == 0) {
+		flush = bus->ns_queued;
+		bus->ns_queued = false;
+	}
+	pthread_mutex_unlock(&bus->lock);
+	if (flush)
+		rpmsg_ns_flush(bus, false);
+}
+
 /* The Linux core's rule: names equal, and src/dst equal unless the query says ANY. */
 static bool info_matches(const struct rpmsg_channel_info *have,
 			 const struct rpmsg_channel_info *query)
@@ -46,7 +65,8 @@ static int bind_driver(struct rpmsg_channel *ch, const struct rpmsg_driver *drv)
 	if (ret)
 		goto undo;
 	if (ept && ch->announce && (link->flags & RPMSG_LINK_F_NS)) {
-		ret = rpmsg_ns_send(link, ch->info.name, ept->addr, RPMSG_NS_CREATE);
+		/* Sent when bus->lock is let go (see struct rpmsg_bus). */
+		ret = rpmsg_ns_queue(link, ch->info.name, ept->addr, RPMSG_NS_CREATE);
 		if (ret)
 			goto remove;
 	}
@@ -63,6 +83,7 @@ undo:
 	ch->drv = NULL;
 	ch->ept = NULL;
 	ch->drvdata = NULL;
+	ch->info.src = ch->req_src; /* the endpoint's address is no longer ours */
 	rpmsg_destroy_ept(ept);
 	return ret < 0 ? ret : -EINVAL;
 }
@@ -82,7 +103,7 @@ void rpmsg_channel_unbind_locked(struct rpmsg_channel *ch)
 	if (!ch->drv)
 		return;
 	if (ept && ch->announce && (link->flags & RPMSG_LINK_F_NS) && !link->dying)
-		rpmsg_ns_send(link, ch->info.name, ept->addr, RPMSG_NS_DESTROY);
+		rpmsg_ns_queue(link, ch->info.name, ept->addr, RPMSG_NS_DESTROY);
 	if (ept && link->ops->announce_destroy)
 		link->ops->announce_destroy(link, ch);
 	if (ch->drv->remove)
@@ -90,6 +111,7 @@ void rpmsg_channel_unbind_locked(struct rpmsg_channel *ch)
 	ch->drv = NULL;
 	ch->ept = NULL;
 	ch->drvdata = NULL;
+	ch->info.src = ch->req_src; /* a later bind allocates again (or rebinds the fixed src) */
 	rpmsg_destroy_ept(ept);
 }
 
@@ -109,9 +131,10 @@ int rpmsg_channel_add(struct rpmsg_link *link, const struct rpmsg_channel_info *
 	ch->link = link;
 	ch->info = *info;
 	ch->info.name[RPMSG_NAME_SIZE - 1] = '\0';
+	ch->req_src = info->src;
 	ch->announce = announce;
 
-	pthread_mutex_lock(&bus->lock);
+	rpmsg_bus_lock(bus);
 	for (tail = &link->channels; *tail; tail = &(*tail)->next)
 		if (info_matches(&(*tail)->info, &ch->info))
 			ret = -EEXIST;
@@ -123,7 +146,7 @@ int rpmsg_channel_add(struct rpmsg_link *link, const struct rpmsg_channel_info *
 		if (out)
 			*out = ch;
 	}
-	pthread_mutex_unlock(&bus->lock);
+	rpmsg_bus_unlock(bus);
 	if (ret)
 		free(ch);
 	return ret;
@@ -137,7 +160,7 @@ int rpmsg_channel_remove(struct rpmsg_link *link, const struct rpmsg_channel_inf
 	if (!link || !info)
 		return -EINVAL;
 	bus = link->bus;
-	pthread_mutex_lock(&bus->lock);
+	rpmsg_bus_lock(bus);
 	for (pp = &link->channels; *pp; pp = &(*pp)->next) {
 		if (info_matches(&(*pp)->info, info)) {
 			victim = *pp;
@@ -146,7 +169,7 @@ int rpmsg_channel_remove(struct rpmsg_link *link, const struct rpmsg_channel_inf
 			break;
 		}
 	}
-	pthread_mutex_unlock(&bus->lock);
+	rpmsg_bus_unlock(bus);
 	free(victim);
 	return victim ? 0 : -ENOENT;
 }
@@ -155,7 +178,7 @@ void rpmsg_link_remove_channels(struct rpmsg_link *link)
 {
 	struct rpmsg_bus *bus = link->bus;
 
-	pthread_mutex_lock(&bus->lock);
+	rpmsg_bus_lock(bus);
 	while (link->channels) {
 		struct rpmsg_channel *ch = link->channels;
 
@@ -163,7 +186,7 @@ void rpmsg_link_remove_channels(struct rpmsg_link *link)
 		rpmsg_channel_unbind_locked(ch);
 		free(ch);
 	}
-	pthread_mutex_unlock(&bus->lock);
+	rpmsg_bus_unlock(bus);
 }
 
 int rpmsg_create_channel(struct rpmsg_link *link, const struct rpmsg_channel_info *info,
@@ -185,11 +208,11 @@ int rpmsg_link_channels(struct rpmsg_link *link, struct rpmsg_channel_info *out,
 
 	if (!link || (max && !out))
 		return -EINVAL;
-	pthread_mutex_lock(&link->bus->lock);
+	rpmsg_bus_lock(link->bus);
 	for (struct rpmsg_channel *ch = link->channels; ch; ch = ch->next, n++)
 		if (n < max)
 			out[n] = ch->info;
-	pthread_mutex_unlock(&link->bus->lock);
+	rpmsg_bus_unlock(link->bus);
 	return n;
 }
 
@@ -229,10 +252,10 @@ int rpmsg_register_driver(struct rpmsg_bus *bus, const struct rpmsg_driver *drv)
 	if (!node)
 		return -ENOMEM;
 	node->drv = drv;
-	pthread_mutex_lock(&bus->lock);
+	rpmsg_bus_lock(bus);
 	for (tail = &bus->drivers; *tail; tail = &(*tail)->next) {
 		if ((*tail)->drv == drv) {
-			pthread_mutex_unlock(&bus->lock);
+			rpmsg_bus_unlock(bus);
 			free(node);
 			return -EEXIST;
 		}
@@ -242,7 +265,7 @@ int rpmsg_register_driver(struct rpmsg_bus *bus, const struct rpmsg_driver *drv)
 		for (struct rpmsg_channel *ch = bus->links[i]->channels; ch; ch = ch->next)
 			if (!ch->drv && rpmsg_driver_matches(drv, ch->info.name))
 				bind_driver(ch, drv);
-	pthread_mutex_unlock(&bus->lock);
+	rpmsg_bus_unlock(bus);
 	return 0;
 }
 
@@ -252,7 +275,7 @@ void rpmsg_unregister_driver(struct rpmsg_bus *bus, const struct rpmsg_driver *d
 
 	if (!bus || !drv)
 		return;
-	pthread_mutex_lock(&bus->lock);
+	rpmsg_bus_lock(bus);
 	for (int i = 0; i < bus->nlinks; i++)
 		for (struct rpmsg_channel *ch = bus->links[i]->channels; ch; ch = ch->next)
 			if (ch->drv == drv)
@@ -264,6 +287,6 @@ void rpmsg_unregister_driver(struct rpmsg_bus *bus, const struct rpmsg_driver *d
 			break;
 		}
 	}
-	pthread_mutex_unlock(&bus->lock);
+	rpmsg_bus_unlock(bus);
 	free(victim);
 }

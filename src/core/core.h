@@ -28,6 +28,7 @@ struct rpmsg_endpoint {
 struct rpmsg_channel {
 	struct rpmsg_link *link;
 	struct rpmsg_channel_info info;
+	uint32_t req_src;               /* info.src as created (ANY: allocate at each bind) */
 	bool announce;
 	const struct rpmsg_driver *drv; /* bound driver or NULL */
 	struct rpmsg_endpoint *ept;     /* the driver's default endpoint */
@@ -54,8 +55,8 @@ struct rpmsg_link {
 	struct rpmsg_endpoint *ns_ept;
 
 	pthread_mutex_t rx_lock; /* one poller inside ops->process at a time */
-	int users;               /* pollers using the link outside bus->lock */
-	bool dying;
+	int users;               /* pollers using the link (guarded by bus->links_lock) */
+	atomic_bool dying;       /* set under bus->lock, read without it by pollers */
 	int fds[4];
 	int nfds;
 };
@@ -65,9 +66,26 @@ struct rpmsg_driver_node {
 	struct rpmsg_driver_node *next;
 };
 
+struct rpmsg_ns_out;
+
 struct rpmsg_bus {
 	pthread_mutex_t lock;  /* links, channels, drivers */
-	pthread_cond_t idle;   /* a link's users dropped to 0 */
+	/*
+	 * Name-service messages of channels bound/unbound under `lock` are queued and sent once
+	 * the thread lets go of `lock` (never with it held: a blocking send there would stop
+	 * this bus's pollers, and the peer's sends to us with them). See ns.c.
+	 */
+	int lock_depth;                    /* holds of `lock` by its owner (bus_lock) */
+	bool ns_queued;                    /* the owner queued something in this hold */
+	struct rpmsg_ns_out *ns_out, **ns_out_tail; /* guarded by `lock` */
+	pthread_mutex_t ns_tx_lock;        /* one thread sends the queue at a time */
+	/*
+	 * links[]/nlinks change under both `lock` and links_lock; pollers take only links_lock
+	 * (with links' `users`), so a thread holding `lock` (a driver's probe or remove
+	 * sending, blocking) does not stop this bus from draining its links.
+	 */
+	pthread_mutex_t links_lock;
+	pthread_cond_t idle;   /* a link's users dropped to 0 (with links_lock) */
 	struct rpmsg_link *links[RPMSG_MAX_LINKS];
 	int nlinks;
 	struct rpmsg_driver_node *drivers;
@@ -94,5 +112,15 @@ bool rpmsg_driver_matches(const struct rpmsg_driver *drv, const char *name);
 /* Name service (ns.c). */
 int rpmsg_ns_start(struct rpmsg_link *link);
 int rpmsg_ns_send(struct rpmsg_link *link, const char *name, uint32_t addr, uint32_t flags);
+/* Queue a message (bus->lock held); sent when the holder lets go (rpmsg_bus_unlock). */
+int rpmsg_ns_queue(struct rpmsg_link *link, const char *name, uint32_t addr, uint32_t flags);
+/* Send the queue in order (bus->lock not held). wait: else leave it to a thread sending. */
+void rpmsg_ns_flush(struct rpmsg_bus *bus, bool wait);
+/* Drop what is queued for a link going away (after a waiting flush). */
+void rpmsg_ns_purge(struct rpmsg_link *link);
+
+/* bus->lock for code that may bind or unbind drivers: unlock sends queued NS messages. */
+void rpmsg_bus_lock(struct rpmsg_bus *bus);
+void rpmsg_bus_unlock(struct rpmsg_bus *bus);
 
 #endif

@@ -1,4 +1,5 @@
 /* The name service: 40-byte announcements to and from address 53 (spec 10 §9). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -52,6 +53,87 @@ int rpmsg_ns_send(struct rpmsg_link *link, const char *name, uint32_t addr, uint
 			       RPMSG_SEND_TIMEOUT_MS);
 }
 
+struct rpmsg_ns_out {
+	struct rpmsg_ns_out *next;
+	struct rpmsg_link *link;
+	char name[RPMSG_NAME_SIZE];
+	uint32_t addr, flags;
+};
+
+int rpmsg_ns_queue(struct rpmsg_link *link, const char *name, uint32_t addr, uint32_t flags)
+{
+	struct rpmsg_bus *bus = link->bus;
+	struct rpmsg_ns_out *m;
+
+	if (!(link->flags & RPMSG_LINK_F_NS))
+		return -EOPNOTSUPP;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->link = link;
+	strncpy(m->name, name, RPMSG_NAME_SIZE - 1);
+	m->addr = addr;
+	m->flags = flags;
+	*bus->ns_out_tail = m;
+	bus->ns_out_tail = &m->next;
+	bus->ns_queued = true;
+	return 0;
+}
+
+void rpmsg_ns_flush(struct rpmsg_bus *bus, bool wait)
+{
+	for (;;) {
+		bool more;
+
+		if (wait)
+			pthread_mutex_lock(&bus->ns_tx_lock);
+		else if (pthread_mutex_trylock(&bus->ns_tx_lock))
+			return; /* its holder sends ours too: it looks again after letting go */
+		for (;;) {
+			struct rpmsg_ns_out *m;
+
+			pthread_mutex_lock(&bus->lock);
+			m = bus->ns_out;
+			if (m && !(bus->ns_out = m->next))
+				bus->ns_out_tail = &bus->ns_out;
+			pthread_mutex_unlock(&bus->lock);
+			if (!m)
+				break;
+			rpmsg_ns_send(m->link, m->name, m->addr, m->flags);
+			free(m);
+		}
+		pthread_mutex_unlock(&bus->ns_tx_lock);
+		pthread_mutex_lock(&bus->lock);
+		more = bus->ns_out != NULL;
+		pthread_mutex_unlock(&bus->lock);
+		if (!more)
+			return;
+		wait = false;
+	}
+}
+
+void rpmsg_ns_purge(struct rpmsg_link *link)
+{
+	struct rpmsg_bus *bus = link->bus;
+	struct rpmsg_ns_out **pp;
+
+	pthread_mutex_lock(&bus->ns_tx_lock); /* none of ours is being sent after this */
+	pthread_mutex_lock(&bus->lock);
+	for (pp = &bus->ns_out; *pp;) {
+		struct rpmsg_ns_out *m = *pp;
+
+		if (m->link == link) {
+			*pp = m->next;
+			free(m);
+		} else {
+			pp = &m->next;
+		}
+	}
+	bus->ns_out_tail = pp;
+	pthread_mutex_unlock(&bus->lock);
+	pthread_mutex_unlock(&bus->ns_tx_lock);
+}
+
 /*
  * An announcement from the peer. The payload is untrusted: exactly 40 bytes or dropped,
  * the name is cut at byte 31, only bit 0 of flags counts.
@@ -70,7 +152,9 @@ static int ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 		return -EINVAL;
 	memcpy(msg, data, sizeof(msg)); /* read the shared buffer once */
 	memset(&info, 0, sizeof(info));
-	memcpy(info.name, msg, RPMSG_NAME_SIZE - 1);
+	/* Up to 31 characters, then NUL padding (as Linux's strscpy_pad): junk after the NUL
+	 * must not end up in the channel's name. */
+	memcpy(info.name, msg, strnlen((const char *)msg, RPMSG_NAME_SIZE - 1));
 	info.src = RPMSG_ADDR_ANY;
 	info.dst = get32(msg + 32, be);
 	flags = get32(msg + 36, be);
@@ -80,11 +164,18 @@ static int ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 	if (flags & RPMSG_NS_DESTROY) {
 		/* Unbind any local endpoint bound to the service (OpenAMP), then drop the channel. */
 		pthread_mutex_lock(&link->ept_lock);
-		for (unsigned i = 0; i < link->nbuckets; i++)
-			for (struct rpmsg_endpoint *e = link->buckets[i]; e; e = e->hnext)
-				if (!e->channel && !strncmp(e->name, info.name, RPMSG_NAME_SIZE))
-					atomic_compare_exchange_strong(&e->dst, &info.dst,
+		for (unsigned i = 0; i < link->nbuckets; i++) {
+			for (struct rpmsg_endpoint *e = link->buckets[i]; e; e = e->hnext) {
+				/* A failed exchange writes the current value into `expected`: use a
+				 * copy, info.dst must stay the announced address. */
+				uint32_t expected = info.dst;
+
+				if (!e->channel && e != ept &&
+				    !strncmp(e->name, info.name, RPMSG_NAME_SIZE))
+					atomic_compare_exchange_strong(&e->dst, &expected,
 								       RPMSG_ADDR_ANY);
+			}
+		}
 		pthread_mutex_unlock(&link->ept_lock);
 		return rpmsg_channel_remove(link, &info);
 	}

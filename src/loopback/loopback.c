@@ -17,7 +17,7 @@ struct lb_msg {
 
 /* One direction: messages sent by side `from`, taken by the other side. */
 struct lb_queue {
-	unsigned char *slots; /* depth slots of slot_size bytes */
+	unsigned char *slots; /* nslots slots of slot_size bytes */
 	unsigned head, tail;  /* free-running; guarded by the pair's lock */
 	int efd;              /* readable while the receiver has messages to take */
 };
@@ -26,6 +26,7 @@ struct lb_pair {
 	pthread_mutex_t lock;
 	pthread_cond_t space; /* a slot was freed */
 	unsigned mtu, depth;
+	unsigned nslots;       /* depth rounded up to a power of two: see slot() */
 	size_t slot_size;
 	struct lb_queue q[2];  /* q[s]: sent by side s */
 	bool closed[2];        /* side s is gone */
@@ -37,9 +38,14 @@ struct lb_side {
 	int s; /* 0 or 1 */
 };
 
+/*
+ * head/tail run freely and wrap at 2^32; `idx % depth` would jump there unless depth divides
+ * 2^32 (two live messages in one slot). A power-of-two slot count keeps the mapping
+ * continuous; at most `depth` of the slots are in use.
+ */
 static struct lb_msg *slot(struct lb_queue *q, struct lb_pair *p, unsigned idx)
 {
-	return (struct lb_msg *)(q->slots + (size_t)(idx % p->depth) * p->slot_size);
+	return (struct lb_msg *)(q->slots + (size_t)(idx & (p->nslots - 1)) * p->slot_size);
 }
 
 static int deadline_of(int timeout_ms, struct timespec *ts)
@@ -240,6 +246,8 @@ int rpmsg_loopback_create(struct rpmsg_bus *a, struct rpmsg_bus *b,
 		return -ENOMEM;
 	p->mtu = cfg->mtu ? cfg->mtu : def.mtu;
 	p->depth = cfg->depth ? cfg->depth : def.depth;
+	for (p->nslots = 1; p->nslots < p->depth; p->nslots *= 2)
+		;
 	p->slot_size = (sizeof(struct lb_msg) + p->mtu + 7) & ~(size_t)7;
 	p->refs = 2;
 	pthread_mutex_init(&p->lock, NULL);
@@ -249,7 +257,7 @@ int rpmsg_loopback_create(struct rpmsg_bus *a, struct rpmsg_bus *b,
 	pthread_condattr_destroy(&ca);
 	for (int i = 0; i < 2; i++) {
 		p->q[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		p->q[i].slots = calloc(p->depth, p->slot_size);
+		p->q[i].slots = calloc(p->nslots, p->slot_size);
 		if (p->q[i].efd < 0 || !p->q[i].slots)
 			ret = -ENOMEM;
 	}

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Split virtqueue, driver and device roles (spec 10-virtio.md §7, §8).
+ *
+ * Shared-memory access rules used throughout:
+ *  - every ring field goes through ld16/ld32/st16/st32, which honour VQ_F_BIG_ENDIAN and are
+ *    __atomic accesses, so each value the peer wrote is fetched exactly once into a local;
+ *  - our producer index is stored with release order after the entries; the peer's index is
+ *    loaded with acquire order before its entries are read;
+ *  - a sequentially consistent fence separates publishing our index (or our event index /
+ *    suppression flag) from reading the peer's suppression state (or the peer's index).
+ */
+#include "virtio/vring.h"
+
+#include <errno.h>
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define HOST_BE 1
+#else
+#define HOST_BE 0
+#endif
+
+/* ---- field access ---- */
+
+/* The ring is caller memory of any declared type: access it through aliasing-safe types. */
+typedef uint16_t __attribute__((may_alias)) ring16;
+typedef uint32_t __attribute__((may_alias)) ring32;
+
+static inline bool swapped(const struct vq *vq)
+{
+	return ((vq->flags & VQ_F_BIG_ENDIAN) != 0) != HOST_BE;
+}
+
+static inline uint16_t cv16(const struct vq *vq, uint16_t v)
+{
+	return swapped(vq) ? __builtin_bswap16(v) : v;
+}
+
+static inline uint32_t cv32(const struct vq *vq, uint32_t v)
+{
+	return swapped(vq) ? __builtin_bswap32(v) : v;
+}
+
+static inline uint16_t ld16(const struct vq *vq, const uint8_t *p)
+{
+	return cv16(vq, __atomic_load_n((const ring16 *)(const void *)p, __ATOMIC_RELAXED));
+}
+
+static inline uint16_t ld16_acquire(const struct vq *vq, const uint8_t *p)
+{
+	return cv16(vq, __atomic_load_n((const ring16 *)(const void *)p, __ATOMIC_ACQUIRE));
+}
+
+static inline uint32_t ld32(const struct vq *vq, const uint8_t *p)
+{
+	return cv32(vq, __atomic_load_n((const ring32 *)(const void *)p, __ATOMIC_RELAXED));
+}
+
+static inline void st16(const struct vq *vq, uint8_t *p, uint16_t v)
+{
+	__atomic_store_n((ring16 *)(void *)p, cv16(vq, v), __ATOMIC_RELAXED);
+}
+
+static inline void st16_release(const struct vq *vq, uint8_t *p, uint16_t v)
+{
+	__atomic_store_n((ring16 *)(void *)p, cv16(vq, v), __ATOMIC_RELEASE);
+}
+
+static inline void st32(const struct vq *vq, uint8_t *p, uint32_t v)
+{
+	__atomic_store_n((ring32 *)(void *)p, cv32(vq, v), __ATOMIC_RELAXED);
+}
+
+static inline void full_fence(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Ring geometry. The 64-bit descriptor address is accessed as two 32-bit words (the ring
+ * only promises 4-byte alignment here, and 32-bit targets may lack 64-bit atomics). */
+static inline uint8_t *desc(const struct vq *vq, uint32_t i) { return vq->mem + 16u * i; }
+static inline uint8_t *avail_flags(const struct vq *vq) { return vq->avail; }
+static inline uint8_t *avail_idx(const struct vq *vq) { return vq->avail + 2; }
+static inline uint8_t *avail_ring(const struct vq *vq, uint16_t slot) { return vq->avail + 4 + 2u * slot; }
+static inline uint8_t *used_event(const struct vq *vq) { return vq->avail + 4 + 2u * vq->num; }
+static inline uint8_t *used_flags(const struct vq *vq) { return vq->used; }
+static inline uint8_t *used_idx(const struct vq *vq) { return vq->used + 2; }
+static inline uint8_t *used_elem(const struct vq *vq, uint16_t slot) { return vq->used + 4 + 8u * slot; }
+static inline uint8_t *avail_event(const struct vq *vq) { return vq->used + 4 + 8u * vq->num; }
+
+static inline uint16_t slot_of(const struct vq *vq, uint16_t idx)
+{
+	return (uint16_t)(idx & (vq->num - 1));
+}
+
+static inline bool bit_test(const uint8_t *map, uint32_t i) { return map[i >> 3] & (1u << (i & 7)); }
+static inline void bit_set(uint8_t *map, uint32_t i) { map[i >> 3] |= (uint8_t)(1u << (i & 7)); }
+static inline void bit_clear(uint8_t *map, uint32_t i) { map[i >> 3] &= (uint8_t)~(1u << (i & 7)); }
+
+static inline bool is_pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* ---- set-up ---- */
+
+size_t vring_size(uint32_t num, uint32_t align)
+{
+	uint64_t used;
+
+	if (!is_pow2(num) || num > VQ_NUM_LIMIT || !is_pow2(align) || align < 4)
+		return 0;
+	used = 16ull * num + 6u + 2ull * num;
+	used = (used + align - 1) & ~((uint64_t)align - 1);
+	return (size_t)(used + 6u + 8ull * num);
+}
+
+/* Local state of a freshly zeroed ring. */
+static void reset_local(struct vq *vq)
+{
+	vq->broken = false;
+	vq->prod_idx = 0;
+	vq->pub_idx = 0;
+	vq->cons_idx = 0;
+	vq->notify_on = true; /* zeroed flags / event index ask for notifications */
+	memset(vq->out, 0, sizeof(vq->out));
+	if (vq->role == VQ_DRIVER) {
+		vq->count = vq->num;
+		vq->free_head = 0;
+		for (uint32_t i = 0; i < vq->num; i++)
+			vq->next_free[i] = (uint16_t)(i + 1); /* the last one is never followed */
+	} else {
+		vq->count = 0;
+		vq->free_head = 0;
+	}
+}
+
+int vq_init(struct vq *vq, enum vq_role role, void *mem, size_t mem_size, uint32_t num,
+	    uint32_t align, unsigned flags)
+{
+	size_t size = vring_size(num, align);
+
+	if (!vq || !mem || !size || num > VQ_MAX_NUM || size > mem_size ||
+	    ((uintptr_t)mem & 3u) || (flags & ~(VQ_F_BIG_ENDIAN | VQ_F_EVENT_IDX)) ||
+	    (role != VQ_DRIVER && role != VQ_DEVICE))
+		return -EINVAL;
+	memset(vq, 0, sizeof(*vq));
+	vq->num = num;
+	vq->role = role;
+	vq->flags = flags;
+	vq->align = align;
+	vq->ring_size = size;
+	vq->mem = mem;
+	vq->avail = vq->mem + VRING_AVAIL_OFF(num);
+	vq->used = vq->mem + VRING_USED_OFF(num, align);
+	reset_local(vq);
+	return 0;
+}
+
+void vq_reset(struct vq *vq)
+{
+	if (vq->role == VQ_DRIVER)
+		memset(vq->mem, 0, vq->ring_size);
+	reset_local(vq);
+}
+
+static int set_broken(struct vq *vq)
+{
+	vq->broken = true;
+	return -EIO;
+}
+
+/* ---- driver role ---- */
+
+int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes)
+{
+	uint16_t head;
+	uint8_t *d;
+
+	if (vq->role != VQ_DRIVER)
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	if (!vq->count)
+		return -ENOSPC;
+	head = vq->free_head;
+	vq->free_head = vq->next_free[head];
+	vq->count--;
+	bit_set(vq->out, head);
+
+	d = desc(vq, head);
+	if (vq->flags & VQ_F_BIG_ENDIAN) {
+		st32(vq, d + 0, (uint32_t)(addr >> 32));
+		st32(vq, d + 4, (uint32_t)addr);
+	} else {
+		st32(vq, d + 0, (uint32_t)addr);
+		st32(vq, d + 4, (uint32_t)(addr >> 32));
+	}
+	st32(vq, d + 8, len);
+	st16(vq, d + 12, device_writes ? VRING_DESC_F_WRITE : 0);
+	st16(vq, d + 14, 0); /* no chains: the free list is kept locally */
+
+	st16(vq, avail_ring(vq, slot_of(vq, vq->prod_idx)), head);
+	vq->prod_idx++;
+	return head;
+}
+
+int vq_get_used(struct vq *vq, uint32_t *len)
+{
+	uint16_t idx, pending;
+	uint32_t id, ulen;
+	uint8_t *e;
+
+	if (vq->role != VQ_DRIVER)
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	idx = ld16_acquire(vq, used_idx(vq));
+	pending = (uint16_t)(idx - vq->cons_idx);
+	if (!pending)
+		return -EAGAIN;
+	/* Each pending entry must name a distinct buffer the device holds. */
+	if (pending > vq->num - vq->count)
+		return set_broken(vq);
+	e = used_elem(vq, slot_of(vq, vq->cons_idx));
+	id = ld32(vq, e);
+	ulen = ld32(vq, e + 4);
+	if (id >= vq->num || !bit_test(vq->out, id))
+		return set_broken(vq);
+
+	bit_clear(vq->out, id);
+	vq->next_free[id] = vq->free_head;
+	vq->free_head = (uint16_t)id;
+	vq->count++;
+	vq->cons_idx++;
+	if (len)
+		*len = ulen;
+	if ((vq->flags & VQ_F_EVENT_IDX) && vq->notify_on) {
+		/* Keep asking for an interrupt at the next entry; the barrier orders this store
+		 * before our next read of used.idx. */
+		st16(vq, used_event(vq), vq->cons_idx);
+		full_fence();
+	}
+	return (int)id;
+}
+
+/* ---- device role ---- */
+
+int vq_get_avail(struct vq *vq, uint64_t *addr, uint32_t *len, uint16_t *flags)
+{
+	uint16_t idx, pending, head, dflags;
+	uint32_t w0, w1, dlen;
+	uint8_t *d;
+
+	if (vq->role != VQ_DEVICE)
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	idx = ld16_acquire(vq, avail_idx(vq));
+	pending = (uint16_t)(idx - vq->cons_idx);
+	if (!pending)
+		return -EAGAIN;
+	if (pending > vq->num)
+		return set_broken(vq);
+	head = ld16(vq, avail_ring(vq, slot_of(vq, vq->cons_idx)));
+	if (head >= vq->num || bit_test(vq->out, head))
+		return set_broken(vq);
+	d = desc(vq, head);
+	w0 = ld32(vq, d + 0);
+	w1 = ld32(vq, d + 4);
+	dlen = ld32(vq, d + 8);
+	dflags = ld16(vq, d + 12);
+	if (dflags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT))
+		return set_broken(vq);
+
+	bit_set(vq->out, head);
+	vq->count++;
+	vq->cons_idx++;
+	if (addr)
+		*addr = (vq->flags & VQ_F_BIG_ENDIAN) ? ((uint64_t)w0 << 32 | w1)
+						      : ((uint64_t)w1 << 32 | w0);
+	if (len)
+		*len = dlen;
+	if (flags)
+		*flags = dflags;
+	if ((vq->flags & VQ_F_EVENT_IDX) && vq->notify_on) {
+		/* Ask for a kick when the driver posts past what we have taken. */
+		st16(vq, avail_event(vq), vq->cons_idx);
+		full_fence();
+	}
+	return head;
+}
+
+int vq_put_used(struct vq *vq, uint16_t head, uint32_t len)
+{
+	uint8_t *e;
+
+	if (vq->role != VQ_DEVICE)
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	if (head >= vq->num || !bit_test(vq->out, head))
+		return -EINVAL;
+	bit_clear(vq->out, head);
+	vq->count--;
+	e = used_elem(vq, slot_of(vq, vq->prod_idx));
+	st32(vq, e, head);
+	st32(vq, e + 4, len);
+	vq->prod_idx++;
+	return 0;
+}
+
+/* ---- both roles ---- */
+
+bool vq_publish(struct vq *vq)
+{
+	uint16_t old = vq->pub_idx, now = vq->prod_idx;
+	bool drv = vq->role == VQ_DRIVER;
+
+	if (vq->broken || old == now)
+		return false;
+	st16_release(vq, drv ? avail_idx(vq) : used_idx(vq), now);
+	vq->pub_idx = now;
+	full_fence(); /* our idx before the peer's suppression state */
+	if (vq->flags & VQ_F_EVENT_IDX) {
+		uint16_t ev = ld16(vq, drv ? avail_event(vq) : used_event(vq));
+
+		return vring_need_event(ev, now, old);
+	}
+	if (drv)
+		return !(ld16(vq, used_flags(vq)) & VRING_USED_F_NO_NOTIFY);
+	return !(ld16(vq, avail_flags(vq)) & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+bool vq_pending(const struct vq *vq)
+{
+	if (vq->broken)
+		return false;
+	return ld16_acquire(vq, vq->role == VQ_DRIVER ? used_idx(vq) : avail_idx(vq)) != vq->cons_idx;
+}
+
+void vq_enable_notify(struct vq *vq)
+{
+	vq->notify_on = true;
+	if (vq->flags & VQ_F_EVENT_IDX)
+		st16(vq, vq->role == VQ_DRIVER ? used_event(vq) : avail_event(vq), vq->cons_idx);
+	else if (vq->role == VQ_DRIVER)
+		st16(vq, avail_flags(vq), 0);
+	else
+		st16(vq, used_flags(vq), 0);
+	full_fence(); /* before the caller re-checks vq_pending */
+}
+
+/*
+ * What "please do not notify me" looks like on the wire:
+ *  - without EVENT_IDX: the NO_INTERRUPT (driver) / NO_NOTIFY (device) flag;
+ *  - with EVENT_IDX the flags stay 0 and the event index says it:
+ *    driver: used_event = 0, the placeholder Linux writes (a device may then interrupt once
+ *            per 65536 entries, when used.idx steps past 0);
+ *    device: avail_event = (taken - num - 1), one full ring behind what we took, which a
+ *            well-behaved driver cannot pass before its index wraps.
+ */
+void vq_disable_notify(struct vq *vq)
+{
+	vq->notify_on = false;
+	if (vq->flags & VQ_F_EVENT_IDX) {
+		if (vq->role == VQ_DRIVER)
+			st16(vq, used_event(vq), 0);
+		else
+			st16(vq, avail_event(vq), (uint16_t)(vq->cons_idx - vq->num - 1));
+	} else if (vq->role == VQ_DRIVER) {
+		st16(vq, avail_flags(vq), VRING_AVAIL_F_NO_INTERRUPT);
+	} else {
+		st16(vq, used_flags(vq), VRING_USED_F_NO_NOTIFY);
+	}
+}
+
+uint32_t vq_free_count(const struct vq *vq)
+{
+	uint16_t pending;
+
+	if (vq->role == VQ_DRIVER)
+		return vq->count;
+	if (vq->broken)
+		return 0;
+	pending = (uint16_t)(ld16_acquire(vq, avail_idx(vq)) - vq->cons_idx);
+	return pending > vq->num ? 0 : pending;
+}

@@ -1,0 +1,900 @@
+/*
+ * virtio_rpmsg: the rpmsg bus over two split virtqueues, as driver (main CPU) or device
+ * (remote). See include/rpmsg/virtio.h for the memory layout and spec/10-virtio.md for
+ * the wire rules. Everything read from shared memory is read once and checked.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rpmsg/transport.h>
+#include <rpmsg/virtio.h>
+
+#include "virtio/rsc_table.h"
+#include "virtio/vring.h"
+
+#define HDR_SIZE 16
+#define TABLE_SPACE 4096u
+#define PAGE 4096u
+#define NO_HEAD 0xFFFFu
+
+struct vbuf {
+	uint8_t *va;
+	uint64_t pa;
+	uint32_t len;      /* usable bytes (descriptor length) */
+	uint32_t used_len; /* receive: what the peer reported */
+	uint16_t head;     /* descriptor head while it is with us */
+};
+
+struct vio {
+	struct rpmsg_link *link;
+	struct rpmsg_platform *plat;
+	struct rpmsg_virtio_config cfg;
+	bool device, be;
+	unsigned rxq, txq; /* which vq receives / transmits for this role */
+	struct rsc_vdev vdev;
+	struct vq vq[2];
+	uint32_t nid[2];   /* notify ids of vq0 and vq1 */
+	uint32_t features; /* negotiated */
+	_Atomic bool up;
+	int refused_status; /* device: a status we could not act on (bad table), -1 if none */
+
+	/* Per vq, per descriptor head: the buffer it carries while the peer or we hold it. */
+	struct vbuf *slot[2];
+	/* Driver: the pool. */
+	uint8_t *pool;
+	unsigned nrx, ntx, fresh_tx;
+	/* Transmit buffers in hand but not sent (released zero-copy buffers, peeked device buffers). */
+	struct vbuf *stash;
+	unsigned nstash;
+	/* Transmit buffers lent to the application (zero copy), found again by payload pointer. */
+	struct vbuf *lent;
+	unsigned nlent;
+	uint32_t dev_tx_len; /* device: length of the last transmit buffer seen */
+	/* Receive buffers the application holds past their callback (zero copy). */
+	struct vbuf *held;
+	unsigned nheld;
+	const uint8_t *cur_rx; /* payload being delivered, for hold_rx_buffer */
+	bool cur_held;
+
+	pthread_mutex_t tx_lock; /* txq, stash, fresh_tx */
+	pthread_mutex_t rx_lock; /* rxq (process and late releases of held buffers) */
+	int watched[2];          /* fds watched on the bus, -1 if none */
+	struct rpmsg_virtio_stats stats;
+};
+
+static void stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+/* ---- byte order of headers ---- */
+
+static void put16(uint8_t *p, uint16_t v, bool be)
+{
+	p[be ? 1 : 0] = (uint8_t)v;
+	p[be ? 0 : 1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v, bool be)
+{
+	for (int i = 0; i < 4; i++)
+		p[be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint16_t get16(const uint8_t *p, bool be)
+{
+	return (uint16_t)(p[be ? 1 : 0] | p[be ? 0 : 1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p, bool be)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v |= (uint32_t)p[be ? 3 - i : i] << (8 * i);
+	return v;
+}
+
+static void write_header(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len, bool be)
+{
+	put32(buf + 0, src, be);
+	put32(buf + 4, dst, be);
+	put32(buf + 8, 0, be);  /* reserved */
+	put16(buf + 12, len, be);
+	put16(buf + 14, 0, be); /* flags */
+}
+
+static uint64_t now_ns(struct vio *v)
+{
+	return v->plat->ops->now_ns(v->plat);
+}
+
+static void kick(struct vio *v, unsigned q)
+{
+	stat_add(&v->stats.notifies, 1);
+	rpmsg_platform_notify(v->plat, v->nid[q]);
+}
+
+/* ---- transmit buffers ---- */
+
+/* Take a transmit buffer without waiting: stash, fresh pool, or what the peer returned. */
+static int tx_take_locked(struct vio *v, struct vbuf *out)
+{
+	struct vq *q = &v->vq[v->txq];
+	int head;
+
+	if (v->nstash) {
+		*out = v->stash[--v->nstash];
+		return 0;
+	}
+	if (!v->device) {
+		uint32_t len;
+
+		if (v->fresh_tx < v->ntx) {
+			unsigned i = v->nrx + v->fresh_tx++;
+
+			out->va = v->pool + (size_t)i * v->cfg.buf_size;
+			out->pa = rpmsg_shm_pa(&v->plat->shm, out->va);
+			out->len = v->cfg.buf_size;
+			out->head = NO_HEAD;
+			return 0;
+		}
+		head = vq_get_used(q, &len); /* the device's used length is ignored on vq1 */
+		if (head < 0)
+			return head == -EAGAIN ? -ENOMEM : head;
+		*out = v->slot[v->txq][head];
+		out->head = NO_HEAD;
+		return 0;
+	}
+	/* Device: the next empty buffer the driver posted on vq0. */
+	for (;;) {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags;
+		uint8_t *va;
+
+		head = vq_get_avail(q, &addr, &len, &flags);
+		if (head < 0)
+			return head == -EAGAIN ? -ENOMEM : head;
+		va = len >= HDR_SIZE ? rpmsg_shm_ptr(&v->plat->shm, addr, len) : NULL;
+		if (!va) {
+			/* Outside our memory or too short for a header: hand it back unused. */
+			stat_add(&v->stats.rx_bad, 1);
+			vq_put_used(q, (uint16_t)head, 0);
+			continue;
+		}
+		out->va = va;
+		out->pa = addr;
+		out->len = len;
+		out->head = (uint16_t)head;
+		v->dev_tx_len = len;
+		return 0;
+	}
+}
+
+static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
+{
+	uint64_t deadline = timeout_ms > 0 ? now_ns(v) + (uint64_t)timeout_ms * 1000000u : 0;
+	struct vq *q = &v->vq[v->txq];
+	int ret;
+
+	pthread_mutex_lock(&v->tx_lock);
+	ret = tx_take_locked(v, out);
+	if (ret != -ENOMEM || timeout_ms == 0)
+		goto out;
+	stat_add(&v->stats.tx_waits, 1);
+	/* Ask the peer for a doorbell when it frees buffers, then sleep on it. */
+	vq_enable_notify(q);
+	for (;;) {
+		int slice = 100;
+
+		ret = tx_take_locked(v, out);
+		if (ret != -ENOMEM)
+			break;
+		if (!atomic_load(&v->up)) {
+			ret = -ENOTCONN;
+			break;
+		}
+		if (timeout_ms > 0) {
+			uint64_t now = now_ns(v);
+
+			if (now >= deadline) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+			if ((deadline - now) / 1000000u < (uint64_t)slice)
+				slice = (int)((deadline - now) / 1000000u) + 1;
+		}
+		/* The tx lock stays held: other senders queue behind us, in order. */
+		rpmsg_platform_wait(v->plat, v->nid[v->txq], slice);
+	}
+	vq_disable_notify(q);
+out:
+	pthread_mutex_unlock(&v->tx_lock);
+	return ret;
+}
+
+/* Hand a filled buffer to the peer. */
+static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
+{
+	struct vq *q = &v->vq[v->txq];
+	int ret = 0;
+	bool notify;
+
+	pthread_mutex_lock(&v->tx_lock);
+	if (v->device) {
+		ret = vq_put_used(q, b->head, (uint32_t)(HDR_SIZE + len));
+	} else {
+		ret = vq_add(q, b->pa, (uint32_t)(HDR_SIZE + len), false);
+		if (ret >= 0) {
+			b->head = (uint16_t)ret;
+			v->slot[v->txq][ret] = *b;
+			ret = 0;
+		}
+	}
+	notify = !ret && vq_publish(q);
+	pthread_mutex_unlock(&v->tx_lock);
+	if (ret)
+		return ret == -EIO ? -EIO : -ENOSPC;
+	stat_add(&v->stats.tx_msgs, 1);
+	if (notify)
+		kick(v, v->txq);
+	return 0;
+}
+
+static void tx_stash(struct vio *v, const struct vbuf *b)
+{
+	pthread_mutex_lock(&v->tx_lock);
+	v->stash[v->nstash++] = *b;
+	pthread_mutex_unlock(&v->tx_lock);
+}
+
+static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
+		    uint32_t dst, const void *data, size_t len, int timeout_ms)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	struct vbuf b;
+	int ret;
+
+	(void)ept;
+	if (!v->device && len > v->cfg.buf_size - HDR_SIZE)
+		return -EMSGSIZE;
+	if (len > 0xFFFF)
+		return -EMSGSIZE;
+	if (!atomic_load(&v->up))
+		return -ENOTCONN;
+	ret = wait_for_tx(v, &b, timeout_ms);
+	if (ret)
+		return ret;
+	if (len > b.len - HDR_SIZE) {
+		tx_stash(v, &b); /* a device buffer too small for this one; keep it for the next */
+		return -EMSGSIZE;
+	}
+	write_header(b.va, src, dst, (uint16_t)len, v->be);
+	if (len)
+		memcpy(b.va + HDR_SIZE, data, len);
+	return tx_submit(v, &b, len);
+}
+
+static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept, void **buf,
+			     size_t *size, int timeout_ms)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	struct vbuf b;
+	int ret;
+
+	(void)ept;
+	if (!atomic_load(&v->up))
+		return -ENOTCONN;
+	ret = wait_for_tx(v, &b, timeout_ms);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&v->tx_lock);
+	v->lent[v->nlent++] = b;
+	pthread_mutex_unlock(&v->tx_lock);
+	*buf = b.va + HDR_SIZE;
+	*size = b.len - HDR_SIZE;
+	return 0;
+}
+
+/* Find and forget a lent buffer by its payload pointer. */
+static int take_lent(struct vio *v, const void *payload, struct vbuf *out)
+{
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&v->tx_lock);
+	for (unsigned i = 0; i < v->nlent; i++) {
+		if (v->lent[i].va + HDR_SIZE == payload) {
+			*out = v->lent[i];
+			v->lent[i] = v->lent[--v->nlent];
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&v->tx_lock);
+	return ret;
+}
+
+static int vio_send_nocopy(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
+			   uint32_t dst, void *buf, size_t len)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	struct vbuf b;
+
+	(void)ept;
+	if (take_lent(v, buf, &b))
+		return -EINVAL;
+	if (len > b.len - HDR_SIZE || src == RPMSG_ADDR_ANY) {
+		tx_stash(v, &b);
+		return len > b.len - HDR_SIZE ? -EMSGSIZE : -EINVAL;
+	}
+	write_header(b.va, src, dst, (uint16_t)len, v->be);
+	return tx_submit(v, &b, len);
+}
+
+static void vio_release_tx_buffer(struct rpmsg_link *link, void *buf)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	struct vbuf b;
+
+	if (!take_lent(v, buf, &b))
+		tx_stash(v, &b);
+}
+
+static int vio_get_mtu(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
+{
+	struct vio *v = rpmsg_link_priv(link);
+
+	(void)ept;
+	if (v->device)
+		return (int)__atomic_load_n(&v->dev_tx_len, __ATOMIC_RELAXED) - HDR_SIZE;
+	return (int)v->cfg.buf_size - HDR_SIZE;
+}
+
+static int vio_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	struct vbuf b;
+	int ret;
+
+	(void)ept;
+	if (!atomic_load(&v->up))
+		return 0;
+	pthread_mutex_lock(&v->tx_lock);
+	ret = tx_take_locked(v, &b);
+	if (!ret)
+		v->stash[v->nstash++] = b; /* just looking: keep it for the next send */
+	pthread_mutex_unlock(&v->tx_lock);
+	return ret == 0 ? 1 : ret == -ENOMEM ? 0 : ret;
+}
+
+/* ---- receive ---- */
+
+/* Give a receive buffer back to the peer (caller holds rx_lock). */
+static void rx_recycle_locked(struct vio *v, struct vbuf *b)
+{
+	struct vq *q = &v->vq[v->rxq];
+
+	if (v->device) {
+		vq_put_used(q, b->head, b->used_len);
+	} else {
+		int head = vq_add(q, b->pa, v->cfg.buf_size, true);
+
+		if (head >= 0) {
+			b->head = (uint16_t)head;
+			v->slot[v->rxq][head] = *b;
+		}
+	}
+}
+
+/* Take the next received buffer whose length fields make sense. 1: got one, 0: none. */
+static int rx_next_locked(struct vio *v, struct vbuf *b)
+{
+	struct vq *q = &v->vq[v->rxq];
+	int head;
+
+	for (;;) {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags;
+
+		if (v->device) {
+			head = vq_get_avail(q, &addr, &len, &flags);
+			if (head < 0)
+				return head == -EAGAIN ? 0 : head;
+			b->va = rpmsg_shm_ptr(&v->plat->shm, addr, len);
+			b->pa = addr;
+			b->len = len;
+			b->used_len = len; /* a consumed buffer goes back with its full length */
+			b->head = (uint16_t)head;
+			if (b->va && len >= HDR_SIZE)
+				return 1;
+			/* A descriptor pointing outside shared memory, or too short: skip it. */
+			stat_add(&v->stats.rx_bad, 1);
+			vq_put_used(q, (uint16_t)head, 0);
+			continue;
+		}
+		head = vq_get_used(q, &len);
+		if (head < 0)
+			return head == -EAGAIN ? 0 : head;
+		*b = v->slot[v->rxq][head];
+		b->used_len = len;
+		if (len >= HDR_SIZE && len <= v->cfg.buf_size)
+			return 1;
+		/* A used length no buffer of ours can have: drop the message, keep the buffer. */
+		stat_add(&v->stats.rx_bad, 1);
+		rx_recycle_locked(v, b);
+	}
+}
+
+static int device_check_status(struct vio *v);
+
+static int vio_process(struct rpmsg_link *link)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	struct vq *q = &v->vq[v->rxq];
+	int n = 0;
+	bool notify;
+
+	if (v->device) {
+		n = device_check_status(v);
+		if (n < 0)
+			return n;
+	}
+	if (!atomic_load(&v->up))
+		return n;
+	v->plat->ops->ack(v->plat, v->nid[v->rxq]);
+	for (uint32_t budget = q->num; budget; budget--) {
+		struct vbuf b;
+		uint32_t src, dst;
+		uint16_t len;
+		uint8_t hdr[HDR_SIZE];
+		int r;
+
+		pthread_mutex_lock(&v->rx_lock);
+		r = rx_next_locked(v, &b);
+		pthread_mutex_unlock(&v->rx_lock);
+		if (r <= 0)
+			break;
+		n++;
+		memcpy(hdr, b.va, HDR_SIZE); /* the peer may still scribble: read the header once */
+		src = get32(hdr, v->be);
+		dst = get32(hdr + 4, v->be);
+		len = get16(hdr + 12, v->be);
+		v->cur_held = false;
+		if (len > b.used_len - HDR_SIZE) {
+			stat_add(&v->stats.rx_bad, 1);
+		} else {
+			stat_add(&v->stats.rx_msgs, 1);
+			v->cur_rx = b.va + HDR_SIZE;
+			if (rpmsg_link_deliver(link, src, dst, b.va + HDR_SIZE, len))
+				stat_add(&v->stats.rx_dropped, 1);
+			v->cur_rx = NULL;
+		}
+		pthread_mutex_lock(&v->rx_lock);
+		if (v->cur_held)
+			v->held[v->nheld++] = b; /* the application gives it back later */
+		else
+			rx_recycle_locked(v, &b);
+		pthread_mutex_unlock(&v->rx_lock);
+	}
+	pthread_mutex_lock(&v->rx_lock);
+	notify = vq_publish(q);
+	pthread_mutex_unlock(&v->rx_lock);
+	if (notify)
+		kick(v, v->rxq);
+	return n;
+}
+
+static int vio_hold_rx_buffer(struct rpmsg_link *link, void *data)
+{
+	struct vio *v = rpmsg_link_priv(link);
+
+	/* Only from inside the receive callback, for the message being delivered. */
+	if (!v->cur_rx || v->cur_rx != data)
+		return -EINVAL;
+	v->cur_held = true;
+	return 0;
+}
+
+static void vio_release_rx_buffer(struct rpmsg_link *link, void *data)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	bool notify = false;
+
+	pthread_mutex_lock(&v->rx_lock);
+	for (unsigned i = 0; i < v->nheld; i++) {
+		if (v->held[i].va + HDR_SIZE == data) {
+			struct vbuf b = v->held[i];
+
+			v->held[i] = v->held[--v->nheld];
+			rx_recycle_locked(v, &b);
+			notify = vq_publish(&v->vq[v->rxq]);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&v->rx_lock);
+	if (notify)
+		kick(v, v->rxq);
+}
+
+static int vio_arm(struct rpmsg_link *link)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	int pending = 0;
+
+	if (!atomic_load(&v->up)) {
+		/* Device waiting for DRIVER_OK: the driver's first vq0 kick wakes us. */
+		if (v->device && v->plat->ops->arm(v->plat, v->nid[0]) > 0)
+			pending = 1;
+		/* process() brings the link up; here we only look. */
+		return pending || ((rsc_vdev_status(&v->vdev) & VIRTIO_STATUS_DRIVER_OK) &&
+				   rsc_vdev_status(&v->vdev) != v->refused_status);
+	}
+	if (v->plat->ops->arm(v->plat, v->nid[v->rxq]) > 0)
+		pending = 1;
+	if (v->device && !(rsc_vdev_status(&v->vdev) & VIRTIO_STATUS_DRIVER_OK))
+		pending = 1; /* reset by the driver: process() takes the link down */
+	return pending || vq_pending(&v->vq[v->rxq]);
+}
+
+static bool vio_is_up(struct rpmsg_link *link)
+{
+	struct vio *v = rpmsg_link_priv(link);
+
+	return atomic_load(&v->up);
+}
+
+/* ---- set-up ---- */
+
+static uint32_t page_up(uint64_t x)
+{
+	return (uint32_t)((x + PAGE - 1) & ~(uint64_t)(PAGE - 1));
+}
+
+static void watch(struct vio *v, unsigned i, uint32_t nid)
+{
+	int fd = v->plat->ops->fd ? v->plat->ops->fd(v->plat, nid) : -1;
+
+	if (v->watched[i] >= 0)
+		rpmsg_link_unwatch_fd(v->link, v->watched[i]);
+	v->watched[i] = -1;
+	if (fd >= 0 && !rpmsg_link_watch_fd(v->link, fd))
+		v->watched[i] = fd;
+}
+
+static int alloc_tracking(struct vio *v, unsigned num)
+{
+	for (int i = 0; i < 2; i++) {
+		free(v->slot[i]);
+		v->slot[i] = calloc(num, sizeof(struct vbuf));
+	}
+	free(v->stash);
+	free(v->lent);
+	free(v->held);
+	v->stash = calloc(num, sizeof(struct vbuf));
+	v->lent = calloc(num, sizeof(struct vbuf));
+	v->held = calloc(num, sizeof(struct vbuf));
+	v->nstash = v->nlent = v->nheld = 0;
+	return v->slot[0] && v->slot[1] && v->stash && v->lent && v->held ? 0 : -ENOMEM;
+}
+
+/* Read one vring entry of the live table and map it, checking it lies in our memory. */
+static int map_vring(struct vio *v, unsigned i, enum vq_role role)
+{
+	struct rsc_vring_cfg rc;
+	void *mem;
+	size_t size;
+	int ret;
+
+	ret = rsc_vdev_vring(&v->vdev, i, &rc);
+	if (ret)
+		return ret;
+	size = vring_size(rc.num, rc.align);
+	if (!size || rc.notifyid >= RPMSG_PLATFORM_BELLS)
+		return -EPROTO;
+	mem = rpmsg_shm_ptr(&v->plat->shm, rc.da, size);
+	if (!mem)
+		return -EPROTO;
+	ret = vq_init(&v->vq[i], role, mem, size, rc.num, rc.align,
+		      (v->be ? VQ_F_BIG_ENDIAN : 0) |
+			      ((v->features & RPMSG_VIRTIO_F_EVENT_IDX) ? VQ_F_EVENT_IDX : 0));
+	if (ret)
+		return -EPROTO;
+	v->nid[i] = rc.notifyid;
+	return 0;
+}
+
+/*
+ * Device: follow the driver's status byte. DRIVER_OK brings the link up (rings mapped
+ * from the table as the driver left it); losing it (reset) takes it down, and every
+ * channel with it. Returns > 0 when the state changed.
+ */
+static int device_check_status(struct vio *v)
+{
+	uint8_t status = rsc_vdev_status(&v->vdev);
+	bool ok = status & VIRTIO_STATUS_DRIVER_OK;
+
+	if (ok == atomic_load(&v->up) || status == v->refused_status)
+		return 0;
+	v->refused_status = -1;
+	if (!ok) {
+		atomic_store(&v->up, false);
+		rpmsg_link_remove_channels(v->link);
+		watch(v, 0, v->nid[0]);
+		return 1;
+	}
+	v->features = rsc_vdev_gfeatures(&v->vdev) & rsc_vdev_dfeatures(&v->vdev);
+	if (map_vring(v, 0, VQ_DEVICE) || map_vring(v, 1, VQ_DEVICE) ||
+	    v->vq[0].num != v->vq[1].num || alloc_tracking(v, v->vq[0].num)) {
+		/* A table we cannot use: stay down rather than touch bad memory. */
+		status |= VIRTIO_STATUS_NEEDS_RESET;
+		rsc_vdev_set_status(&v->vdev, status);
+		v->refused_status = status;
+		return -EPROTO;
+	}
+	vq_reset(&v->vq[0]);
+	vq_reset(&v->vq[1]);
+	vq_disable_notify(&v->vq[0]); /* no kicks for refilled RX buffers unless we wait */
+	vq_enable_notify(&v->vq[1]);  /* but tell us about every message */
+	watch(v, 0, v->nid[1]);
+	watch(v, 1, v->nid[1]);
+	atomic_store(&v->up, true);
+	return 1;
+}
+
+static int device_init(struct vio *v)
+{
+	struct rpmsg_shm *shm = &v->plat->shm;
+	uint32_t num = v->cfg.vring_num, align = v->cfg.vring_align;
+	size_t vsize = vring_size(num, align);
+	struct rsc_vdev_cfg rc = { 0 };
+	uint8_t table[TABLE_SPACE];
+	uint32_t ver;
+	int len;
+
+	if (!vsize)
+		return -EINVAL;
+	if (shm->size < TABLE_SPACE + 2 * (size_t)page_up(vsize))
+		return -ENOSPC;
+	rc.notifyid = 2;
+	rc.dfeatures = v->cfg.features;
+	rc.config_len = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		rc.vring[i].da = (uint32_t)(shm->pa + TABLE_SPACE + i * page_up(vsize));
+		rc.vring[i].align = align;
+		rc.vring[i].num = num;
+		rc.vring[i].notifyid = i;
+	}
+	len = rsc_table_build(table, sizeof(table), &rc, v->be);
+	if (len < 0)
+		return len;
+	/* Publish the table with its version word last, so a driver never sees half of it. */
+	memset(shm->va, 0, TABLE_SPACE);
+	memcpy((uint8_t *)shm->va + 4, table + 4, (size_t)len - 4);
+	memcpy(&ver, table, sizeof(ver));
+	__atomic_store_n((uint32_t *)shm->va, ver, __ATOMIC_RELEASE);
+	v->nid[0] = 0;
+	v->nid[1] = 1;
+	v->dev_tx_len = v->cfg.buf_size;
+	return rsc_table_find_vdev(shm->va, TABLE_SPACE, v->be, &v->vdev);
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int driver_init(struct vio *v)
+{
+	struct rpmsg_shm *shm = &v->plat->shm;
+	uint64_t deadline = now_ns(v) + (uint64_t)v->cfg.attach_timeout_ms * 1000000u;
+	uint64_t end = 0;
+	uint32_t pool_off;
+	size_t table_size = shm->size < TABLE_SPACE ? shm->size : TABLE_SPACE;
+	int ret;
+
+	/* The device publishes its table; wait for it as remoteproc waits for firmware. */
+	for (;;) {
+		ret = rsc_table_find_vdev(shm->va, table_size, v->be, &v->vdev);
+		if (!ret || now_ns(v) >= deadline)
+			break;
+		sleep_ms(1);
+	}
+	if (ret)
+		return ret == -ENOENT || ret == -EINVAL ? -ENODEV : ret;
+
+	rsc_vdev_set_status(&v->vdev, 0);
+	rsc_vdev_set_status(&v->vdev, VIRTIO_STATUS_ACKNOWLEDGE);
+	rsc_vdev_set_status(&v->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	v->features = rsc_vdev_dfeatures(&v->vdev) & v->cfg.features &
+		      (RPMSG_VIRTIO_F_NS | RPMSG_VIRTIO_F_EVENT_IDX);
+	rsc_vdev_set_gfeatures(&v->vdev, v->features);
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct rsc_vring_cfg rc;
+
+		ret = rsc_vdev_vring(&v->vdev, i, &rc);
+		if (ret)
+			return -EPROTO;
+		if (rc.da == FW_RSC_ADDR_ANY) {
+			/* Place it ourselves, after the table and any ring placed before. */
+			uint64_t at = end > TABLE_SPACE ? end : shm->pa + TABLE_SPACE;
+
+			rsc_vdev_set_vring_da(&v->vdev, i, (uint32_t)page_up(at));
+		}
+		ret = map_vring(v, i, VQ_DRIVER);
+		if (ret)
+			return ret;
+		rsc_vdev_vring(&v->vdev, i, &rc);
+		if (rc.da + vring_size(rc.num, rc.align) > end)
+			end = rc.da + vring_size(rc.num, rc.align);
+	}
+	if (v->vq[0].num != v->vq[1].num)
+		return -EPROTO;
+
+	/* The pool: as Linux, min(num, 256) buffers each way unless configured. */
+	if (v->cfg.num_bufs) {
+		v->nrx = v->ntx = v->cfg.num_bufs / 2;
+	} else {
+		v->nrx = v->ntx = v->vq[0].num < 256 ? v->vq[0].num : 256;
+	}
+	if (!v->nrx || v->nrx > v->vq[0].num)
+		return -EINVAL;
+	pool_off = page_up(end - shm->pa);
+	if (pool_off > shm->size ||
+	    (uint64_t)(v->nrx + v->ntx) * v->cfg.buf_size > shm->size - pool_off)
+		return -ENOSPC;
+	v->pool = (uint8_t *)shm->va + pool_off;
+	ret = alloc_tracking(v, v->vq[0].num);
+	if (ret)
+		return ret;
+
+	vq_reset(&v->vq[0]);
+	vq_reset(&v->vq[1]);
+	for (unsigned i = 0; i < v->nrx; i++) {
+		struct vbuf b = { .va = v->pool + (size_t)i * v->cfg.buf_size,
+				  .len = v->cfg.buf_size };
+		int head;
+
+		b.pa = rpmsg_shm_pa(shm, b.va);
+		head = vq_add(&v->vq[0], b.pa, b.len, true);
+		if (head < 0)
+			return head;
+		b.head = (uint16_t)head;
+		v->slot[0][head] = b;
+	}
+	vq_publish(&v->vq[0]);
+	vq_enable_notify(&v->vq[0]);
+	vq_disable_notify(&v->vq[1]);
+	return 0;
+}
+
+static void vio_destroy(struct rpmsg_link *link)
+{
+	struct vio *v = rpmsg_link_priv(link);
+
+	if (!v->device && v->vdev.entry)
+		rsc_vdev_set_status(&v->vdev, 0); /* reset: the device drops every channel */
+	if (v->plat->ops->destroy)
+		v->plat->ops->destroy(v->plat);
+	for (int i = 0; i < 2; i++)
+		free(v->slot[i]);
+	free(v->stash);
+	free(v->lent);
+	free(v->held);
+	pthread_mutex_destroy(&v->tx_lock);
+	pthread_mutex_destroy(&v->rx_lock);
+	free(v);
+}
+
+static const struct rpmsg_transport_ops vio_ops = {
+	.send = vio_send,
+	.get_mtu = vio_get_mtu,
+	.poll_tx = vio_poll_tx,
+	.get_tx_buffer = vio_get_tx_buffer,
+	.send_nocopy = vio_send_nocopy,
+	.release_tx_buffer = vio_release_tx_buffer,
+	.hold_rx_buffer = vio_hold_rx_buffer,
+	.release_rx_buffer = vio_release_rx_buffer,
+	.process = vio_process,
+	.arm = vio_arm,
+	.is_up = vio_is_up,
+	.destroy = vio_destroy,
+};
+
+int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
+			const struct rpmsg_virtio_config *cfg, struct rpmsg_link **out)
+{
+	struct rpmsg_link_desc desc = { .transport = "virtio", .ops = &vio_ops };
+	struct vio *v;
+	int ret;
+
+	if (!bus || !plat || !plat->ops || !cfg || !out)
+		return -EINVAL;
+	if (cfg->role != RPMSG_VIRTIO_DRIVER && cfg->role != RPMSG_VIRTIO_DEVICE)
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->plat = plat;
+	v->cfg = *cfg;
+	v->device = cfg->role == RPMSG_VIRTIO_DEVICE;
+	v->be = cfg->big_endian;
+	v->rxq = v->device ? 1 : 0;
+	v->txq = v->device ? 0 : 1;
+	v->watched[0] = v->watched[1] = -1;
+	v->refused_status = -1;
+	if (!v->cfg.features)
+		v->cfg.features = RPMSG_VIRTIO_F_NS;
+	if (!v->cfg.vring_num)
+		v->cfg.vring_num = 256;
+	if (!v->cfg.vring_align)
+		v->cfg.vring_align = 4096;
+	if (!v->cfg.buf_size)
+		v->cfg.buf_size = 512;
+	if (!v->cfg.attach_timeout_ms)
+		v->cfg.attach_timeout_ms = 5000;
+	pthread_mutex_init(&v->tx_lock, NULL);
+	pthread_mutex_init(&v->rx_lock, NULL);
+	if (v->cfg.buf_size <= HDR_SIZE || v->cfg.buf_size > 65536 + HDR_SIZE) {
+		ret = -EINVAL;
+		goto fail;
+	}
+
+	ret = v->device ? device_init(v) : driver_init(v);
+	if (ret)
+		goto fail;
+	desc.name = cfg->name ? cfg->name : "virtio0";
+	desc.priv = v;
+	if (v->device ? (v->cfg.features & RPMSG_VIRTIO_F_NS) : (v->features & RPMSG_VIRTIO_F_NS))
+		desc.flags |= RPMSG_LINK_F_NS;
+	if (v->be)
+		desc.flags |= RPMSG_LINK_F_BIG_ENDIAN;
+	ret = rpmsg_link_register(bus, &desc, &v->link);
+	if (ret)
+		goto fail;
+	if (v->device) {
+		watch(v, 0, v->nid[0]);
+		watch(v, 1, v->nid[1]);
+	} else {
+		watch(v, 0, v->nid[0]);
+		atomic_store(&v->up, true);
+		rsc_vdev_set_status(&v->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+						      VIRTIO_STATUS_DRIVER_OK);
+		kick(v, 0); /* the initial kick: RX buffers are there (RPMsg-Lite waits for it) */
+	}
+	*out = v->link;
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++)
+		free(v->slot[i]);
+	free(v->stash);
+	free(v->lent);
+	free(v->held);
+	pthread_mutex_destroy(&v->tx_lock);
+	pthread_mutex_destroy(&v->rx_lock);
+	free(v);
+	return ret;
+}
+
+int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *out)
+{
+	struct vio *v;
+
+	if (!link || !out || strcmp(rpmsg_link_transport(link), "virtio"))
+		return -EINVAL;
+	v = rpmsg_link_priv(link);
+	out->tx_msgs = __atomic_load_n(&v->stats.tx_msgs, __ATOMIC_RELAXED);
+	out->rx_msgs = __atomic_load_n(&v->stats.rx_msgs, __ATOMIC_RELAXED);
+	out->rx_dropped = __atomic_load_n(&v->stats.rx_dropped, __ATOMIC_RELAXED);
+	out->rx_bad = __atomic_load_n(&v->stats.rx_bad, __ATOMIC_RELAXED);
+	out->notifies = __atomic_load_n(&v->stats.notifies, __ATOMIC_RELAXED);
+	out->tx_waits = __atomic_load_n(&v->stats.tx_waits, __ATOMIC_RELAXED);
+	return 0;
+}

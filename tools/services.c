@@ -1,0 +1,63 @@
+/* Remote-side services: what a simulated DSP or MCU answers on its channels. */
+#include <string.h>
+
+#include "services.h"
+
+static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)priv;
+	/* Answer the sender; the blocking send waits only for a transmit buffer. */
+	rpmsg_sendto(ept, data, len, src);
+	return 0;
+}
+
+static int sink_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)ept;
+	(void)data;
+	(void)len;
+	(void)src;
+	(void)priv;
+	return 0;
+}
+
+static const struct service services[] = {
+	{ "rpmsg-echo", echo_cb },
+	{ "rpmsg-sink", sink_cb },
+	{ "rpmsg-client-sample", echo_cb },
+};
+
+const struct service *service_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+		const char *short_name = services[i].name + strlen("rpmsg-");
+
+		if (!strcmp(name, services[i].name) || !strcmp(name, short_name))
+			return &services[i];
+	}
+	if (!strcmp(name, "sample"))
+		return &services[2];
+	return NULL;
+}
+
+const char *service_names(void)
+{
+	return "echo, sink, sample (rpmsg-client-sample)";
+}
+
+int service_start(struct rpmsg_link *link, const struct service *svc, struct rpmsg_endpoint **out)
+{
+	struct rpmsg_channel_info info = { .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
+	int ret;
+
+	strncpy(info.name, svc->name, RPMSG_NAME_SIZE - 1);
+	ret = rpmsg_create_ept(link, &info, svc->cb, NULL, out);
+	if (ret)
+		return ret;
+	ret = rpmsg_ept_announce(*out);
+	if (ret) {
+		rpmsg_destroy_ept(*out);
+		*out = NULL;
+	}
+	return ret;
+}

@@ -12,6 +12,14 @@ struct command {
 
 static const struct command commands[] = {
 	{ "demo", cmd_demo, "simulate a SoC and measure every transport (make run)" },
+	{ "sim", cmd_sim, "run a simulated SoC that the commands below talk to" },
+	{ "ls", cmd_ls, "list links and channels" },
+	{ "send", cmd_send, "send one message to a channel" },
+	{ "recv", cmd_recv, "print messages the remote sent on a channel" },
+	{ "ping", cmd_ping, "round trips through an echo service" },
+	{ "bench", cmd_bench, "throughput into a channel, with progress" },
+	{ "stop", cmd_stop, "stop a simulator" },
+	{ "remote", cmd_remote, "be a simulated remote processor on a shared memory" },
 };
 
 static void usage(FILE *f)

@@ -1,4 +1,6 @@
 /* Remote-side services: what a simulated DSP or MCU answers on its channels. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "services.h"
@@ -21,9 +23,32 @@ static int sink_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 	return 0;
 }
 
+/* A message with a decimal count N (1 if none, at most 10000) asks for N messages back. */
+static int source_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	char num[16] = { 0 }, out[32];
+	long n;
+
+	(void)priv;
+	memcpy(num, data, len < sizeof(num) - 1 ? len : sizeof(num) - 1);
+	n = strtol(num, NULL, 10);
+	if (n < 1)
+		n = 1;
+	if (n > 10000)
+		n = 10000;
+	for (long i = 0; i < n; i++) {
+		int k = snprintf(out, sizeof(out), "source %ld", i);
+
+		if (rpmsg_sendto(ept, out, (size_t)k, src))
+			break;
+	}
+	return 0;
+}
+
 static const struct service services[] = {
 	{ "rpmsg-echo", echo_cb },
 	{ "rpmsg-sink", sink_cb },
+	{ "rpmsg-source", source_cb },
 	{ "rpmsg-client-sample", echo_cb },
 };
 
@@ -36,13 +61,22 @@ const struct service *service_find(const char *name)
 			return &services[i];
 	}
 	if (!strcmp(name, "sample"))
-		return &services[2];
+		return &services[3];
 	return NULL;
 }
 
 const char *service_names(void)
 {
-	return "echo, sink, sample (rpmsg-client-sample)";
+	return "echo, sink, source, sample (rpmsg-client-sample)";
+}
+
+void service_all(const char **out, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]) && n < max; i++)
+		out[n++] = services[i].name;
+	out[n] = NULL;
 }
 
 int service_start(struct rpmsg_link *link, const struct service *svc, struct rpmsg_endpoint **out)

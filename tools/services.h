@@ -4,15 +4,17 @@
 
 #include <rpmsg/rpmsg.h>
 
-/* The services a remote can announce: echo, sink (counts and drops), sample (Linux's
- * rpmsg-client-sample peer: echoes). */
+/* The services a remote can announce: echo, sink (drops), source (answers "N" with N
+ * numbered messages), sample (Linux's rpmsg-client-sample peer: echoes). */
 struct service {
 	const char *name;    /* channel name announced */
 	rpmsg_rx_cb cb;
 };
 
 const struct service *service_find(const char *name);
-const char *service_names(void); /* "echo, sink, sample" for help texts */
+const char *service_names(void); /* "echo, sink, ..." for help texts */
+/* Fill `out` (max entries + NULL) with every built-in service name. */
+void service_all(const char **out, int max);
 
 /* Create the service's endpoint on a link (address ANY) and announce it. */
 int service_start(struct rpmsg_link *link, const struct service *svc, struct rpmsg_endpoint **out);

@@ -1,0 +1,420 @@
+/* The client commands: each sends one request to a running simulator and prints the answer. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rpmsg/rpmsg.h>
+
+#include "proto.h"
+#include "tool.h"
+
+struct copts {
+	const char *sim;
+	bool json, hex;
+	long count, size;
+	int timeout_ms;
+};
+
+static FILE *connect_sim(const char *name, const char *cmd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[256];
+	FILE *f;
+	int fd;
+
+	proto_socket_path(path, sizeof(path), name);
+	if (strlen(path) >= sizeof(sa.sun_path) || (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		fprintf(stderr, "rpmsg %s: cannot reach %s\n", cmd, path);
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "rpmsg %s: no simulator '%s' is running (%s: %s); start one with 'rpmsg sim'\n",
+			cmd, name, path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!(f = fdopen(fd, "r+")))
+		close(fd);
+	return f;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/* Parse the final "err <errno> <text>" line: print it and map it to an exit code. */
+static int report_err(const char *cmd, const char *line, bool json)
+{
+	int e = atoi(line + 4);
+	const char *text = strchr(line + 4, ' ');
+
+	text = text ? text + 1 : "";
+	if (json) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%.*s", (int)strcspn(text, "\n"), text);
+		printf("{\"error\":");
+		json_str(msg);
+		printf(",\"errno\":%d}\n", e);
+	}
+	fprintf(stderr, "rpmsg %s: %s", cmd, text);
+	return proto_exit_code(-e);
+}
+
+static void print_payload(const uint8_t *d, long n, bool hex)
+{
+	bool text = !hex;
+	char *h;
+
+	for (long i = 0; i < n && text; i++)
+		text = isprint(d[i]) || d[i] == '\t' || (d[i] == '\n' && i == n - 1);
+	if (text) {
+		fwrite(d, 1, (size_t)n, stdout);
+		if (n == 0 || d[n - 1] != '\n')
+			putchar('\n');
+		return;
+	}
+	if ((h = malloc(2 * (size_t)n + 1))) {
+		proto_hex_encode(h, d, (size_t)n);
+		printf("%s\n", h);
+	}
+	free(h);
+}
+
+static int run(const char *cmd, const struct copts *o, const char *request)
+{
+	static char line[PROTO_LINE_MAX + 64];
+	bool first = true, progress_shown = false, tty = isatty(2), answered = false;
+	FILE *f = connect_sim(o->sim, cmd);
+	int ret = EXIT_FAIL;
+
+	if (!f)
+		return EXIT_NO_SIM;
+	fprintf(f, "%s\n", request);
+	fflush(f);
+	if (!strcmp(cmd, "ls") && o->json)
+		printf("{\"links\":[");
+	if (!strcmp(cmd, "recv") && o->json)
+		printf("[");
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *kind;
+
+		if (!strncmp(line, "ok", 2)) {
+			ret = EXIT_OK;
+			answered = true;
+			break;
+		}
+		if (!strncmp(line, "err ", 4)) {
+			answered = true;
+			if (progress_shown && tty)
+				fputc('\n', stderr);
+			ret = report_err(cmd, line, o->json);
+			break;
+		}
+		kind = strtok_r(line, " \n", &save);
+		if (!kind)
+			continue;
+		if (!strcmp(kind, "link")) {
+			char *n = strtok_r(NULL, " \n", &save), *t = strtok_r(NULL, " \n", &save);
+			char *st = strtok_r(NULL, " \n", &save);
+
+			if (o->json)
+				printf("%s{\"name\":\"%s\",\"transport\":\"%s\",\"up\":%s,\"channels\":[",
+				       first ? "" : "]},", n, t, st && !strcmp(st, "up") ? "true" : "false");
+			else
+				printf("%s%s (%s, %s)\n", first ? "" : "\n", n, t, st);
+			first = false;
+		} else if (!strcmp(kind, "chan")) {
+			char *l = strtok_r(NULL, " \n", &save), *n = strtok_r(NULL, " \n", &save);
+			char *src = strtok_r(NULL, " \n", &save), *dst = strtok_r(NULL, " \n", &save);
+			static bool chan_first = true;
+
+			(void)l;
+			if (o->json)
+				printf("%s{\"name\":\"%s\",\"src\":%s,\"dst\":%s}", chan_first ? "" : ",", n,
+				       strcmp(src, "-") ? src : "null", strcmp(dst, "-") ? dst : "null");
+			else
+				printf("  %-32s src %-6s dst %s\n", n, src, dst);
+			chan_first = false;
+			if (!o->json)
+				continue;
+		} else if (!strcmp(kind, "msg")) {
+			char *src = strtok_r(NULL, " \n", &save), *hex = strtok_r(NULL, " \n", &save);
+			static uint8_t data[PROTO_LINE_MAX / 2];
+			long n = proto_hex_decode(data, sizeof(data), hex ? hex : "");
+
+			if (n < 0)
+				continue;
+			if (o->json) {
+				char *h = malloc(2 * (size_t)n + 1);
+
+				if (!h)
+					continue;
+				proto_hex_encode(h, data, (size_t)n);
+				printf("%s{\"src\":%s,\"len\":%ld,\"hex\":\"%s\"}", first ? "" : ",", src, n, h);
+				free(h);
+			} else {
+				print_payload(data, n, o->hex);
+			}
+			first = false;
+			fflush(stdout);
+		} else if (!strcmp(kind, "progress")) {
+			long done = atol(strtok_r(NULL, " \n", &save));
+			long total = atol(strtok_r(NULL, " \n", &save));
+			double secs = atof(strtok_r(NULL, " \n", &save));
+
+			if (tty && !o->json) {
+				fprintf(stderr, "\r%ld/%ld messages, %.1f s, %.0f msgs/s ", done, total, secs,
+					secs > 0 ? done / secs : 0.0);
+				progress_shown = true;
+			}
+		} else if (!strcmp(kind, "ping")) {
+			int n = atoi(strtok_r(NULL, " \n", &save));
+			double v[4];
+
+			for (int i = 0; i < 4; i++)
+				v[i] = atof(strtok_r(NULL, " \n", &save));
+			if (o->json)
+				printf("{\"count\":%d,\"size\":%ld,\"min_us\":%.2f,\"median_us\":%.2f,"
+				       "\"p99_us\":%.2f,\"max_us\":%.2f}\n", n, o->size, v[0], v[1], v[2], v[3]);
+			else
+				printf("%d round trips of %ld bytes: min %.1f us, median %.1f us, p99 %.1f us, max %.1f us\n",
+				       n, o->size, v[0], v[1], v[2], v[3]);
+		} else if (!strcmp(kind, "bench")) {
+			long n = atol(strtok_r(NULL, " \n", &save));
+			long size = atol(strtok_r(NULL, " \n", &save));
+			double secs = atof(strtok_r(NULL, " \n", &save));
+			double mps = atof(strtok_r(NULL, " \n", &save));
+			double mbs = atof(strtok_r(NULL, " \n", &save));
+
+			if (progress_shown)
+				fputc('\n', stderr);
+			if (o->json)
+				printf("{\"messages\":%ld,\"size\":%ld,\"seconds\":%.6f,\"msgs_per_s\":%.0f,"
+				       "\"mb_per_s\":%.3f}\n", n, size, secs, mps, mbs);
+			else
+				printf("%ld messages of %ld bytes in %.3f s: %.0f msgs/s, %.1f MB/s\n", n, size,
+				       secs, mps, mbs);
+		}
+	}
+	if (!strcmp(cmd, "ls") && o->json)
+		printf("%s]}\n", first ? "" : "]}");
+	if (!strcmp(cmd, "recv") && o->json)
+		printf("]\n");
+	if (!answered) {
+		fprintf(stderr, "rpmsg %s: the simulator closed the connection\n", cmd);
+		ret = EXIT_PEER_GONE;
+	}
+	fclose(f);
+	return ret;
+}
+
+/* Common options; `extra` lists what this command accepts besides --sim/--json/--help. */
+static int parse(int argc, char **argv, const char *cmd, const char *usage_text, const char *extra,
+		 struct copts *o)
+{
+	static const struct option opts[] = { { "sim", required_argument, 0, 'S' },
+					      { "json", no_argument, 0, 'j' },
+					      { "hex", no_argument, 0, 'x' },
+					      { "count", required_argument, 0, 'c' },
+					      { "size", required_argument, 0, 's' },
+					      { "timeout", required_argument, 0, 't' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	int c;
+
+	o->sim = proto_default_sim();
+	while ((c = getopt_long(argc, argv, "S:jxc:s:t:h", opts, NULL)) != -1) {
+		if (c != 'S' && c != 'j' && c != 'h' && c != '?' && !strchr(extra, c)) {
+			fprintf(stderr, "rpmsg %s: option '%s' does not apply here\n", cmd, argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+		switch (c) {
+		case 'S': o->sim = optarg; break;
+		case 'j': o->json = true; break;
+		case 'x': o->hex = true; break;
+		case 'c': o->count = strtol(optarg, NULL, 10); break;
+		case 's': o->size = strtol(optarg, NULL, 10); break;
+		case 't': o->timeout_ms = (int)strtol(optarg, NULL, 10); break;
+		case 'h': printf("%s", usage_text); exit(EXIT_OK);
+		default: fprintf(stderr, "%s", usage_text); return EXIT_USAGE;
+		}
+	}
+	if (o->count < 1 || o->size < 0 || o->size > 65536 || o->timeout_ms < 0) {
+		fprintf(stderr, "rpmsg %s: --count must be positive, --size 0..65536, --timeout >= 0\n", cmd);
+		return EXIT_USAGE;
+	}
+	if (strchr(o->sim, '/') || strchr(o->sim, ' ')) {
+		fprintf(stderr, "rpmsg %s: bad simulator name '%s'\n", cmd, o->sim);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+#define COMMON "  -S, --sim NAME   the simulator (default: $RPMSG_SIM or soc0)\n" \
+	       "  -j, --json       machine-readable output\n"
+
+static bool good_channel(const char *cmd, const char *ch)
+{
+	if (!ch || !*ch || strchr(ch, ' ') || strlen(ch) > 80) {
+		fprintf(stderr, "rpmsg %s: missing or bad channel (NAME or LINK/NAME)\n", cmd);
+		return false;
+	}
+	return true;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	struct copts o = { .count = 1 };
+	int r = parse(argc, argv, "ls", "usage: rpmsg ls [--sim NAME] [--json]\n"
+		      "List the links of a running simulator and the channels on each (with the\n"
+		      "main CPU's local address src and the remote's address dst).\n" COMMON, "", &o);
+
+	if (r >= 0)
+		return r;
+	if (optind != argc) {
+		fprintf(stderr, "rpmsg ls: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return run("ls", &o, "ls");
+}
+
+int cmd_send(int argc, char **argv)
+{
+	static char req[PROTO_LINE_MAX];
+	struct copts o = { .count = 1 };
+	const char *data, *ch;
+	uint8_t bin[4000]; /* hex-encoded, it fits one request line */
+	long n;
+	int r = parse(argc, argv, "send", "usage: rpmsg send [--sim NAME] [--hex] CHANNEL DATA\n"
+		      "Send one message (DATA as text, or as hex digits with --hex) to CHANNEL\n"
+		      "(NAME or LINK/NAME; built-in services also by short name: echo, sink, ...).\n"
+		      "  -x, --hex        DATA is hex\n" COMMON, "x", &o);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 2) {
+		fprintf(stderr, "rpmsg send: expected CHANNEL DATA\n");
+		return EXIT_USAGE;
+	}
+	ch = argv[optind];
+	data = argv[optind + 1];
+	if (!good_channel("send", ch))
+		return EXIT_USAGE;
+	if (o.hex) {
+		n = proto_hex_decode(bin, sizeof(bin), data);
+		if (n < 0) {
+			fprintf(stderr, "rpmsg send: DATA is not an even number of hex digits (at most %zu bytes)\n",
+				sizeof(bin));
+			return EXIT_USAGE;
+		}
+	} else {
+		n = (long)strlen(data);
+		if ((size_t)n > sizeof(bin)) {
+			fprintf(stderr, "rpmsg send: DATA longer than %zu bytes\n", sizeof(bin));
+			return EXIT_USAGE;
+		}
+		memcpy(bin, data, (size_t)n);
+	}
+	proto_hex_encode(req + snprintf(req, sizeof(req), "send %s ", ch), bin, (size_t)n);
+	return run("send", &o, req);
+}
+
+int cmd_recv(int argc, char **argv)
+{
+	struct copts o = { .count = 1, .timeout_ms = 5000 };
+	char req[160];
+	int r = parse(argc, argv, "recv",
+		      "usage: rpmsg recv [--sim NAME] [--count N] [--timeout MS] [--hex] CHANNEL\n"
+		      "Print the next N messages the remote sent on CHANNEL (text when printable,\n"
+		      "else hex), waiting up to MS milliseconds for each (default 1, 5000).\n"
+		      "  -c, --count N    messages to wait for\n"
+		      "  -t, --timeout MS how long to wait for each\n"
+		      "  -x, --hex        always print hex\n" COMMON, "ctx", &o);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 1 || !good_channel("recv", argv[optind]))
+		return EXIT_USAGE;
+	snprintf(req, sizeof(req), "recv %s %ld %d", argv[optind], o.count, o.timeout_ms);
+	return run("recv", &o, req);
+}
+
+int cmd_ping(int argc, char **argv)
+{
+	struct copts o = { .count = 1000, .size = 16 };
+	char req[160];
+	int r = parse(argc, argv, "ping", "usage: rpmsg ping [--sim NAME] [--count N] [--size BYTES] CHANNEL\n"
+		      "Round trips through an echo service: min, median, p99, max (default 1000 of 16 B).\n"
+		      "  -c, --count N    round trips\n"
+		      "  -s, --size BYTES payload size\n" COMMON, "cs", &o);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 1)
+		return good_channel("ping", NULL), EXIT_USAGE;
+	if (!good_channel("ping", argv[optind]))
+		return EXIT_USAGE;
+	snprintf(req, sizeof(req), "ping %s %ld %ld", argv[optind], o.count, o.size);
+	return run("ping", &o, req);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct copts o = { .count = 100000, .size = 496 };
+	char req[160];
+	int r = parse(argc, argv, "bench", "usage: rpmsg bench [--sim NAME] [--count N] [--size BYTES] CHANNEL\n"
+		      "Stream N messages into CHANNEL (a sink, or an echo: then the replies count too)\n"
+		      "and report messages/s and MB/s, with a progress line while it runs\n"
+		      "(default 100000 of 496 B, the virtio MTU).\n"
+		      "  -c, --count N    messages\n"
+		      "  -s, --size BYTES payload size\n" COMMON, "cs", &o);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 1)
+		return good_channel("bench", NULL), EXIT_USAGE;
+	if (!good_channel("bench", argv[optind]))
+		return EXIT_USAGE;
+	snprintf(req, sizeof(req), "bench %s %ld %ld", argv[optind], o.count, o.size);
+	return run("bench", &o, req);
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	struct copts o = { .count = 1 };
+	char path[256];
+	int r = parse(argc, argv, "stop", "usage: rpmsg stop [--sim NAME]\n"
+		      "Stop a running simulator (its remote processors exit).\n" COMMON, "", &o);
+
+	if (r >= 0)
+		return r;
+	if (optind != argc) {
+		fprintf(stderr, "rpmsg stop: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	r = run("stop", &o, "stop");
+	/* Return once it is gone, so a new one may start with the same name. */
+	proto_socket_path(path, sizeof(path), o.sim);
+	for (int i = 0; r == EXIT_OK && i < 200 && access(path, F_OK) == 0; i++)
+		usleep(50000);
+	return r;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rpmsg-bench internals: timing, sample sets, the parent/child process plumbing shared by
+ * every case, and the case runners (baselines.c: plain shared memory and Unix sockets;
+ * virtio_bench.c: librpmsg's virtio transport over the POSIX platform).
+ */
+#ifndef RPMSG_BENCH_H
+#define RPMSG_BENCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BENCH_LINE 64
+#define BENCH_MTU 496       /* virtio payload with the default 512-byte buffers */
+#define BENCH_STOP_LEN 1    /* a 1-byte message ends a run (payloads are 16 or 496 bytes) */
+#define BENCH_SETUP_MS 5000 /* how long set-up (fork, attach, name service) may take */
+
+/* How long one run of one case may go on, and how many iterations it may take. */
+struct bench_budget {
+	double seconds;   /* measured time */
+	double warmup;    /* seconds run first and not measured (latency cases) */
+	long iters;       /* at most this many measured iterations (round trips / messages) */
+};
+
+/* Round-trip times in nanoseconds. */
+struct samples {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+int samples_reserve(struct samples *s, size_t more);
+void samples_free(struct samples *s);
+/* Sorts in place; q in [0,1]. */
+uint64_t samples_quantile(struct samples *s, double q);
+
+/* The result of one run of one case. */
+struct run_result {
+	uint64_t msgs;     /* throughput: messages the consumer received */
+	uint64_t ns;       /* throughput: first send to last receive */
+	uint64_t notifies; /* virtio: doorbells rung by the parent's link (info) */
+	uint64_t tx_waits; /* virtio: parent sends that had to wait for a buffer (info) */
+	uint64_t sent;     /* virtio: messages the parent sent, warm-up included (info) */
+};
+
+/*
+ * A page both processes of a case share (MAP_SHARED | MAP_ANONYMOUS, made before fork).
+ * Every field the two sides write is on its own cache line.
+ */
+struct bench_ctl {
+	_Alignas(BENCH_LINE) _Atomic uint64_t ping; /* parent writes (cache-line ping-pong) */
+	_Alignas(BENCH_LINE) _Atomic uint64_t pong; /* child writes */
+	_Alignas(BENCH_LINE) _Atomic int ready;     /* child: set up and waiting */
+	_Atomic int done;                           /* child: finished, results below valid */
+	int err;                                    /* child: 0 or a negative errno / code */
+	uint64_t count;                             /* child: messages received */
+	uint64_t t_end;                             /* child: CLOCK_MONOTONIC at the stop message */
+	uint32_t check;                             /* child: folds the received bytes (kept live) */
+};
+
+/* The measurement loop of the latency cases: stop on time or on the iteration cap. */
+struct lat_loop {
+	uint64_t warm_end, end, prev;
+	long left;
+};
+void lat_start(struct lat_loop *l, const struct bench_budget *b);
+/* Record the round trip that just ended (after the warm-up); false when the run is over. */
+bool lat_step(struct lat_loop *l, struct samples *s, int *err);
+/* Seconds a child of a case may live (its alarm). */
+unsigned bench_child_watchdog(const struct bench_budget *b);
+
+uint64_t bench_now(void);
+void bench_relax(void);
+/* Keeps the compiler from dropping a copy into `p`. */
+void bench_keep(const void *p);
+
+/* Shared anonymous mapping of `size` bytes (zeroed), or NULL. */
+void *bench_shared_alloc(size_t size);
+void bench_shared_free(void *p, size_t size);
+
+/*
+ * Fork the child of one case. In the child: default signal dispositions, SIGKILL when the
+ * parent dies, a watchdog alarm; the function returns 0 there. In the parent it returns the
+ * pid (remembered for clean-up) or a negative errno.
+ */
+pid_t bench_fork(unsigned watchdog_s);
+/* Wait up to timeout_ms for the child to exit, then kill it. Returns its exit code, or -1. */
+int bench_reap(pid_t pid, int timeout_ms);
+/* True once the current child has died (SIGCHLD seen). */
+bool bench_child_dead(void);
+/* Wait until *flag != 0, the child dies, or timeout_ms passes. 0, -ECHILD or -ETIMEDOUT. */
+int bench_wait_flag(_Atomic int *flag, int timeout_ms);
+/* Name of the POSIX platform link in use (unlinked on every exit path); NULL when none. */
+void bench_set_shm_name(const char *name);
+/* Called from bench_wait_* and by SIGCHLD: a bus to wake when the child dies. */
+struct rpmsg_bus;
+void bench_set_wake_bus(struct rpmsg_bus *bus);
+/* Signal handlers and atexit clean-up (kill the child, unlink the link names). */
+void bench_install_cleanup(void);
+/* Arm (seconds > 0) or disarm (0) the parent's watchdog for the case `what`. */
+void bench_watchdog(unsigned seconds, const char *what);
+
+/* ---- the cases; each returns 0 or a negative errno ---- */
+
+/* (a) one cache line each way, spinning: round trip. */
+int run_cacheline_rtt(const struct bench_budget *b, struct samples *out);
+/* (b) single-producer single-consumer ring of 256 x 512-byte slots: one-way throughput. */
+int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *out);
+/* (c) socketpair(AF_UNIX, SOCK_SEQPACKET), blocking read/write: round trip. */
+int run_socket_rtt(size_t size, const struct bench_budget *b, struct samples *out);
+
+/* virtio: busy = rpmsg_bus_poll(bus, 0) + trysend; otherwise poll(-1) + blocking send. */
+int run_virtio_rtt(bool busy, size_t size, const struct bench_budget *b, struct samples *out,
+		   struct run_result *info);
+int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct run_result *out);
+
+#endif

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * rpmsg-bench: round-trip latency and one-way throughput of librpmsg's virtio transport
+ * between two processes (POSIX platform), each reported as a ratio to a plain baseline
+ * measured in the same run on the same machine:
+ *
+ *   busy-poll round trip   vs  cache-line ping-pong          target: at most 2x
+ *   busy-poll throughput   vs  shared-memory SPSC ring       target: at least 0.5x msgs/s
+ *   blocking round trip    vs  Unix socketpair ping-pong     target: at most 1x
+ *
+ * for 16-byte and MTU-sized (496-byte) payloads. Each case runs `--rounds` times, in a
+ * fresh pair of processes each time, interleaved with its baseline so that a noisy
+ * neighbour hurts both alike; round-trip samples are pooled (median, p99), throughput is
+ * the median of the rounds. Nothing is pinned.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <rpmsg/rpmsg.h>
+
+#include "bench.h"
+
+#define MAX_ROUNDS 32
+#define DEFAULT_ITERS_CAP 1000000L /* round trips kept per case and round (memory bound) */
+
+enum metric { RTT, TPUT };
+enum kind { K_CACHELINE, K_SOCKET, K_RING, K_VBUSY, K_VBLOCK };
+
+struct bcase {
+	const char *id;    /* JSON key */
+	const char *label; /* table text */
+	enum metric metric;
+	enum kind kind;
+	size_t size;
+	/* results */
+	struct samples s;
+	double rate[MAX_ROUNDS]; /* messages/s of each round */
+	int nrate;
+	int err;
+	struct run_result info; /* summed over rounds */
+	/* aggregated */
+	double median_us, p99_us, msgs_s, mb_s;
+	size_t nsamples;
+};
+
+/* Run order: every subject right after its baseline, so drift hits both. */
+static struct bcase cases[] = {
+	{ .id = "cacheline_rtt", .label = "cache-line ping-pong", .metric = RTT, .kind = K_CACHELINE, .size = 0 },
+	{ .id = "virtio_busy_rtt_16", .label = "virtio busy-poll RTT 16 B", .metric = RTT, .kind = K_VBUSY, .size = 16 },
+	{ .id = "virtio_busy_rtt_496", .label = "virtio busy-poll RTT 496 B", .metric = RTT, .kind = K_VBUSY, .size = 496 },
+	{ .id = "unix_rtt_16", .label = "unix socket RTT 16 B", .metric = RTT, .kind = K_SOCKET, .size = 16 },
+	{ .id = "virtio_block_rtt_16", .label = "virtio blocking RTT 16 B", .metric = RTT, .kind = K_VBLOCK, .size = 16 },
+	{ .id = "unix_rtt_496", .label = "unix socket RTT 496 B", .metric = RTT, .kind = K_SOCKET, .size = 496 },
+	{ .id = "virtio_block_rtt_496", .label = "virtio blocking RTT 496 B", .metric = RTT, .kind = K_VBLOCK, .size = 496 },
+	{ .id = "ring_tput_16", .label = "shm ring 16 B", .metric = TPUT, .kind = K_RING, .size = 16 },
+	{ .id = "virtio_busy_tput_16", .label = "virtio busy-poll tput 16 B", .metric = TPUT, .kind = K_VBUSY, .size = 16 },
+	{ .id = "virtio_block_tput_16", .label = "virtio blocking tput 16 B", .metric = TPUT, .kind = K_VBLOCK, .size = 16 },
+	{ .id = "ring_tput_496", .label = "shm ring 496 B", .metric = TPUT, .kind = K_RING, .size = 496 },
+	{ .id = "virtio_busy_tput_496", .label = "virtio busy-poll tput 496 B", .metric = TPUT, .kind = K_VBUSY, .size = 496 },
+	{ .id = "virtio_block_tput_496", .label = "virtio blocking tput 496 B", .metric = TPUT, .kind = K_VBLOCK, .size = 496 },
+};
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+static struct bcase *find(const char *id)
+{
+	for (size_t i = 0; i < NCASES; i++)
+		if (!strcmp(cases[i].id, id))
+			return &cases[i];
+	return NULL;
+}
+
+struct opts {
+	bool quick, json, strict, verbose;
+	double seconds; /* per case, all rounds together */
+	long iters;     /* per case, all rounds together; 0 = time only */
+	int rounds;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rpmsg-bench [--quick] [--json] [--seconds S] [--iters N] [--rounds R]\n"
+		"                   [--strict] [--verbose]\n"
+		"  --quick      short run (about a second in all; CI smoke)\n"
+		"  --json       print the results as JSON on stdout (the table is not printed)\n"
+		"  --seconds S  measured time per case, all rounds together (default 1.5)\n"
+		"  --iters N    at most N round trips / messages per case, all rounds together\n"
+		"               (alone, it lifts the time limit to 30 s per case)\n"
+		"  --rounds R   runs of each case, interleaved with its baseline (default 3)\n"
+		"  --strict     exit 1 when a target is missed (default: only errors fail)\n"
+		"  --verbose    progress and virtio counters on stderr\n"
+		"Exit status: 0 ran (targets may miss), 1 a target missed with --strict, 2 a case failed.\n");
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "quick", no_argument, NULL, 'q' },	 { "json", no_argument, NULL, 'j' },
+		{ "seconds", required_argument, NULL, 's' }, { "iters", required_argument, NULL, 'n' },
+		{ "rounds", required_argument, NULL, 'r' }, { "strict", no_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },	 { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool have_s = false, have_r = false;
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "qjs:n:r:Svh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'q': o->quick = true; break;
+		case 'j': o->json = true; break;
+		case 'S': o->strict = true; break;
+		case 'v': o->verbose = true; break;
+		case 's':
+			o->seconds = strtod(optarg, &end);
+			if (*end || !(o->seconds > 0) || o->seconds > 3600) {
+				fprintf(stderr, "rpmsg-bench: bad --seconds '%s'\n", optarg);
+				return -1;
+			}
+			have_s = true;
+			break;
+		case 'n':
+			o->iters = strtol(optarg, &end, 10);
+			if (*end || o->iters <= 0) {
+				fprintf(stderr, "rpmsg-bench: bad --iters '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'r':
+			o->rounds = (int)strtol(optarg, &end, 10);
+			if (*end || o->rounds < 1 || o->rounds > MAX_ROUNDS) {
+				fprintf(stderr, "rpmsg-bench: --rounds must be 1..%d\n", MAX_ROUNDS);
+				return -1;
+			}
+			have_r = true;
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return -1;
+	}
+	if (!have_r)
+		o->rounds = o->quick ? 1 : 3;
+	if (!have_s)
+		o->seconds = o->quick ? 0.06 : o->iters ? 30.0 : 1.5;
+	return 0;
+}
+
+static int cpus_usable(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return CPU_COUNT(&set);
+	return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+static int run_one(struct bcase *c, const struct bench_budget *b)
+{
+	struct run_result r = { 0 };
+	int err;
+
+	switch (c->kind) {
+	case K_CACHELINE:
+		err = run_cacheline_rtt(b, &c->s);
+		break;
+	case K_SOCKET:
+		err = run_socket_rtt(c->size, b, &c->s);
+		break;
+	case K_RING:
+		err = run_ring_tput(c->size, b, &r);
+		break;
+	default:
+		err = c->metric == RTT ? run_virtio_rtt(c->kind == K_VBUSY, c->size, b, &c->s, &r)
+				       : run_virtio_tput(c->kind == K_VBUSY, c->size, b, &r);
+		break;
+	}
+	if (err)
+		return err;
+	if (c->metric == TPUT) {
+		if (!r.ns || !r.msgs)
+			return -EPROTO;
+		c->rate[c->nrate++] = (double)r.msgs * 1e9 / (double)r.ns;
+	}
+	c->info.notifies += r.notifies;
+	c->info.tx_waits += r.tx_waits;
+	c->info.sent += r.sent;
+	c->info.msgs += r.msgs;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void aggregate(struct bcase *c)
+{
+	if (c->err)
+		return;
+	if (c->metric == RTT) {
+		c->nsamples = c->s.n;
+		c->median_us = (double)samples_quantile(&c->s, 0.5) / 1e3;
+		c->p99_us = (double)samples_quantile(&c->s, 0.99) / 1e3;
+	} else if (c->nrate) {
+		qsort(c->rate, (size_t)c->nrate, sizeof(double), cmp_double);
+		c->msgs_s = c->nrate & 1 ? c->rate[c->nrate / 2]
+					 : (c->rate[c->nrate / 2 - 1] + c->rate[c->nrate / 2]) / 2;
+		c->mb_s = c->msgs_s * (double)c->size / 1e6;
+	}
+}
+
+/* ---- the comparisons ---- */
+
+enum verdict { INFO = -1, MISS = 0, PASS = 1, ERROR = 2 };
+
+struct row {
+	const char *name;
+	const char *id;
+	struct bcase *subj, *base;
+	bool p99;           /* latency rows: p99 instead of the median */
+	double limit;       /* the target ratio; 0 = information only */
+	bool higher_better; /* throughput */
+	/* computed */
+	double value, baseline, ratio;
+	enum verdict v;
+};
+
+static struct row rows[] = {
+	{ .name = "busy RTT 16 B median", .id = "busy_rtt_16_median", .p99 = false, .limit = 2.0, .higher_better = false },
+	{ .name = "busy RTT 16 B p99", .id = "busy_rtt_16_p99", .p99 = true, .limit = 0, .higher_better = false },
+	{ .name = "busy RTT 496 B median", .id = "busy_rtt_496_median", .p99 = false, .limit = 2.0, .higher_better = false },
+	{ .name = "busy RTT 496 B p99", .id = "busy_rtt_496_p99", .p99 = true, .limit = 0, .higher_better = false },
+	{ .name = "blocking RTT 16 B median", .id = "block_rtt_16_median", .p99 = false, .limit = 1.0, .higher_better = false },
+	{ .name = "blocking RTT 16 B p99", .id = "block_rtt_16_p99", .p99 = true, .limit = 0, .higher_better = false },
+	{ .name = "blocking RTT 496 B median", .id = "block_rtt_496_median", .p99 = false, .limit = 1.0, .higher_better = false },
+	{ .name = "blocking RTT 496 B p99", .id = "block_rtt_496_p99", .p99 = true, .limit = 0, .higher_better = false },
+	{ .name = "busy tput 16 B", .id = "busy_tput_16", .p99 = false, .limit = 0.5, .higher_better = true },
+	{ .name = "busy tput 496 B", .id = "busy_tput_496", .p99 = false, .limit = 0.5, .higher_better = true },
+	{ .name = "blocking tput 16 B", .id = "block_tput_16", .p99 = false, .limit = 0, .higher_better = true },
+	{ .name = "blocking tput 496 B", .id = "block_tput_496", .p99 = false, .limit = 0, .higher_better = true },
+};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+static void wire_rows(void)
+{
+	static const char *const pairs[NROWS][2] = {
+		{ "virtio_busy_rtt_16", "cacheline_rtt" },    { "virtio_busy_rtt_16", "cacheline_rtt" },
+		{ "virtio_busy_rtt_496", "cacheline_rtt" },   { "virtio_busy_rtt_496", "cacheline_rtt" },
+		{ "virtio_block_rtt_16", "unix_rtt_16" },     { "virtio_block_rtt_16", "unix_rtt_16" },
+		{ "virtio_block_rtt_496", "unix_rtt_496" },   { "virtio_block_rtt_496", "unix_rtt_496" },
+		{ "virtio_busy_tput_16", "ring_tput_16" },    { "virtio_busy_tput_496", "ring_tput_496" },
+		{ "virtio_block_tput_16", "ring_tput_16" },   { "virtio_block_tput_496", "ring_tput_496" },
+	};
+
+	for (size_t i = 0; i < NROWS; i++) {
+		struct row *r = &rows[i];
+
+		r->subj = find(pairs[i][0]);
+		r->base = find(pairs[i][1]);
+		if (r->subj->err || r->base->err) {
+			r->v = ERROR;
+			continue;
+		}
+		if (r->higher_better) {
+			r->value = r->subj->msgs_s;
+			r->baseline = r->base->msgs_s;
+		} else {
+			r->value = r->p99 ? r->subj->p99_us : r->subj->median_us;
+			r->baseline = r->p99 ? r->base->p99_us : r->base->median_us;
+		}
+		r->ratio = r->baseline > 0 ? r->value / r->baseline : 0;
+		if (!r->limit)
+			r->v = INFO;
+		else if (r->higher_better)
+			r->v = r->ratio >= r->limit ? PASS : MISS;
+		else
+			r->v = r->ratio <= r->limit ? PASS : MISS;
+	}
+}
+
+static const char *verdict_str(enum verdict v)
+{
+	return v == PASS ? "PASS" : v == MISS ? "MISS" : v == ERROR ? "ERROR" : "info";
+}
+
+static void fmt_value(char *buf, size_t n, const struct row *r, double v)
+{
+	if (r->higher_better)
+		snprintf(buf, n, "%.3f Mmsg/s %6.1f MB/s", v / 1e6, v * (double)r->subj->size / 1e6);
+	else
+		snprintf(buf, n, "%.3f us", v);
+}
+
+static void print_table(const struct opts *o, const char *machine)
+{
+	char a[64], b[64], t[16];
+
+	printf("rpmsg-bench: %s\n", machine);
+	printf("%d round(s) per case, %.2f s measured per case%s; CLOCK_MONOTONIC; nothing pinned\n\n",
+	       o->rounds, o->seconds, o->iters ? " (or the --iters cap)" : "");
+	printf("baselines (two processes, MAP_SHARED memory or a socketpair):\n");
+	for (size_t i = 0; i < NCASES; i++) {
+		struct bcase *c = &cases[i];
+
+		if (c->kind != K_CACHELINE && c->kind != K_SOCKET && c->kind != K_RING)
+			continue;
+		if (c->err)
+			printf("  %-28s ERROR %s\n", c->label, rpmsg_strerror(c->err));
+		else if (c->metric == RTT)
+			printf("  %-28s median %8.3f us  p99 %8.3f us  (%zu round trips)\n", c->label,
+			       c->median_us, c->p99_us, c->nsamples);
+		else
+			printf("  %-28s %8.3f Mmsg/s  %8.1f MB/s\n", c->label, c->msgs_s / 1e6, c->mb_s);
+	}
+	printf("\n%-26s %-27s %-27s %7s %7s %s\n", "case", "value", "baseline", "ratio", "target",
+	       "result");
+	for (size_t i = 0; i < NROWS; i++) {
+		struct row *r = &rows[i];
+
+		if (r->v == ERROR) {
+			printf("%-26s %-27s %-27s %7s %7s %s\n", r->name, "-", "-", "-", "-", "ERROR");
+			continue;
+		}
+		fmt_value(a, sizeof(a), r, r->value);
+		fmt_value(b, sizeof(b), r, r->baseline);
+		if (r->limit)
+			snprintf(t, sizeof(t), "%s%.1fx", r->higher_better ? ">=" : "<=", r->limit);
+		else
+			snprintf(t, sizeof(t), "-");
+		printf("%-26s %-27s %-27s %6.2fx %7s %s\n", r->name, a, b, r->ratio, t, verdict_str(r->v));
+	}
+	printf("\nbaselines: busy RTT vs cache-line ping-pong, blocking RTT vs unix socket of the same\n"
+	       "size, throughput (messages/s) vs the shm ring of the same size; targets apply to the\n"
+	       "median and to busy-poll throughput, p99 and blocking throughput are information.\n");
+}
+
+static void print_json(const struct opts *o, const struct utsname *u, int ncpu)
+{
+	printf("{\n  \"machine\": {\"cpus\": %d, \"kernel\": \"%s\", \"arch\": \"%s\"},\n", ncpu,
+	       u->release, u->machine);
+	printf("  \"config\": {\"rounds\": %d, \"seconds_per_case\": %g, \"iters\": %ld, \"quick\": %s},\n",
+	       o->rounds, o->seconds, o->iters, o->quick ? "true" : "false");
+	printf("  \"cases\": {\n");
+	for (size_t i = 0; i < NCASES; i++) {
+		struct bcase *c = &cases[i];
+
+		printf("    \"%s\": {\"size\": %zu, ", c->id, c->size);
+		if (c->err)
+			printf("\"error\": \"%s\"", rpmsg_strerror(c->err));
+		else if (c->metric == RTT)
+			printf("\"median_us\": %.4f, \"p99_us\": %.4f, \"samples\": %zu", c->median_us,
+			       c->p99_us, c->nsamples);
+		else
+			printf("\"msgs_per_s\": %.1f, \"mb_per_s\": %.2f", c->msgs_s, c->mb_s);
+		if (c->kind == K_VBUSY || c->kind == K_VBLOCK)
+			printf(", \"parent_notifies\": %llu, \"parent_sent\": %llu, \"parent_tx_waits\": %llu",
+			       (unsigned long long)c->info.notifies, (unsigned long long)c->info.sent,
+			       (unsigned long long)c->info.tx_waits);
+		printf("}%s\n", i + 1 < NCASES ? "," : "");
+	}
+	printf("  },\n  \"results\": [\n");
+	for (size_t i = 0; i < NROWS; i++) {
+		struct row *r = &rows[i];
+
+		printf("    {\"case\": \"%s\", \"subject\": \"%s\", \"baseline_case\": \"%s\", ", r->id,
+		       r->subj->id, r->base->id);
+		if (r->v == ERROR) {
+			printf("\"result\": \"ERROR\"}");
+		} else {
+			printf("\"unit\": \"%s\", \"value\": %.4f, \"baseline\": %.4f, \"ratio\": %.4f, ",
+			       r->higher_better ? "msgs/s" : "us", r->value, r->baseline, r->ratio);
+			if (r->limit)
+				printf("\"target\": \"%s%g\", ", r->higher_better ? ">=" : "<=", r->limit);
+			else
+				printf("\"target\": null, ");
+			printf("\"result\": \"%s\"}", verdict_str(r->v));
+		}
+		printf("%s\n", i + 1 < NROWS ? "," : "");
+	}
+	printf("  ]\n}\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct bench_budget b;
+	struct utsname u;
+	char machine[256];
+	int ncpu, failed = 0, missed = 0;
+
+	if (parse(argc, argv, &o))
+		return 2;
+	bench_install_cleanup();
+	uname(&u);
+	ncpu = cpus_usable();
+	snprintf(machine, sizeof(machine), "%d CPU(s), Linux %s %s", ncpu, u.release, u.machine);
+	if (ncpu < 2)
+		fprintf(stderr, "rpmsg-bench: warning: only %d CPU usable; two spinning processes will "
+				"share it and busy-poll numbers mean little\n", ncpu);
+
+	b.seconds = o.seconds / o.rounds;
+	b.warmup = b.seconds * 0.1 < 0.05 ? b.seconds * 0.1 : 0.05;
+	b.iters = o.iters ? (o.iters + o.rounds - 1) / o.rounds : DEFAULT_ITERS_CAP;
+
+	for (int round = 0; round < o.rounds; round++) {
+		for (size_t i = 0; i < NCASES; i++) {
+			struct bcase *c = &cases[i];
+			int err;
+
+			if (c->err)
+				continue;
+			if (o.verbose)
+				fprintf(stderr, "round %d: %s\n", round + 1, c->label);
+			bench_watchdog((unsigned)(b.warmup + b.seconds) + 60u, c->label);
+			err = run_one(c, &b);
+			bench_watchdog(0, NULL);
+			if (err) {
+				c->err = err;
+				fprintf(stderr, "rpmsg-bench: %s: %s\n", c->label, rpmsg_strerror(err));
+			}
+		}
+	}
+	for (size_t i = 0; i < NCASES; i++) {
+		aggregate(&cases[i]);
+		if (cases[i].err)
+			failed = 1;
+		if (o.verbose && (cases[i].kind == K_VBUSY || cases[i].kind == K_VBLOCK) && cases[i].info.sent)
+			fprintf(stderr, "%-28s parent: %llu sent, %.3f doorbells/msg, %llu tx waits\n",
+				cases[i].label, (unsigned long long)cases[i].info.sent,
+				(double)cases[i].info.notifies / (double)cases[i].info.sent,
+				(unsigned long long)cases[i].info.tx_waits);
+	}
+	wire_rows();
+	for (size_t i = 0; i < NROWS; i++)
+		if (rows[i].v == MISS)
+			missed = 1;
+	if (o.json)
+		print_json(&o, &u, ncpu);
+	else
+		print_table(&o, machine);
+	for (size_t i = 0; i < NCASES; i++)
+		samples_free(&cases[i].s);
+	return failed ? 2 : (missed && o.strict) ? 1 : 0;
+}

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The virtio cases: the parent is the main CPU (virtio driver role) and creates the POSIX
+ * link; the forked child attaches as the remote (device role), creates an endpoint and
+ * announces it through the name service. The parent's driver binds the announced channel
+ * and talks to the child's endpoint through the channel's default endpoint.
+ *
+ * busy:     both sides loop on rpmsg_bus_poll(bus, 0); sends are rpmsg_trysend.
+ * blocking: both sides sleep in rpmsg_bus_poll(bus, -1); sends are rpmsg_send.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rpmsg/platform.h>
+#include <rpmsg/rpmsg.h>
+#include <rpmsg/virtio.h>
+
+#include "bench.h"
+
+#define SERVICE "rpmsg-bench"
+#define SHM_SIZE (1u << 20)
+
+/* ---- the child (remote, device role) ---- */
+
+struct vchild {
+	bool busy, echo;
+	volatile bool stop;
+	int err;
+	uint64_t count, t_end;
+	uint32_t check;
+	uint8_t sink[BENCH_MTU];
+};
+
+static int child_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct vchild *c = priv;
+
+	if (len == BENCH_STOP_LEN) {
+		c->t_end = bench_now();
+		c->stop = true;
+		return 0;
+	}
+	if (c->echo) {
+		int r = c->busy ? rpmsg_trysendto(ept, data, len, src) : rpmsg_sendto(ept, data, len, src);
+
+		if (r)
+			c->err = r;
+		return 0;
+	}
+	if (len > sizeof(c->sink) || len == 0) {
+		c->err = -EPROTO;
+		return 0;
+	}
+	memcpy(c->sink, data, len);
+	bench_keep(c->sink);
+	c->check += c->sink[len - 1];
+	c->count++;
+	return 0;
+}
+
+static int child_run(const char *name, struct bench_ctl *ctl, bool busy, bool echo)
+{
+	struct rpmsg_virtio_config cfg = { .role = RPMSG_VIRTIO_DEVICE, .name = "bench" };
+	struct rpmsg_channel_info info = { .name = SERVICE, .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
+	struct vchild c = { .busy = busy, .echo = echo };
+	struct rpmsg_platform *plat = NULL;
+	struct rpmsg_bus *bus = NULL;
+	struct rpmsg_link *link = NULL;
+	struct rpmsg_endpoint *ept;
+	uint64_t deadline = bench_now() + (uint64_t)BENCH_SETUP_MS * 1000000u;
+	int ret;
+
+	if ((ret = rpmsg_posix_attach(name, &plat)))
+		goto out;
+	if ((ret = rpmsg_bus_create(&bus)))
+		goto out;
+	if ((ret = rpmsg_virtio_create(bus, plat, &cfg, &link)))
+		goto out;
+	plat = NULL; /* the link owns it */
+	while (!rpmsg_link_is_up(link)) {
+		if (bench_now() > deadline) {
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+		rpmsg_bus_poll(bus, 10);
+	}
+	if ((ret = rpmsg_create_ept(link, &info, child_cb, &c, &ept)) ||
+	    (ret = rpmsg_ept_announce(ept)))
+		goto out;
+	atomic_store(&ctl->ready, 1);
+	while (!c.stop && !c.err && rpmsg_link_is_up(link)) {
+		int r = rpmsg_bus_poll(bus, busy ? 0 : -1);
+
+		if (r < 0)
+			c.err = r;
+	}
+	ret = c.err ? c.err : c.stop ? 0 : -ENOTCONN;
+out:
+	ctl->err = ret;
+	ctl->count = c.count;
+	ctl->t_end = c.t_end;
+	ctl->check = c.check;
+	atomic_store(&ctl->done, 1);
+	/* Leave when the main CPU resets the link (its bus destroy), or after a while. */
+	deadline = bench_now() + 3000000000u;
+	while (link && rpmsg_link_is_up(link) && bench_now() < deadline)
+		rpmsg_bus_poll(bus, 10);
+	if (plat)
+		plat->ops->destroy(plat);
+	rpmsg_bus_destroy(bus);
+	return ret ? 1 : 0;
+}
+
+/* ---- the parent (main CPU, driver role) ---- */
+
+struct vparent {
+	char name[64];
+	struct bench_ctl *ctl;
+	pid_t pid;
+	struct rpmsg_bus *bus;
+	struct rpmsg_link *link;
+	struct rpmsg_endpoint *ept;
+	volatile bool got;
+	size_t got_len;
+	uint64_t child_count, child_t_end; /* copied from the shared page at close */
+	struct rpmsg_driver drv;           /* the bus keeps a pointer to it */
+	uint8_t sink[BENCH_MTU];
+};
+
+static struct rpmsg_channel *g_probed;
+
+static int on_probe(struct rpmsg_channel *ch)
+{
+	g_probed = ch;
+	return 0;
+}
+
+static int parent_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct vparent *vp = priv;
+
+	(void)ept;
+	(void)src;
+	if (len <= sizeof(vp->sink))
+		memcpy(vp->sink, data, len);
+	bench_keep(vp->sink);
+	vp->got_len = len;
+	vp->got = true;
+	return 0;
+}
+
+static const char *const ids[] = { SERVICE, NULL };
+
+static int vp_open(struct vparent *vp, bool busy, bool echo, const struct bench_budget *b)
+{
+	static unsigned seq;
+	struct rpmsg_virtio_config cfg = { .role = RPMSG_VIRTIO_DRIVER, .name = "bench" };
+	struct rpmsg_platform *plat;
+	uint64_t deadline;
+	int ret;
+
+	memset(vp, 0, sizeof(*vp));
+	vp->pid = -1;
+	vp->drv = (struct rpmsg_driver){ .name = "rpmsg-bench", .id_table = ids, .probe = on_probe,
+					 .callback = parent_cb, .priv = vp };
+	g_probed = NULL;
+	snprintf(vp->name, sizeof(vp->name), "bench-%d-%u", (int)getpid(), seq++);
+	vp->ctl = bench_shared_alloc(sizeof(*vp->ctl));
+	if (!vp->ctl)
+		return -ENOMEM;
+	bench_set_shm_name(vp->name);
+	if ((ret = rpmsg_posix_create(vp->name, SHM_SIZE, &plat)))
+		return ret;
+	vp->pid = bench_fork(bench_child_watchdog(b));
+	if (vp->pid == 0) {
+		plat->ops->destroy(plat); /* the parent's mapping; the child attaches its own */
+		_exit(child_run(vp->name, vp->ctl, busy, echo));
+	}
+	if (vp->pid < 0) {
+		plat->ops->destroy(plat);
+		return vp->pid;
+	}
+	if ((ret = rpmsg_bus_create(&vp->bus))) {
+		plat->ops->destroy(plat);
+		return ret;
+	}
+	bench_set_wake_bus(vp->bus);
+	if ((ret = rpmsg_register_driver(vp->bus, &vp->drv))) {
+		plat->ops->destroy(plat);
+		return ret;
+	}
+	/* Waits for the device's resource table (the child writes it when it attaches). */
+	if ((ret = rpmsg_virtio_create(vp->bus, plat, &cfg, &vp->link))) {
+		plat->ops->destroy(plat);
+		return ret;
+	}
+	deadline = bench_now() + (uint64_t)BENCH_SETUP_MS * 1000000u;
+	while (!g_probed) {
+		if (bench_now() > deadline || bench_child_dead())
+			return atomic_load(&vp->ctl->done) && vp->ctl->err ? vp->ctl->err : -ETIMEDOUT;
+		rpmsg_bus_poll(vp->bus, 10);
+	}
+	/* Both sides have the memory and the FIFOs open: the names can go now. */
+	rpmsg_posix_unlink(vp->name);
+	bench_set_shm_name(NULL);
+	vp->ept = rpmsg_channel_ept(g_probed);
+	if (!vp->ept)
+		return -ENOTCONN;
+	return bench_wait_flag(&vp->ctl->ready, BENCH_SETUP_MS);
+}
+
+static int vp_send(struct vparent *vp, bool busy, const void *data, size_t len)
+{
+	if (!busy)
+		return rpmsg_send(vp->ept, data, len);
+	for (;;) {
+		int r = rpmsg_trysend(vp->ept, data, len);
+
+		if (r != -ENOMEM)
+			return r;
+		if (bench_child_dead())
+			return -ECHILD;
+		r = rpmsg_bus_poll(vp->bus, 0);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* Stop the child, collect the link's counters, tear down. Returns the first error. */
+static int vp_close(struct vparent *vp, bool busy, int err, struct run_result *info)
+{
+	static const uint8_t stop[BENCH_STOP_LEN] = { 0 };
+	int st;
+
+	if (vp->ept && !err) {
+		err = vp_send(vp, busy, stop, sizeof(stop));
+		if (!err)
+			err = bench_wait_flag(&vp->ctl->done, 5000);
+		if (!err && vp->ctl->err)
+			err = vp->ctl->err;
+	}
+	if (vp->ctl && atomic_load(&vp->ctl->done)) {
+		vp->child_count = vp->ctl->count;
+		vp->child_t_end = vp->ctl->t_end;
+	}
+	if (info && vp->link) {
+		struct rpmsg_virtio_stats s;
+
+		if (!rpmsg_virtio_get_stats(vp->link, &s)) {
+			info->notifies = s.notifies;
+			info->tx_waits = s.tx_waits;
+		}
+	}
+	bench_set_wake_bus(NULL);
+	rpmsg_bus_destroy(vp->bus); /* resets the device: the child leaves */
+	vp->bus = NULL;
+	if (vp->pid > 0) {
+		st = bench_reap(vp->pid, err ? 200 : 3000);
+		if (!err && st)
+			err = -ECHILD;
+	}
+	rpmsg_posix_unlink(vp->name); /* normally gone already */
+	bench_set_shm_name(NULL);
+	bench_shared_free(vp->ctl, sizeof(*vp->ctl));
+	vp->ctl = NULL;
+	return err;
+}
+
+int run_virtio_rtt(bool busy, size_t size, const struct bench_budget *b, struct samples *out,
+		   struct run_result *info)
+{
+	struct vparent vp;
+	uint8_t buf[BENCH_MTU];
+	struct lat_loop l;
+	int err;
+
+	if (size < 2 || size > sizeof(buf))
+		return -EINVAL;
+	memset(buf, 0xa5, size);
+	err = vp_open(&vp, busy, true, b);
+	if (!err) {
+		lat_start(&l, b);
+		do {
+			vp.got = false;
+			err = busy ? rpmsg_trysend(vp.ept, buf, size) : rpmsg_send(vp.ept, buf, size);
+			while (!err && !vp.got) {
+				int r = rpmsg_bus_poll(vp.bus, busy ? 0 : -1);
+
+				if (r < 0)
+					err = r;
+				else if (bench_child_dead())
+					err = -ECHILD;
+			}
+			if (!err && vp.got_len != size)
+				err = -EPROTO;
+			if (info)
+				info->sent++;
+		} while (!err && lat_step(&l, out, &err));
+	}
+	return vp_close(&vp, busy, err, info);
+}
+
+int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct run_result *out)
+{
+	struct vparent vp;
+	uint8_t buf[BENCH_MTU];
+	uint64_t t_start = 0, end, sent = 0;
+	int err;
+
+	if (size < 2 || size > sizeof(buf))
+		return -EINVAL;
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (uint8_t)i;
+	err = vp_open(&vp, busy, false, b);
+	if (!err) {
+		t_start = bench_now();
+		end = t_start + (uint64_t)(b->seconds * 1e9);
+		for (;;) {
+			err = vp_send(&vp, busy, buf, size);
+			if (err)
+				break;
+			sent++;
+			if ((!(sent & 63) && bench_now() >= end) || (b->iters > 0 && (long)sent >= b->iters))
+				break;
+		}
+	}
+	err = vp_close(&vp, busy, err, out);
+	if (!err && vp.child_count != sent)
+		err = -EPROTO; /* lost or duplicated messages */
+	if (!err) {
+		out->msgs = vp.child_count;
+		out->sent = sent;
+		out->ns = vp.child_t_end - t_start;
+	}
+	return err;
+}

@@ -142,6 +142,8 @@ int rpmsg_channel_add(struct rpmsg_link *link, const struct rpmsg_channel_info *
 		ret = -ESHUTDOWN;
 	if (!ret) {
 		*tail = ch;
+		rpmsg_tap(link, RPMSG_CAP_CHANNEL_ADD, RPMSG_CAP_RX, ch->info.src, ch->info.dst,
+			  ch->info.name, RPMSG_NAME_SIZE);
 		rpmsg_channel_probe_locked(ch);
 		if (out)
 			*out = ch;
@@ -166,6 +168,8 @@ int rpmsg_channel_remove(struct rpmsg_link *link, const struct rpmsg_channel_inf
 			victim = *pp;
 			*pp = victim->next;
 			rpmsg_channel_unbind_locked(victim);
+			rpmsg_tap(link, RPMSG_CAP_CHANNEL_REMOVE, RPMSG_CAP_RX, victim->info.src,
+				  victim->info.dst, victim->info.name, RPMSG_NAME_SIZE);
 			break;
 		}
 	}
@@ -184,6 +188,8 @@ void rpmsg_link_remove_channels(struct rpmsg_link *link)
 
 		link->channels = ch->next;
 		rpmsg_channel_unbind_locked(ch);
+		rpmsg_tap(link, RPMSG_CAP_CHANNEL_REMOVE, RPMSG_CAP_RX, ch->info.src, ch->info.dst,
+			  ch->info.name, RPMSG_NAME_SIZE);
 		free(ch);
 	}
 	rpmsg_bus_unlock(bus);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <rpmsg/capture.h>
 #include <rpmsg/transport.h>
 
 #define RPMSG_MAX_LINKS 64
@@ -94,6 +95,10 @@ struct rpmsg_bus {
 	pthread_t thread;
 	atomic_bool thread_run;
 	bool thread_started;
+	/* Capture tap (tap.c): fn is read on every message, so it stands alone. */
+	_Atomic(rpmsg_tap_fn) tap_fn;
+	void *tap_arg;
+	atomic_int tap_users;
 };
 
 /* Endpoint table (endpoint.c). */
@@ -108,6 +113,16 @@ void rpmsg_ept_destroy_all(struct rpmsg_link *link);
 void rpmsg_channel_probe_locked(struct rpmsg_channel *ch);
 void rpmsg_channel_unbind_locked(struct rpmsg_channel *ch);
 bool rpmsg_driver_matches(const struct rpmsg_driver *drv, const char *name);
+
+/* Capture (tap.c): the check is inline, the work out of line. */
+void rpmsg_tap_emit(struct rpmsg_link *link, uint8_t event, uint8_t dir, uint32_t src, uint32_t dst,
+		    const void *data, size_t len);
+static inline void rpmsg_tap(struct rpmsg_link *link, uint8_t event, uint8_t dir, uint32_t src,
+			     uint32_t dst, const void *data, size_t len)
+{
+	if (__builtin_expect(atomic_load_explicit(&link->bus->tap_fn, memory_order_relaxed) != NULL, 0))
+		rpmsg_tap_emit(link, event, dir, src, dst, data, len);
+}
 
 /* Name service (ns.c). */
 int rpmsg_ns_start(struct rpmsg_link *link);

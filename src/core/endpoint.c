@@ -259,7 +259,7 @@ int rpmsg_ept_announce(struct rpmsg_endpoint *ept)
 
 /* ---- receive dispatch ---- */
 
-int rpmsg_ept_deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src)
+static int deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src)
 {
 	int ret = 0;
 
@@ -276,14 +276,23 @@ int rpmsg_ept_deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32
 	return ret;
 }
 
+/* Point-to-point transports deliver to the endpoint directly. */
+int rpmsg_ept_deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src)
+{
+	rpmsg_tap(ept->link, RPMSG_CAP_MSG, RPMSG_CAP_RX, src, ept->addr, data, len);
+	return deliver(ept, data, len, src);
+}
+
 int rpmsg_link_deliver(struct rpmsg_link *link, uint32_t src, uint32_t dst, void *data,
 		       size_t len)
 {
-	struct rpmsg_endpoint *ept = rpmsg_ept_get(link, dst);
+	struct rpmsg_endpoint *ept;
 
+	rpmsg_tap(link, RPMSG_CAP_MSG, RPMSG_CAP_RX, src, dst, data, len); /* even if nobody is at dst */
+	ept = rpmsg_ept_get(link, dst);
 	if (!ept)
 		return -ENOENT;
-	rpmsg_ept_deliver(ept, data, len, (link->flags & RPMSG_LINK_F_P2P) ? RPMSG_ADDR_ANY : src);
+	deliver(ept, data, len, (link->flags & RPMSG_LINK_F_P2P) ? RPMSG_ADDR_ANY : src);
 	rpmsg_ept_put(ept);
 	return 0;
 }
@@ -301,13 +310,18 @@ void rpmsg_ept_flow(struct rpmsg_endpoint *ept, bool pause)
 int rpmsg_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const void *data,
 		       size_t len, int timeout_ms)
 {
+	int ret;
+
 	if (!ept || (!data && len))
 		return -EINVAL;
 	if (src == RPMSG_ADDR_ANY || dst == RPMSG_ADDR_ANY)
 		return -EINVAL;
 	if (!ept->link->ops->send)
 		return -ENXIO;
-	return ept->link->ops->send(ept->link, ept, src, dst, data, len, timeout_ms);
+	ret = ept->link->ops->send(ept->link, ept, src, dst, data, len, timeout_ms);
+	if (ret == 0)
+		rpmsg_tap(ept->link, RPMSG_CAP_MSG, RPMSG_CAP_TX, src, dst, data, len);
+	return ret;
 }
 
 int rpmsg_send(struct rpmsg_endpoint *ept, const void *data, size_t len)
@@ -385,6 +399,8 @@ int rpmsg_send_nocopy(struct rpmsg_endpoint *ept, uint32_t dst, void *buf, size_
 		return -EINVAL;
 	if (!ept->link->ops->send_nocopy)
 		return -EOPNOTSUPP;
+	/* Before: once sent, the buffer is the peer's to read and ours no more. */
+	rpmsg_tap(ept->link, RPMSG_CAP_MSG, RPMSG_CAP_TX, ept->addr, dst, buf, len);
 	return ept->link->ops->send_nocopy(ept->link, ept, ept->addr, dst, buf, len);
 }
 

@@ -49,8 +49,11 @@ int rpmsg_ns_send(struct rpmsg_link *link, const char *name, uint32_t addr, uint
 	if (ret < 0)
 		return ret;
 	/* Header src is the announcing endpoint, dst the name service (all stacks do this). */
-	return link->ops->send(link, link->ns_ept, addr, RPMSG_NS_ADDR, msg, sizeof(msg),
-			       RPMSG_SEND_TIMEOUT_MS);
+	ret = link->ops->send(link, link->ns_ept, addr, RPMSG_NS_ADDR, msg, sizeof(msg),
+			      RPMSG_SEND_TIMEOUT_MS);
+	if (ret == 0)
+		rpmsg_tap(link, RPMSG_CAP_MSG, RPMSG_CAP_TX, addr, RPMSG_NS_ADDR, msg, sizeof(msg));
+	return ret;
 }
 
 struct rpmsg_ns_out {

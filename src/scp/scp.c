@@ -1,0 +1,903 @@
+/*
+ * MediaTek SCP transport: the IPI share-buffer protocol (one slot per direction, a doorbell
+ * register that doubles as the busy flag) and mtk_rpmsg on top of it (endpoint address =
+ * IPI id, channels from 36-byte name-service messages on IPI 0xFF), in both roles.
+ * include/rpmsg/scp.h describes the memory layout and the send rules; spec/40-mtk-scp.md
+ * holds the facts. Everything read from shared memory is read once and checked.
+ *
+ * Locks:
+ *   send_lock  ordinary sends, one at a time, held through the ack wait (one message in
+ *              flight, as Linux). Sends from a receive callback of this link skip it.
+ *   slot_lock  recursive: wait for the slot, write it, raise the doorbell; also the SCP's
+ *              queue of INIT and announcements. Recursive because a thread waiting for
+ *              the slot may dispatch a message whose callback sends (it then fills the
+ *              slot first; the outer send waits again).
+ *   mu         rx_busy (one receiver at a time: a bus poller or a sender waiting for its
+ *              ack), the ack counters, the queue, the INIT info; cv signals their changes.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rpmsg/scp.h>
+#include <rpmsg/transport.h>
+
+#define HDR RPMSG_SCP_OBJ_HDR
+#define BELL_IPC 0u
+#define BELL_TAKEN 1u
+#define SLICE_MS 5
+#define RX_BUDGET 64
+#define QCAP 272 /* INIT + one announcement per id, and some */
+#define QMSG RPMSG_SCP_INIT_MSG_SIZE
+
+struct qmsg {
+	uint32_t id, len;
+	uint8_t data[QMSG];
+};
+
+struct scp {
+	struct rpmsg_link *link;
+	struct rpmsg_platform *plat;
+	struct rpmsg_scp_config cfg;
+	bool host;
+	uint32_t S;
+	uint32_t in_off, out_off; /* shm offsets of the object we read / write */
+	uint8_t *in_obj, *out_obj;
+	uint32_t *reg_in, *reg_out, *reg_reset;
+	_Atomic bool up, gone;
+
+	pthread_mutex_t send_lock, slot_lock, mu;
+	pthread_cond_t cv;
+	bool rx_busy;
+	uint32_t acks[RPMSG_SCP_IPI_MAX]; /* messages handled per id (mu) */
+	struct qmsg q[QCAP];               /* SCP role: INIT and announcements (mu) */
+	unsigned qhead, qtail;
+	struct rpmsg_scp_info info;        /* mu */
+	uint8_t *rxbuf;                    /* S bytes: the local copy of a received message */
+	int watched[2];
+	struct rpmsg_scp_stats stats;
+};
+
+/* The link whose receive callback this thread is running, if any. */
+static _Thread_local struct scp *tl_rx;
+
+static void stat_add(uint64_t *c)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- shared-memory access: aligned 32-bit words only ---- */
+
+static uint32_t le32(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return __atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED);
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)(void *)p, v, __ATOMIC_RELAXED);
+}
+
+static uint32_t reg_get(uint32_t *r)
+{
+	return __atomic_load_n(r, __ATOMIC_ACQUIRE);
+}
+
+static void reg_set(uint32_t *r, uint32_t bits)
+{
+	__atomic_fetch_or(r, bits, __ATOMIC_ACQ_REL);
+}
+
+static void reg_clear(uint32_t *r, uint32_t bits)
+{
+	__atomic_fetch_and(r, ~bits, __ATOMIC_ACQ_REL);
+}
+
+/* Payload with word stores (the last partial word read-modify-written), then len, then id. */
+static void obj_write(uint8_t *obj, uint32_t id, const void *data, size_t len)
+{
+	const uint8_t *src = data;
+	uint8_t *pl = obj + HDR;
+	size_t full = len & ~(size_t)3;
+
+	for (size_t i = 0; i < full; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, src + i, 4);
+		wr32(pl + i, w);
+	}
+	if (len & 3) {
+		uint32_t w = rd32(pl + full);
+
+		memcpy(&w, src + full, len & 3);
+		wr32(pl + full, w);
+	}
+	wr32(obj + 4, le32((uint32_t)len));
+	wr32(obj + 0, le32(id));
+}
+
+static void obj_zero(uint8_t *obj, uint32_t S)
+{
+	for (uint32_t i = 0; i < HDR + S; i += 4)
+		wr32(obj + i, 0);
+}
+
+static uint64_t now_ns(struct scp *s)
+{
+	return s->plat->ops->now_ns(s->plat);
+}
+
+static void ring(struct scp *s, uint32_t bell)
+{
+	stat_add(&s->stats.notifies);
+	rpmsg_platform_notify(s->plat, bell);
+}
+
+/* Our outgoing slot is busy: AP role, the whole doorbell register; SCP role, the IPC bit. */
+static bool slot_busy(struct scp *s)
+{
+	uint32_t v = reg_get(s->reg_out);
+
+	return s->host ? v != 0 : (v & RPMSG_SCP_IPC_BIT) != 0;
+}
+
+static bool peer_gone(struct scp *s)
+{
+	if (atomic_load(&s->gone))
+		return true;
+	return !s->host && (reg_get(s->reg_reset) & 1u);
+}
+
+/* Slice of a wait towards `deadline`, in ms (at least 1). */
+static int slice_ms(struct scp *s, uint64_t deadline)
+{
+	uint64_t now = now_ns(s), left;
+
+	if (now >= deadline)
+		return 0;
+	left = (deadline - now + 999999u) / 1000000u;
+	return left < SLICE_MS ? (int)left : SLICE_MS;
+}
+
+static void cv_wait_ms(struct scp *s, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	while (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
+/* ---- receive ---- */
+
+static void host_init(struct scp *s, const uint8_t *m)
+{
+	uint32_t signaled;
+
+	memcpy(&signaled, m, 4);
+	pthread_mutex_lock(&s->mu);
+	memcpy(s->info.fw_version, m + 4, sizeof(s->info.fw_version));
+	s->info.fw_version[sizeof(s->info.fw_version) - 1] = '\0';
+	memcpy(&s->info.dec_capability, m + 36, 4);
+	memcpy(&s->info.enc_capability, m + 40, 4);
+	s->info.dec_capability = le32(s->info.dec_capability);
+	s->info.enc_capability = le32(s->info.enc_capability);
+	s->info.up = le32(signaled) != 0;
+	pthread_mutex_unlock(&s->mu);
+	if (le32(signaled)) {
+		atomic_store(&s->gone, false);
+		atomic_store(&s->up, true);
+	}
+}
+
+static void host_ns(struct scp *s, const uint8_t *m, uint32_t len)
+{
+	struct rpmsg_channel_info info;
+	uint32_t addr;
+
+	if (len != RPMSG_SCP_NS_MSG_SIZE) {
+		stat_add(&s->stats.ns_bad);
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	/* At most 31 characters, NUL-padded: the AP forces byte 31 to NUL. */
+	memcpy(info.name, m, strnlen((const char *)m, RPMSG_NAME_SIZE - 1));
+	memcpy(&addr, m + 32, 4);
+	addr = le32(addr);
+	if (!info.name[0] || addr == RPMSG_SCP_IPI_INIT || addr >= RPMSG_SCP_IPI_NS_SERVICE) {
+		stat_add(&s->stats.ns_bad);
+		return;
+	}
+	info.src = addr;
+	info.dst = RPMSG_ADDR_ANY;
+	rpmsg_channel_add(s->link, &info, false, NULL); /* a duplicate is refused (-EEXIST) */
+}
+
+/* The AP saw a watchdog status: the SCP crashed; its channels go, INIT brings it back. */
+static void host_crashed(struct scp *s)
+{
+	stat_add(&s->stats.watchdogs);
+	atomic_store(&s->up, false);
+	pthread_mutex_lock(&s->mu);
+	s->info.up = false;
+	pthread_mutex_unlock(&s->mu);
+	rpmsg_link_remove_channels(s->link);
+}
+
+/* Take one message from our receive object, if there is one. Caller owns rx_busy. */
+static int rx_one(struct scp *s)
+{
+	uint32_t st = reg_get(s->reg_in), id, len;
+	bool handled = false;
+	struct scp *prev;
+
+	if (s->host) {
+		if (!st)
+			return 0;
+		if (st & ~RPMSG_SCP_IPC_BIT) {
+			reg_clear(s->reg_in, st & ~RPMSG_SCP_IPC_BIT);
+			host_crashed(s);
+			if (!(st & RPMSG_SCP_IPC_BIT)) {
+				ring(s, BELL_TAKEN);
+				return 1;
+			}
+		}
+	} else if (!(st & RPMSG_SCP_IPC_BIT)) {
+		return 0;
+	}
+	/* Read id and len once; everything below uses the local copies. */
+	id = le32(rd32(s->in_obj));
+	len = le32(rd32(s->in_obj + 4));
+	if (len > s->S || id >= RPMSG_SCP_IPI_MAX) {
+		stat_add(&s->stats.rx_bad);
+		reg_clear(s->reg_in, RPMSG_SCP_IPC_BIT);
+		ring(s, BELL_TAKEN);
+		return 1;
+	}
+	for (uint32_t i = 0; i < len; i += 4) {
+		uint32_t w = rd32(s->in_obj + HDR + i);
+
+		memcpy(s->rxbuf + i, &w, len - i < 4 ? len - i : 4);
+	}
+	memset(s->rxbuf + len, 0, s->S - len);
+	/*
+	 * Taken: clear the status before the handler runs, so the peer may send again (a
+	 * handler that answers must not wait for a peer that waits for us).
+	 */
+	reg_clear(s->reg_in, RPMSG_SCP_IPC_BIT);
+	ring(s, BELL_TAKEN);
+	stat_add(&s->stats.rx_msgs);
+
+	prev = tl_rx;
+	tl_rx = s;
+	if (s->host && id == RPMSG_SCP_IPI_INIT) {
+		host_init(s, s->rxbuf);
+		handled = true;
+	} else if (s->host && id == RPMSG_SCP_IPI_NS_SERVICE) {
+		host_ns(s, s->rxbuf, len);
+		handled = true;
+	} else if (rpmsg_link_deliver(s->link, id, id, s->rxbuf, len) == 0) {
+		handled = true;
+	} else {
+		stat_add(&s->stats.rx_dropped);
+	}
+	tl_rx = prev;
+	if (handled) {
+		pthread_mutex_lock(&s->mu);
+		s->acks[id]++;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return 1;
+}
+
+/* Become the receiver if nobody is, and drain. Returns how many messages were taken. */
+static int rx_try(struct scp *s)
+{
+	int n = 0;
+
+	if (tl_rx == s)
+		return 0; /* inside one of our callbacks: the receiver is up the stack */
+	pthread_mutex_lock(&s->mu);
+	if (s->rx_busy) {
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	s->rx_busy = true;
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < RX_BUDGET; i++) {
+		int r = rx_one(s);
+
+		if (r <= 0)
+			break;
+		n += r;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->rx_busy = false;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* ---- send ---- */
+
+/* Wait until the peer took our previous message (slot_lock held). */
+static int wait_slot(struct scp *s, int wait_ms, bool may_rx)
+{
+	uint64_t deadline = now_ns(s) + (uint64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000u;
+
+	for (;;) {
+		int ms;
+
+		if (!slot_busy(s))
+			return 0;
+		if (peer_gone(s))
+			return -EPIPE;
+		if (wait_ms == 0)
+			return -EAGAIN;
+		ms = slice_ms(s, deadline);
+		if (!ms) {
+			stat_add(&s->stats.busy_timeouts);
+			return -ETIMEDOUT;
+		}
+		/* Single-threaded peers take our message only if we take theirs. */
+		if (may_rx && rx_try(s) > 0)
+			continue;
+		rpmsg_platform_wait(s->plat, BELL_TAKEN, ms);
+	}
+}
+
+/* Fill the slot and ring (slot_lock held). *snap: the ack count of id before the ring. */
+static int post(struct scp *s, uint32_t id, const void *data, size_t len, int wait_ms,
+		bool may_rx, uint32_t *snap)
+{
+	int ret = wait_slot(s, wait_ms, may_rx);
+
+	if (ret)
+		return ret;
+	obj_write(s->out_obj, id, data, len);
+	pthread_mutex_lock(&s->mu);
+	if (snap)
+		*snap = s->acks[id];
+	pthread_mutex_unlock(&s->mu);
+	reg_set(s->reg_out, RPMSG_SCP_IPC_BIT);
+	ring(s, BELL_IPC);
+	stat_add(&s->stats.tx_msgs);
+	return 0;
+}
+
+/* SCP role: send what is queued, in order (slot_lock held). */
+static int flush_queue(struct scp *s, int wait_ms, bool may_rx)
+{
+	for (;;) {
+		struct qmsg m;
+		int ret;
+
+		pthread_mutex_lock(&s->mu);
+		if (s->qhead == s->qtail) {
+			pthread_mutex_unlock(&s->mu);
+			return 0;
+		}
+		m = s->q[s->qtail % QCAP];
+		pthread_mutex_unlock(&s->mu);
+		ret = post(s, m.id, m.data, m.len, wait_ms, may_rx, NULL);
+		if (ret)
+			return ret;
+		pthread_mutex_lock(&s->mu);
+		s->qtail++;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+static bool queue_pending(struct scp *s)
+{
+	bool p;
+
+	pthread_mutex_lock(&s->mu);
+	p = s->qhead != s->qtail;
+	pthread_mutex_unlock(&s->mu);
+	return p;
+}
+
+/* Send what is queued if the slot is free now and nobody else is sending. */
+static int flush_try(struct scp *s)
+{
+	int n = 0;
+
+	while (!s->host && queue_pending(s) && !pthread_mutex_trylock(&s->slot_lock)) {
+		unsigned before = s->qtail, sent; /* qtail moves only under slot_lock */
+
+		flush_queue(s, 0, false);
+		sent = s->qtail - before;
+		pthread_mutex_unlock(&s->slot_lock);
+		n += (int)sent;
+		if (!sent)
+			break; /* slot busy: bell 1 tells us when it is free */
+	}
+	return n;
+}
+
+static int queue_msg(struct scp *s, uint32_t id, const void *data, uint32_t len)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->qhead - s->qtail >= QCAP) {
+		ret = -ENOSPC;
+	} else {
+		struct qmsg *m = &s->q[s->qhead % QCAP];
+
+		m->id = id;
+		m->len = len;
+		memcpy(m->data, data, len);
+		s->qhead++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!ret)
+		flush_try(s);
+	return ret;
+}
+
+/* Wait for the peer's next message on `id` (no lock but send_lock held). 0 or -EIO. */
+static int wait_ack(struct scp *s, uint32_t id, uint32_t snap, int wait_ms)
+{
+	uint64_t deadline = now_ns(s) + (uint64_t)wait_ms * 1000000u;
+
+	for (;;) {
+		bool acked, busy;
+		int ms;
+
+		pthread_mutex_lock(&s->mu);
+		acked = s->acks[id] != snap;
+		pthread_mutex_unlock(&s->mu);
+		if (acked)
+			return 0;
+		if (rx_try(s) > 0)
+			continue; /* a message the peer sent before it went away still counts */
+		if (peer_gone(s))
+			return -EPIPE;
+		ms = slice_ms(s, deadline);
+		if (!ms) {
+			stat_add(&s->stats.ack_timeouts);
+			return -EIO;
+		}
+		pthread_mutex_lock(&s->mu);
+		busy = s->rx_busy && s->acks[id] == snap;
+		if (busy)
+			cv_wait_ms(s, ms); /* another thread receives: it signals each message */
+		pthread_mutex_unlock(&s->mu);
+		if (!busy)
+			rpmsg_platform_wait(s->plat, BELL_IPC, ms);
+	}
+}
+
+static int lock_for(pthread_mutex_t *m, int timeout_ms)
+{
+	if (timeout_ms == 0)
+		return pthread_mutex_trylock(m) ? -EAGAIN : 0;
+	pthread_mutex_lock(m);
+	return 0;
+}
+
+/*
+ * One message: queue first (SCP role), then ours; then the ack if asked. timeout_ms bounds
+ * the wait for the slot (0: none, -1: busy_timeout_ms); ack_ms the wait for the ack.
+ */
+static int do_send(struct scp *s, uint32_t id, const void *data, size_t len, int timeout_ms,
+		   int ack_ms)
+{
+	bool in_cb = tl_rx == s;
+	int busy_ms = s->cfg.busy_timeout_ms, ret;
+	uint32_t snap = 0;
+
+	if (timeout_ms >= 0 && timeout_ms < busy_ms)
+		busy_ms = timeout_ms;
+	if (!in_cb && (ret = lock_for(&s->send_lock, timeout_ms)))
+		return ret;
+	ret = lock_for(&s->slot_lock, timeout_ms);
+	if (!ret) {
+		if (!s->host)
+			ret = flush_queue(s, busy_ms, !in_cb);
+		if (!ret)
+			ret = post(s, id, data, len, busy_ms, !in_cb, &snap);
+		pthread_mutex_unlock(&s->slot_lock);
+		flush_try(s);
+		if (!ret && ack_ms > 0 && !in_cb)
+			ret = wait_ack(s, id, snap, ack_ms);
+	}
+	if (!in_cb)
+		pthread_mutex_unlock(&s->send_lock);
+	return ret;
+}
+
+/* ---- transport ops ---- */
+
+static int scp_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
+		    uint32_t dst, const void *data, size_t len, int timeout_ms)
+{
+	struct scp *s = rpmsg_link_priv(link);
+	int ret;
+
+	(void)ept;
+	if (len > s->S)
+		return -EMSGSIZE;
+	if (src == RPMSG_SCP_IPI_INIT || src >= RPMSG_SCP_IPI_NS_SERVICE)
+		return -EINVAL;
+	if (dst != src)
+		return -ENXIO;
+	if (peer_gone(s))
+		return -EPIPE;
+	if (!atomic_load(&s->up))
+		return -ENOTCONN;
+	ret = do_send(s, src, data, len, timeout_ms, timeout_ms != 0 ? s->cfg.ack_timeout_ms : 0);
+	return ret == -EIO ? -ETIMEDOUT : ret;
+}
+
+static int scp_get_mtu(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
+{
+	struct scp *s = rpmsg_link_priv(link);
+
+	(void)ept;
+	return (int)s->S;
+}
+
+static int scp_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
+{
+	struct scp *s = rpmsg_link_priv(link);
+
+	(void)ept;
+	if (!atomic_load(&s->up) || peer_gone(s))
+		return 0;
+	return !slot_busy(s) && !queue_pending(s);
+}
+
+static int scp_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
+{
+	uint32_t id = rpmsg_ept_addr(ept);
+
+	(void)link;
+	/* The address is the IPI id: 1..254 (0 and 0xFF are INIT and the name service). */
+	if (id >= RPMSG_SCP_IPI_MAX)
+		return -EINVAL;
+	if (id == RPMSG_SCP_IPI_INIT || id == RPMSG_SCP_IPI_NS_SERVICE)
+		return -EADDRINUSE;
+	if (rpmsg_ept_dst(ept) == RPMSG_ADDR_ANY)
+		rpmsg_ept_set_dst(ept, id); /* the same id both ways */
+	return 0;
+}
+
+static int scp_announce_create(struct rpmsg_link *link, struct rpmsg_channel *ch)
+{
+	struct scp *s = rpmsg_link_priv(link);
+	struct rpmsg_endpoint *ept = rpmsg_channel_ept(ch);
+
+	if (s->host || !ept)
+		return 0; /* the AP never announces */
+	return rpmsg_scp_announce(link, rpmsg_channel_info(ch)->name, rpmsg_ept_addr(ept));
+}
+
+static void go_down(struct scp *s)
+{
+	atomic_store(&s->gone, true);
+	atomic_store(&s->up, false);
+	pthread_mutex_lock(&s->mu);
+	s->info.up = false;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	rpmsg_link_remove_channels(s->link);
+}
+
+static int scp_process(struct rpmsg_link *link)
+{
+	struct scp *s = rpmsg_link_priv(link);
+	int n = 0;
+
+	s->plat->ops->ack(s->plat, BELL_IPC);
+	s->plat->ops->ack(s->plat, BELL_TAKEN);
+	if (!s->host && !atomic_load(&s->gone))
+		n += flush_try(s);
+	n += rx_try(s); /* what the peer sent before it went away is still delivered */
+	if (!s->host && !atomic_load(&s->gone) && peer_gone(s)) {
+		go_down(s); /* the AP put us back into reset */
+		n++;
+	}
+	return n;
+}
+
+static int scp_arm(struct rpmsg_link *link)
+{
+	struct scp *s = rpmsg_link_priv(link);
+	int pending = 0;
+
+	if (s->plat->ops->arm(s->plat, BELL_IPC) > 0)
+		pending = 1;
+	if (s->host ? reg_get(s->reg_in) != 0 : (reg_get(s->reg_in) & RPMSG_SCP_IPC_BIT))
+		pending = 1;
+	if (!s->host && !atomic_load(&s->gone)) {
+		if (peer_gone(s))
+			pending = 1;
+		if (queue_pending(s)) {
+			if (s->plat->ops->arm(s->plat, BELL_TAKEN) > 0 || !slot_busy(s))
+				pending = 1;
+		}
+	}
+	return pending;
+}
+
+static bool scp_is_up(struct rpmsg_link *link)
+{
+	struct scp *s = rpmsg_link_priv(link);
+
+	return atomic_load(&s->up) && !peer_gone(s);
+}
+
+static void scp_free(struct scp *s)
+{
+	pthread_mutex_destroy(&s->send_lock);
+	pthread_mutex_destroy(&s->slot_lock);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s->rxbuf);
+	free(s);
+}
+
+static void scp_destroy(struct rpmsg_link *link)
+{
+	struct scp *s = rpmsg_link_priv(link);
+
+	if (s->host) {
+		/* Hold the SCP in reset, as remoteproc does when it stops. */
+		__atomic_store_n(s->reg_reset, 1u, __ATOMIC_RELEASE);
+		ring(s, BELL_IPC);
+	}
+	if (s->plat->ops->destroy)
+		s->plat->ops->destroy(s->plat);
+	scp_free(s);
+}
+
+static const struct rpmsg_transport_ops scp_ops = {
+	.send = scp_send,
+	.get_mtu = scp_get_mtu,
+	.poll_tx = scp_poll_tx,
+	.create_ept = scp_create_ept,
+	.announce_create = scp_announce_create,
+	.process = scp_process,
+	.arm = scp_arm,
+	.is_up = scp_is_up,
+	.destroy = scp_destroy,
+};
+
+/* ---- public ---- */
+
+static struct scp *scp_of(struct rpmsg_link *link)
+{
+	const char *t = rpmsg_link_transport(link);
+
+	return t && !strcmp(t, "scp") ? rpmsg_link_priv(link) : NULL;
+}
+
+int rpmsg_scp_ns_encode(void *msg36, const char *name, uint32_t id)
+{
+	uint8_t *m = msg36;
+	size_t n;
+
+	if (!m || !name || id >= RPMSG_SCP_IPI_MAX)
+		return -EINVAL;
+	n = strnlen(name, RPMSG_NAME_SIZE);
+	if (n == 0 || n >= RPMSG_NAME_SIZE)
+		return -EINVAL;
+	memset(m, 0, RPMSG_SCP_NS_MSG_SIZE);
+	memcpy(m, name, n);
+	id = le32(id);
+	memcpy(m + 32, &id, 4);
+	return RPMSG_SCP_NS_MSG_SIZE;
+}
+
+int rpmsg_scp_announce(struct rpmsg_link *link, const char *name, uint32_t id)
+{
+	struct scp *s = link ? scp_of(link) : NULL;
+	uint8_t msg[RPMSG_SCP_NS_MSG_SIZE];
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	if (s->host)
+		return -EOPNOTSUPP;
+	ret = rpmsg_scp_ns_encode(msg, name, id);
+	if (ret < 0)
+		return ret;
+	return queue_msg(s, RPMSG_SCP_IPI_NS_SERVICE, msg, sizeof(msg));
+}
+
+int rpmsg_scp_ipi_send(struct rpmsg_link *link, uint32_t id, const void *data, size_t len,
+		       int wait_ms)
+{
+	struct scp *s = link ? scp_of(link) : NULL;
+
+	if (!s || (!data && len) || id >= RPMSG_SCP_IPI_MAX || len > s->S)
+		return -EINVAL;
+	if (s->host && (id == RPMSG_SCP_IPI_INIT || id == RPMSG_SCP_IPI_NS_SERVICE))
+		return -EINVAL;
+	if (peer_gone(s))
+		return -EPIPE;
+	return do_send(s, id, data, len, -1, wait_ms);
+}
+
+int rpmsg_scp_get_info(struct rpmsg_link *link, struct rpmsg_scp_info *out)
+{
+	struct scp *s = link ? scp_of(link) : NULL;
+
+	if (!s || !out)
+		return -EINVAL;
+	pthread_mutex_lock(&s->mu);
+	*out = s->info;
+	pthread_mutex_unlock(&s->mu);
+	out->up = scp_is_up(link);
+	return 0;
+}
+
+int rpmsg_scp_get_stats(struct rpmsg_link *link, struct rpmsg_scp_stats *out)
+{
+	struct scp *s = link ? scp_of(link) : NULL;
+	const uint64_t *in;
+	uint64_t *o;
+
+	if (!s || !out)
+		return -EINVAL;
+	in = (const uint64_t *)&s->stats;
+	o = (uint64_t *)out;
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		o[i] = __atomic_load_n(&in[i], __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void watch(struct scp *s, int i, uint32_t bell)
+{
+	int fd = s->plat->ops->fd ? s->plat->ops->fd(s->plat, bell) : -1;
+
+	if (fd >= 0 && !rpmsg_link_watch_fd(s->link, fd))
+		s->watched[i] = fd;
+}
+
+static int check_layout(struct scp *s)
+{
+	uint64_t size = s->plat->shm.size;
+	uint64_t objs = 2 * ((uint64_t)HDR + s->S);
+	uint64_t ib = s->cfg.ipi_base, rb = s->cfg.regs_base;
+
+	if (s->S < RPMSG_SCP_INIT_MSG_SIZE || s->S > 65536 || (s->S & 3) || (ib & 3) || (rb & 3))
+		return -EINVAL;
+	if (!s->plat->shm.va || ib + objs > size || rb + RPMSG_SCP_REGS_SIZE > size)
+		return -ENOSPC;
+	if (ib < rb + RPMSG_SCP_REGS_SIZE && rb < ib + objs)
+		return -ENOSPC; /* overlap */
+	return 0;
+}
+
+int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
+		     const struct rpmsg_scp_config *cfg, struct rpmsg_link **out)
+{
+	struct rpmsg_link_desc desc = { .transport = "scp", .ops = &scp_ops };
+	pthread_mutexattr_t ma;
+	pthread_condattr_t ca;
+	struct scp *s;
+	uint8_t *base, *regs;
+	int ret;
+
+	if (!bus || !plat || !plat->ops || !plat->ops->now_ns || !cfg || !out)
+		return -EINVAL;
+	if (cfg->role != RPMSG_SCP_HOST && cfg->role != RPMSG_SCP_REMOTE)
+		return -EINVAL;
+	if (cfg->busy_timeout_ms < 0 || cfg->ack_timeout_ms < 0)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->plat = plat;
+	s->cfg = *cfg;
+	s->host = cfg->role == RPMSG_SCP_HOST;
+	s->watched[0] = s->watched[1] = -1;
+	if (!s->cfg.share_buf_size)
+		s->cfg.share_buf_size = RPMSG_SCP_SHARE_BUF_SIZE;
+	if (!s->cfg.ipi_base)
+		s->cfg.ipi_base = RPMSG_SCP_DEFAULT_IPI_BASE;
+	if (!s->cfg.busy_timeout_ms)
+		s->cfg.busy_timeout_ms = RPMSG_SCP_BUSY_TIMEOUT_MS;
+	if (!s->cfg.name)
+		s->cfg.name = "scp0";
+	s->S = s->cfg.share_buf_size;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&s->slot_lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&s->send_lock, NULL);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	ret = check_layout(s);
+	if (ret)
+		goto fail;
+	s->rxbuf = calloc(1, s->S);
+	if (!s->rxbuf) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+
+	base = (uint8_t *)plat->shm.va + s->cfg.ipi_base;
+	regs = (uint8_t *)plat->shm.va + s->cfg.regs_base;
+	/* Receive object (SCP -> AP) at base, send object (AP -> SCP) after it. */
+	s->in_off = s->cfg.ipi_base + (s->host ? 0 : HDR + s->S);
+	s->out_off = s->cfg.ipi_base + (s->host ? HDR + s->S : 0);
+	s->in_obj = (uint8_t *)plat->shm.va + s->in_off;
+	s->out_obj = (uint8_t *)plat->shm.va + s->out_off;
+	s->reg_in = (uint32_t *)(void *)(regs + (s->host ? RPMSG_SCP_REG_SCP_TO_HOST : RPMSG_SCP_REG_HOST_TO_SCP));
+	s->reg_out = (uint32_t *)(void *)(regs + (s->host ? RPMSG_SCP_REG_HOST_TO_SCP : RPMSG_SCP_REG_SCP_TO_HOST));
+	s->reg_reset = (uint32_t *)(void *)(regs + RPMSG_SCP_REG_SIM_RESET);
+	(void)base;
+	s->info.share_buf_size = s->S;
+	s->info.rx_obj = s->in_off;
+	s->info.tx_obj = s->out_off;
+
+	if (s->host) {
+		/* As when the firmware is loaded: our object and doorbell start clear. */
+		obj_zero(s->out_obj, s->S);
+		__atomic_store_n(s->reg_out, 0u, __ATOMIC_RELEASE);
+		__atomic_store_n(s->reg_reset, 0u, __ATOMIC_RELEASE);
+	} else {
+		uint8_t init[RPMSG_SCP_INIT_MSG_SIZE] = { 0 };
+		const char *fw = s->cfg.fw_version ? s->cfg.fw_version : "librpmsg-scp";
+		uint32_t v;
+
+		if (!slot_busy(s))
+			obj_zero(s->out_obj, s->S);
+		v = le32(1);
+		memcpy(init, &v, 4);
+		memcpy(init + 4, fw, strnlen(fw, 31));
+		v = le32(s->cfg.dec_capability);
+		memcpy(init + 36, &v, 4);
+		v = le32(s->cfg.enc_capability);
+		memcpy(init + 40, &v, 4);
+		memcpy(s->info.fw_version, init + 4, 32);
+		s->info.dec_capability = s->cfg.dec_capability;
+		s->info.enc_capability = s->cfg.enc_capability;
+		s->info.up = true;
+		s->q[0].id = RPMSG_SCP_IPI_INIT;
+		s->q[0].len = sizeof(init);
+		memcpy(s->q[0].data, init, sizeof(init));
+		s->qhead = 1;
+	}
+
+	desc.name = s->cfg.name;
+	desc.priv = s;
+	ret = rpmsg_link_register(bus, &desc, &s->link);
+	if (ret)
+		goto fail;
+	watch(s, 0, BELL_IPC);
+	watch(s, 1, BELL_TAKEN);
+	if (!s->host) {
+		atomic_store(&s->up, true);
+		flush_try(s); /* INIT goes out now if the slot is free */
+	}
+	*out = s->link;
+	return 0;
+fail:
+	scp_free(s);
+	return ret;
+}

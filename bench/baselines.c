@@ -86,6 +86,7 @@ static void ring_consumer(struct ring *r)
 {
 	static uint8_t sink[SLOT_SIZE];
 	uint32_t tail = 0, head = 0, check = 0;
+	struct win_clock wc = { 0, 0 };
 	uint64_t count = 0;
 
 	atomic_store(&r->ctl.ready, 1);
@@ -111,6 +112,7 @@ static void ring_consumer(struct ring *r)
 		check += sink[len - 1];
 		count++;
 		atomic_store_explicit(&r->tail, ++tail, memory_order_release);
+		win_tick(&r->ctl, &wc, count);
 	}
 	r->ctl.t_end = bench_now();
 	r->ctl.count = count;
@@ -118,7 +120,8 @@ static void ring_consumer(struct ring *r)
 	atomic_store(&r->ctl.done, 1);
 }
 
-int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *out)
+int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *out,
+		  struct samples *win_rates)
 {
 	struct ring *r = bench_shared_alloc(sizeof(*r));
 	uint8_t payload[SLOT_SIZE];
@@ -181,6 +184,7 @@ int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *
 	if (!err) {
 		out->msgs = r->ctl.count;
 		out->ns = r->ctl.t_end - t_start;
+		err = win_collect(&r->ctl, win_rates);
 	}
 	st = bench_reap(pid, 2000);
 	bench_shared_free(r, sizeof(*r));

@@ -17,6 +17,8 @@
 #define BENCH_MTU 496       /* virtio payload with the default 512-byte buffers */
 #define BENCH_STOP_LEN 1    /* a 1-byte message ends a run (payloads are 16 or 496 bytes) */
 #define BENCH_SETUP_MS 5000 /* how long set-up (fork, attach, name service) may take */
+#define BENCH_WINDOWS 16384 /* throughput windows kept per run */
+#define BENCH_WINDOW_NS 1000000u /* throughput window length (the clock is read every 64 messages) */
 
 /* How long one run of one case may go on, and how many iterations it may take. */
 struct bench_budget {
@@ -58,7 +60,20 @@ struct bench_ctl {
 	uint64_t count;                             /* child: messages received */
 	uint64_t t_end;                             /* child: CLOCK_MONOTONIC at the stop message */
 	uint32_t check;                             /* child: folds the received bytes (kept live) */
+	/* child, throughput: messages and nanoseconds of each ~1 ms window of the run */
+	uint32_t nwin;
+	struct bench_window {
+		uint64_t msgs, ns;
+	} win[BENCH_WINDOWS];
 };
+
+/* The consumer's window clock: call after each message with the running count. */
+struct win_clock {
+	uint64_t t0, n0;
+};
+void win_tick(struct bench_ctl *ctl, struct win_clock *w, uint64_t count);
+/* Append the window rates (messages/s) the child recorded to `out`. */
+int win_collect(const struct bench_ctl *ctl, struct samples *out);
 
 /* The measurement loop of the latency cases: stop on time or on the iteration cap. */
 struct lat_loop {
@@ -88,6 +103,11 @@ void bench_shared_free(void *p, size_t size);
 pid_t bench_fork(unsigned watchdog_s);
 /* Wait up to timeout_ms for the child to exit, then kill it. Returns its exit code, or -1. */
 int bench_reap(pid_t pid, int timeout_ms);
+/*
+ * Involuntary context switches (preemptions) of this process and of the children reaped
+ * since the last call: a busy-poll run that was preempted measured the scheduler.
+ */
+uint64_t bench_take_nivcsw(void);
 /* True once the current child has died (SIGCHLD seen). */
 bool bench_child_dead(void);
 /* Wait until *flag != 0, the child dies, or timeout_ms passes. 0, -ECHILD or -ETIMEDOUT. */
@@ -107,13 +127,15 @@ void bench_watchdog(unsigned seconds, const char *what);
 /* (a) one cache line each way, spinning: round trip. */
 int run_cacheline_rtt(const struct bench_budget *b, struct samples *out);
 /* (b) single-producer single-consumer ring of 256 x 512-byte slots: one-way throughput. */
-int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *out);
+int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *out,
+		  struct samples *win_rates);
 /* (c) socketpair(AF_UNIX, SOCK_SEQPACKET), blocking read/write: round trip. */
 int run_socket_rtt(size_t size, const struct bench_budget *b, struct samples *out);
 
 /* virtio: busy = rpmsg_bus_poll(bus, 0) + trysend; otherwise poll(-1) + blocking send. */
 int run_virtio_rtt(bool busy, size_t size, const struct bench_budget *b, struct samples *out,
 		   struct run_result *info);
-int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct run_result *out);
+int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct run_result *out,
+		    struct samples *win_rates);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -224,16 +225,36 @@ static void sleep_us(unsigned us)
 	nanosleep(&ts, NULL);
 }
 
+static uint64_t g_child_nivcsw; /* involuntary context switches of reaped children */
+
+uint64_t bench_take_nivcsw(void)
+{
+	static uint64_t self_seen;
+	struct rusage ru;
+	uint64_t self = 0, n;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		self = (uint64_t)ru.ru_nivcsw;
+	n = g_child_nivcsw + (self - self_seen);
+	self_seen = self;
+	g_child_nivcsw = 0;
+	return n;
+}
+
 int bench_reap(pid_t pid, int timeout_ms)
 {
 	uint64_t deadline = bench_now() + (uint64_t)timeout_ms * 1000000u;
+	struct rusage ru;
 	int status = 0;
 	pid_t r;
 
 	if (pid <= 0)
 		return -1;
-	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && bench_now() < deadline)
+	memset(&ru, 0, sizeof(ru));
+	while ((r = wait4(pid, &status, WNOHANG, &ru)) == 0 && bench_now() < deadline)
 		sleep_us(200);
+	if (r > 0)
+		g_child_nivcsw += (uint64_t)ru.ru_nivcsw;
 	if (r == 0) {
 		kill(pid, SIGKILL);
 		r = waitpid(pid, &status, 0);
@@ -296,4 +317,41 @@ bool lat_step(struct lat_loop *l, struct samples *s, int *err)
 	}
 	l->prev = t;
 	return t < l->end && l->left != 0;
+}
+
+/* ---- throughput windows ---- */
+
+void win_tick(struct bench_ctl *ctl, struct win_clock *w, uint64_t count)
+{
+	uint64_t t;
+
+	if (count & 63)
+		return;
+	t = bench_now();
+	if (!w->t0) {
+		w->t0 = t;
+		w->n0 = count;
+		return;
+	}
+	if (t - w->t0 < BENCH_WINDOW_NS)
+		return;
+	if (ctl->nwin < BENCH_WINDOWS) {
+		ctl->win[ctl->nwin].msgs = count - w->n0;
+		ctl->win[ctl->nwin].ns = t - w->t0;
+		ctl->nwin++;
+	}
+	w->t0 = t;
+	w->n0 = count;
+}
+
+int win_collect(const struct bench_ctl *ctl, struct samples *out)
+{
+	uint32_t n = ctl->nwin < BENCH_WINDOWS ? ctl->nwin : BENCH_WINDOWS;
+
+	if (samples_reserve(out, n))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		if (ctl->win[i].ns)
+			out->v[out->n++] = (uint64_t)((double)ctl->win[i].msgs * 1e9 / (double)ctl->win[i].ns);
+	return 0;
 }

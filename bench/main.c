@@ -39,13 +39,16 @@ struct bcase {
 	enum kind kind;
 	size_t size;
 	/* results */
-	struct samples s;
-	double rate[MAX_ROUNDS]; /* messages/s of each round */
+	struct samples s;        /* RTT: round trips (ns); TPUT: ~1 ms window rates (msgs/s) */
+	double rate[MAX_ROUNDS]; /* messages/s of each whole round */
 	int nrate;
 	int err;
+	bool skipped;
+	uint64_t preempt; /* involuntary context switches of both processes, all rounds */
 	struct run_result info; /* summed over rounds */
 	/* aggregated */
 	double median_us, p99_us, msgs_s, mb_s;
+	double mean_msgs_s; /* TPUT: median over rounds of (messages / whole run time) */
 	size_t nsamples;
 };
 
@@ -77,6 +80,7 @@ static struct bcase *find(const char *id)
 
 struct opts {
 	bool quick, json, strict, verbose;
+	const char *filter; /* run only cases whose id contains it (profiling) */
 	double seconds; /* per case, all rounds together */
 	long iters;     /* per case, all rounds together; 0 = time only */
 	int rounds;
@@ -92,9 +96,11 @@ static void usage(FILE *f)
 		"  --seconds S  measured time per case, all rounds together (default 1.5)\n"
 		"  --iters N    at most N round trips / messages per case, all rounds together\n"
 		"               (alone, it lifts the time limit to 30 s per case)\n"
-		"  --rounds R   runs of each case, interleaved with its baseline (default 3)\n"
+		"  --rounds R   runs of each case, interleaved with its baseline (default 5)\n"
 		"  --strict     exit 1 when a target is missed (default: only errors fail)\n"
 		"  --verbose    progress and virtio counters on stderr\n"
+		"  --filter SUB run only the cases whose id contains SUB (for profiling; rows\n"
+		"               whose cases did not run say \"skip\")\n"
 		"Exit status: 0 ran (targets may miss), 1 a target missed with --strict, 2 a case failed.\n");
 }
 
@@ -105,6 +111,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "seconds", required_argument, NULL, 's' }, { "iters", required_argument, NULL, 'n' },
 		{ "rounds", required_argument, NULL, 'r' }, { "strict", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },	 { "help", no_argument, NULL, 'h' },
+		{ "filter", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_s = false, have_r = false;
@@ -112,12 +119,13 @@ static int parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "qjs:n:r:Svh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qjs:n:r:Svhf:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': o->quick = true; break;
 		case 'j': o->json = true; break;
 		case 'S': o->strict = true; break;
 		case 'v': o->verbose = true; break;
+		case 'f': o->filter = optarg; break;
 		case 's':
 			o->seconds = strtod(optarg, &end);
 			if (*end || !(o->seconds > 0) || o->seconds > 3600) {
@@ -150,10 +158,22 @@ static int parse(int argc, char **argv, struct opts *o)
 		return -1;
 	}
 	if (!have_r)
-		o->rounds = o->quick ? 1 : 3;
+		o->rounds = o->quick ? 1 : 5;
 	if (!have_s)
 		o->seconds = o->quick ? 0.06 : o->iters ? 30.0 : 1.5;
 	return 0;
+}
+
+static void loadavg(char *buf, size_t n)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	snprintf(buf, n, "?");
+	if (f) {
+		if (fgets(buf, (int)n, f))
+			buf[strcspn(buf, " ")] = 0; /* the 1-minute figure */
+		fclose(f);
+	}
 }
 
 static int cpus_usable(void)
@@ -178,11 +198,11 @@ static int run_one(struct bcase *c, const struct bench_budget *b)
 		err = run_socket_rtt(c->size, b, &c->s);
 		break;
 	case K_RING:
-		err = run_ring_tput(c->size, b, &r);
+		err = run_ring_tput(c->size, b, &r, &c->s);
 		break;
 	default:
 		err = c->metric == RTT ? run_virtio_rtt(c->kind == K_VBUSY, c->size, b, &c->s, &r)
-				       : run_virtio_tput(c->kind == K_VBUSY, c->size, b, &r);
+				       : run_virtio_tput(c->kind == K_VBUSY, c->size, b, &r, &c->s);
 		break;
 	}
 	if (err)
@@ -216,15 +236,19 @@ static void aggregate(struct bcase *c)
 		c->p99_us = (double)samples_quantile(&c->s, 0.99) / 1e3;
 	} else if (c->nrate) {
 		qsort(c->rate, (size_t)c->nrate, sizeof(double), cmp_double);
-		c->msgs_s = c->nrate & 1 ? c->rate[c->nrate / 2]
-					 : (c->rate[c->nrate / 2 - 1] + c->rate[c->nrate / 2]) / 2;
+		c->mean_msgs_s = c->nrate & 1 ? c->rate[c->nrate / 2]
+					      : (c->rate[c->nrate / 2 - 1] + c->rate[c->nrate / 2]) / 2;
+		/* The median window: robust to the slices where the scheduler took a CPU away.
+		 * Runs too short for a whole window fall back to the whole-run rate. */
+		c->nsamples = c->s.n;
+		c->msgs_s = c->s.n ? (double)samples_quantile(&c->s, 0.5) : c->mean_msgs_s;
 		c->mb_s = c->msgs_s * (double)c->size / 1e6;
 	}
 }
 
 /* ---- the comparisons ---- */
 
-enum verdict { INFO = -1, MISS = 0, PASS = 1, ERROR = 2 };
+enum verdict { INFO = -1, MISS = 0, PASS = 1, ERROR = 2, SKIP = 3 };
 
 struct row {
 	const char *name;
@@ -270,8 +294,8 @@ static void wire_rows(void)
 
 		r->subj = find(pairs[i][0]);
 		r->base = find(pairs[i][1]);
-		if (r->subj->err || r->base->err) {
-			r->v = ERROR;
+		if (r->subj->skipped || r->subj->err || r->base->err) {
+			r->v = r->subj->skipped ? SKIP : ERROR;
 			continue;
 		}
 		if (r->higher_better) {
@@ -280,6 +304,10 @@ static void wire_rows(void)
 		} else {
 			r->value = r->p99 ? r->subj->p99_us : r->subj->median_us;
 			r->baseline = r->p99 ? r->base->p99_us : r->base->median_us;
+		}
+		if (r->base->skipped) {
+			r->v = SKIP; /* the value alone, for profiling */
+			continue;
 		}
 		r->ratio = r->baseline > 0 ? r->value / r->baseline : 0;
 		if (!r->limit)
@@ -293,7 +321,7 @@ static void wire_rows(void)
 
 static const char *verdict_str(enum verdict v)
 {
-	return v == PASS ? "PASS" : v == MISS ? "MISS" : v == ERROR ? "ERROR" : "info";
+	return v == PASS ? "PASS" : v == MISS ? "MISS" : v == ERROR ? "ERROR" : v == SKIP ? "skip" : "info";
 }
 
 static void fmt_value(char *buf, size_t n, const struct row *r, double v)
@@ -304,11 +332,14 @@ static void fmt_value(char *buf, size_t n, const struct row *r, double v)
 		snprintf(buf, n, "%.3f us", v);
 }
 
+static char load_before[32], load_after[32];
+
 static void print_table(const struct opts *o, const char *machine)
 {
 	char a[64], b[64], t[16];
 
-	printf("rpmsg-bench: %s\n", machine);
+	printf("rpmsg-bench: %s, load average %s before, %s after\n", machine, load_before,
+	       load_after);
 	printf("%d round(s) per case, %.2f s measured per case%s; CLOCK_MONOTONIC; nothing pinned\n\n",
 	       o->rounds, o->seconds, o->iters ? " (or the --iters cap)" : "");
 	printf("baselines (two processes, MAP_SHARED memory or a socketpair):\n");
@@ -317,24 +348,42 @@ static void print_table(const struct opts *o, const char *machine)
 
 		if (c->kind != K_CACHELINE && c->kind != K_SOCKET && c->kind != K_RING)
 			continue;
-		if (c->err)
+		if (c->skipped)
+			printf("  %-28s skip\n", c->label);
+		else if (c->err)
 			printf("  %-28s ERROR %s\n", c->label, rpmsg_strerror(c->err));
 		else if (c->metric == RTT)
 			printf("  %-28s median %8.3f us  p99 %8.3f us  (%zu round trips)\n", c->label,
 			       c->median_us, c->p99_us, c->nsamples);
 		else
-			printf("  %-28s %8.3f Mmsg/s  %8.1f MB/s\n", c->label, c->msgs_s / 1e6, c->mb_s);
+			printf("  %-28s %8.3f Mmsg/s  %8.1f MB/s  (whole-run mean %.3f Mmsg/s)\n",
+			       c->label, c->msgs_s / 1e6, c->mb_s, c->mean_msgs_s / 1e6);
 	}
+	printf("preemptions (involuntary context switches of both processes, all rounds):\n ");
+	for (size_t i = 0, col = 0; i < NCASES; i++) {
+		if (cases[i].skipped)
+			continue;
+		printf(" %s %llu%s", cases[i].id, (unsigned long long)cases[i].preempt,
+		       i + 1 < NCASES ? "," : "");
+		if (++col % 4 == 0 && i + 1 < NCASES)
+			printf("\n ");
+	}
+	printf("\n");
 	printf("\n%-26s %-27s %-27s %7s %7s %s\n", "case", "value", "baseline", "ratio", "target",
 	       "result");
 	for (size_t i = 0; i < NROWS; i++) {
 		struct row *r = &rows[i];
 
-		if (r->v == ERROR) {
-			printf("%-26s %-27s %-27s %7s %7s %s\n", r->name, "-", "-", "-", "-", "ERROR");
+		if (r->v == ERROR || (r->v == SKIP && r->subj->skipped)) {
+			printf("%-26s %-27s %-27s %7s %7s %s\n", r->name, "-", "-", "-", "-",
+			       verdict_str(r->v));
 			continue;
 		}
 		fmt_value(a, sizeof(a), r, r->value);
+		if (r->v == SKIP) {
+			printf("%-26s %-27s %-27s %7s %7s %s\n", r->name, a, "-", "-", "-", "skip");
+			continue;
+		}
 		fmt_value(b, sizeof(b), r, r->baseline);
 		if (r->limit)
 			snprintf(t, sizeof(t), "%s%.1fx", r->higher_better ? ">=" : "<=", r->limit);
@@ -343,14 +392,16 @@ static void print_table(const struct opts *o, const char *machine)
 		printf("%-26s %-27s %-27s %6.2fx %7s %s\n", r->name, a, b, r->ratio, t, verdict_str(r->v));
 	}
 	printf("\nbaselines: busy RTT vs cache-line ping-pong, blocking RTT vs unix socket of the same\n"
-	       "size, throughput (messages/s) vs the shm ring of the same size; targets apply to the\n"
-	       "median and to busy-poll throughput, p99 and blocking throughput are information.\n");
+	       "size, throughput (messages/s) vs the shm ring of the same size. Throughput is the\n"
+	       "median of ~1 ms windows at the consumer. Targets apply to the median RTT and to\n"
+	       "busy-poll throughput; p99 and blocking throughput are information.\n");
 }
 
 static void print_json(const struct opts *o, const struct utsname *u, int ncpu)
 {
-	printf("{\n  \"machine\": {\"cpus\": %d, \"kernel\": \"%s\", \"arch\": \"%s\"},\n", ncpu,
-	       u->release, u->machine);
+	printf("{\n  \"machine\": {\"cpus\": %d, \"kernel\": \"%s\", \"arch\": \"%s\", "
+	       "\"loadavg_before\": \"%s\", \"loadavg_after\": \"%s\"},\n",
+	       ncpu, u->release, u->machine, load_before, load_after);
 	printf("  \"config\": {\"rounds\": %d, \"seconds_per_case\": %g, \"iters\": %ld, \"quick\": %s},\n",
 	       o->rounds, o->seconds, o->iters, o->quick ? "true" : "false");
 	printf("  \"cases\": {\n");
@@ -358,13 +409,17 @@ static void print_json(const struct opts *o, const struct utsname *u, int ncpu)
 		struct bcase *c = &cases[i];
 
 		printf("    \"%s\": {\"size\": %zu, ", c->id, c->size);
-		if (c->err)
+		if (c->skipped)
+			printf("\"skipped\": true");
+		else if (c->err)
 			printf("\"error\": \"%s\"", rpmsg_strerror(c->err));
 		else if (c->metric == RTT)
 			printf("\"median_us\": %.4f, \"p99_us\": %.4f, \"samples\": %zu", c->median_us,
 			       c->p99_us, c->nsamples);
 		else
-			printf("\"msgs_per_s\": %.1f, \"mb_per_s\": %.2f", c->msgs_s, c->mb_s);
+			printf("\"msgs_per_s\": %.1f, \"mb_per_s\": %.2f, \"mean_msgs_per_s\": %.1f, "
+			       "\"windows\": %zu", c->msgs_s, c->mb_s, c->mean_msgs_s, c->nsamples);
+		printf(", \"preemptions\": %llu", (unsigned long long)c->preempt);
 		if (c->kind == K_VBUSY || c->kind == K_VBLOCK)
 			printf(", \"parent_notifies\": %llu, \"parent_sent\": %llu, \"parent_tx_waits\": %llu",
 			       (unsigned long long)c->info.notifies, (unsigned long long)c->info.sent,
@@ -377,8 +432,8 @@ static void print_json(const struct opts *o, const struct utsname *u, int ncpu)
 
 		printf("    {\"case\": \"%s\", \"subject\": \"%s\", \"baseline_case\": \"%s\", ", r->id,
 		       r->subj->id, r->base->id);
-		if (r->v == ERROR) {
-			printf("\"result\": \"ERROR\"}");
+		if (r->v == ERROR || r->v == SKIP) {
+			printf("\"result\": \"%s\"}", verdict_str(r->v));
 		} else {
 			printf("\"unit\": \"%s\", \"value\": %.4f, \"baseline\": %.4f, \"ratio\": %.4f, ",
 			       r->higher_better ? "msgs/s" : "us", r->value, r->baseline, r->ratio);
@@ -411,21 +466,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rpmsg-bench: warning: only %d CPU usable; two spinning processes will "
 				"share it and busy-poll numbers mean little\n", ncpu);
 
+	loadavg(load_before, sizeof(load_before));
 	b.seconds = o.seconds / o.rounds;
 	b.warmup = b.seconds * 0.1 < 0.05 ? b.seconds * 0.1 : 0.05;
 	b.iters = o.iters ? (o.iters + o.rounds - 1) / o.rounds : DEFAULT_ITERS_CAP;
 
+	for (size_t i = 0; i < NCASES; i++)
+		cases[i].skipped = o.filter && !strstr(cases[i].id, o.filter);
 	for (int round = 0; round < o.rounds; round++) {
 		for (size_t i = 0; i < NCASES; i++) {
 			struct bcase *c = &cases[i];
 			int err;
 
-			if (c->err)
+			if (c->err || c->skipped)
 				continue;
 			if (o.verbose)
 				fprintf(stderr, "round %d: %s\n", round + 1, c->label);
 			bench_watchdog((unsigned)(b.warmup + b.seconds) + 60u, c->label);
+			(void)bench_take_nivcsw();
 			err = run_one(c, &b);
+			c->preempt += bench_take_nivcsw();
 			bench_watchdog(0, NULL);
 			if (err) {
 				c->err = err;
@@ -443,6 +503,7 @@ int main(int argc, char **argv)
 				(double)cases[i].info.notifies / (double)cases[i].info.sent,
 				(unsigned long long)cases[i].info.tx_waits);
 	}
+	loadavg(load_after, sizeof(load_after));
 	wire_rows();
 	for (size_t i = 0; i < NROWS; i++)
 		if (rows[i].v == MISS)

@@ -30,6 +30,8 @@ struct vchild {
 	int err;
 	uint64_t count, t_end;
 	uint32_t check;
+	struct bench_ctl *ctl;
+	struct win_clock wc;
 	uint8_t sink[BENCH_MTU];
 };
 
@@ -57,6 +59,7 @@ static int child_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t
 	bench_keep(c->sink);
 	c->check += c->sink[len - 1];
 	c->count++;
+	win_tick(c->ctl, &c->wc, c->count);
 	return 0;
 }
 
@@ -64,7 +67,7 @@ static int child_run(const char *name, struct bench_ctl *ctl, bool busy, bool ec
 {
 	struct rpmsg_virtio_config cfg = { .role = RPMSG_VIRTIO_DEVICE, .name = "bench" };
 	struct rpmsg_channel_info info = { .name = SERVICE, .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
-	struct vchild c = { .busy = busy, .echo = echo };
+	struct vchild c = { .busy = busy, .echo = echo, .ctl = ctl };
 	struct rpmsg_platform *plat = NULL;
 	struct rpmsg_bus *bus = NULL;
 	struct rpmsg_link *link = NULL;
@@ -125,6 +128,7 @@ struct vparent {
 	volatile bool got;
 	size_t got_len;
 	uint64_t child_count, child_t_end; /* copied from the shared page at close */
+	struct samples *win_rates;         /* throughput: where the child's windows go */
 	struct rpmsg_driver drv;           /* the bus keeps a pointer to it */
 	uint8_t sink[BENCH_MTU];
 };
@@ -244,6 +248,8 @@ static int vp_close(struct vparent *vp, bool busy, int err, struct run_result *i
 	if (vp->ctl && atomic_load(&vp->ctl->done)) {
 		vp->child_count = vp->ctl->count;
 		vp->child_t_end = vp->ctl->t_end;
+		if (!err && vp->win_rates)
+			err = win_collect(vp->ctl, vp->win_rates);
 	}
 	if (info && vp->link) {
 		struct rpmsg_virtio_stats s;
@@ -302,7 +308,8 @@ int run_virtio_rtt(bool busy, size_t size, const struct bench_budget *b, struct 
 	return vp_close(&vp, busy, err, info);
 }
 
-int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct run_result *out)
+int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct run_result *out,
+		    struct samples *win_rates)
 {
 	struct vparent vp;
 	uint8_t buf[BENCH_MTU];
@@ -314,6 +321,7 @@ int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct
 	for (size_t i = 0; i < size; i++)
 		buf[i] = (uint8_t)i;
 	err = vp_open(&vp, busy, false, b);
+	vp.win_rates = win_rates;
 	if (!err) {
 		t_start = bench_now();
 		end = t_start + (uint64_t)(b->seconds * 1e9);

@@ -6,11 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rpmsg/rpmsg.h>
+
+#include "capture/reader.h"
 
 #include "proto.h"
 #include "tool.h"
@@ -417,4 +421,214 @@ int cmd_stop(int argc, char **argv)
 	for (int i = 0; r == EXIT_OK && i < 200 && access(path, F_OK) == 0; i++)
 		usleep(50000);
 	return r;
+}
+
+/* ---- trace ---- */
+
+static volatile sig_atomic_t trace_stop;
+
+static void on_trace_signal(int sig)
+{
+	(void)sig;
+	trace_stop = 1;
+}
+
+static void print_record(const struct cap_event *ev)
+{
+	time_t secs = (time_t)(ev->time_ns / 1000000000u);
+	struct tm tm;
+	char when[32], addr[2][16];
+	uint32_t a[2] = { ev->src, ev->dst };
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	for (int i = 0; i < 2; i++) {
+		if (a[i] == RPMSG_ADDR_ANY)
+			snprintf(addr[i], sizeof(addr[i]), "ANY");
+		else
+			snprintf(addr[i], sizeof(addr[i]), "%u", a[i]);
+	}
+	printf("%s.%09llu %s %s ", when, (unsigned long long)(ev->time_ns % 1000000000u), ev->ifname,
+	       ev->dir ? "rx" : "tx");
+	if (ev->event == RPMSG_CAP_CHANNEL_ADD || ev->event == RPMSG_CAP_CHANNEL_REMOVE) {
+		printf("%s \"%.*s\" src %s dst %s\n", cap_event_name(ev->event),
+		       (int)strnlen((const char *)ev->data, ev->caplen), (const char *)ev->data, addr[0], addr[1]);
+		return;
+	}
+	if (ev->event == RPMSG_CAP_CONTROL) {
+		printf("%s control %u len %u\n", cap_transport_name(ev->transport), ev->code, ev->len);
+		return;
+	}
+	printf("%s > %s len %u", addr[0], addr[1], ev->len);
+	if (ev->dst == 53 && ev->caplen >= 40) {
+		uint32_t na = ev->data[32] | ev->data[33] << 8 | ev->data[34] << 16 | (uint32_t)ev->data[35] << 24;
+		uint32_t nf = ev->data[36] | ev->data[37] << 8 | ev->data[38] << 16 | (uint32_t)ev->data[39] << 24;
+
+		printf(" NS %s \"%.*s\" addr %u", nf == 0 ? "create" : nf == 1 ? "destroy" : "?",
+		       (int)strnlen((const char *)ev->data, 32), (const char *)ev->data, na);
+	} else if (ev->caplen) {
+		bool text = true;
+		uint32_t show = ev->caplen < 32 ? ev->caplen : 32;
+
+		for (uint32_t i = 0; i < show && text; i++)
+			text = isprint(ev->data[i]);
+		if (text) {
+			printf(" \"%.*s\"%s", (int)show, (const char *)ev->data, show < ev->len ? "..." : "");
+		} else {
+			printf(" ");
+			for (uint32_t i = 0; i < show && i < 16; i++)
+				printf("%02x", ev->data[i]);
+			printf("%s", ev->len > 16 ? "..." : "");
+		}
+	}
+	putchar('\n');
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = { { "sim", required_argument, 0, 'S' },
+					      { "write", required_argument, 0, 'w' },
+					      { "read", required_argument, 0, 'r' },
+					      { "link", required_argument, 0, 'l' },
+					      { "channel", required_argument, 0, 'C' },
+					      { "addr", required_argument, 0, 'a' },
+					      { "snaplen", required_argument, 0, 's' },
+					      { "count", required_argument, 0, 'c' },
+					      { "duration", required_argument, 0, 'd' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	static const char usage_text[] =
+		"usage: rpmsg trace [--sim NAME] [-w FILE] [--link L] [--channel C] [--addr N]\n"
+		"                   [--snaplen BYTES] [--count N] [--duration SECONDS]\n"
+		"       rpmsg trace -r FILE [--count N]\n"
+		"Capture the bus traffic of a running simulator: every message sent and received\n"
+		"on every link, name-service announcements and channel changes. With -w, write\n"
+		"pcapng for Wireshark (dissector: tools/wireshark/rpmsg.lua); else print one line\n"
+		"per record. Stops on Ctrl-C, after N records or SECONDS, and reports how many\n"
+		"records were captured and dropped. -r prints a capture file instead.\n";
+	const char *sim = proto_default_sim(), *path = NULL, *rpath = NULL;
+	char req[256] = "trace", opt[96];
+	static uint8_t buf[1 << 20];
+	struct cap_state st = { 0 };
+	struct sigaction sa = { .sa_handler = on_trace_signal };
+	long count = 0, seen = 0;
+	uint64_t dropped = 0;
+	int c, duration = 0, ret = EXIT_OK;
+	size_t have = 0;
+	bool shut = false;
+	FILE *f, *out = NULL;
+
+	while ((c = getopt_long(argc, argv, "S:w:r:l:C:a:s:c:d:h", opts, NULL)) != -1) {
+		opt[0] = 0;
+		switch (c) {
+		case 'S': sim = optarg; break;
+		case 'w': path = optarg; break;
+		case 'r': rpath = optarg; break;
+		case 'l': snprintf(opt, sizeof(opt), " link=%.64s", optarg); break;
+		case 'C': snprintf(opt, sizeof(opt), " channel=%.80s", optarg); break;
+		case 'a': snprintf(opt, sizeof(opt), " addr=%lu", strtoul(optarg, NULL, 0)); break;
+		case 's': snprintf(opt, sizeof(opt), " snaplen=%lu", strtoul(optarg, NULL, 0)); break;
+		case 'c': count = strtol(optarg, NULL, 10); break;
+		case 'd': duration = atoi(optarg); break;
+		case 'h': printf("%s", usage_text); return EXIT_OK;
+		default: fprintf(stderr, "%s", usage_text); return EXIT_USAGE;
+		}
+		if (opt[0] && (strchr(opt + 1, ' ') || strlen(req) + strlen(opt) >= sizeof(req))) {
+			fprintf(stderr, "rpmsg trace: bad option value\n");
+			return EXIT_USAGE;
+		}
+		strcat(req, opt);
+	}
+	if (optind != argc || count < 0 || duration < 0) {
+		fprintf(stderr, "%s", usage_text);
+		return EXIT_USAGE;
+	}
+	if (rpath && path) {
+		fprintf(stderr, "rpmsg trace: -r and -w do not go together\n");
+		return EXIT_USAGE;
+	}
+	if (rpath && !(f = fopen(rpath, "rb"))) {
+		fprintf(stderr, "rpmsg trace: %s: %s\n", rpath, strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (!rpath && !(f = connect_sim(sim, "trace")))
+		return EXIT_NO_SIM;
+	if (path && !(out = fopen(path, "wb"))) {
+		fprintf(stderr, "rpmsg trace: %s: %s\n", path, strerror(errno));
+		fclose(f);
+		return EXIT_FAIL;
+	}
+	sigaction(SIGINT, &sa, NULL); /* no SA_RESTART: a blocked read returns */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	if (duration)
+		alarm((unsigned)duration);
+	if (!rpath)
+		dprintf(fileno(f), "%s\n", req);
+	if (!path)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		ssize_t n;
+		long used;
+		struct cap_event ev;
+
+		if (trace_stop && rpath)
+			break;
+		if (trace_stop && !shut) {
+			shutdown(fileno(f), SHUT_WR); /* the simulator closes the capture */
+			shut = true;
+		}
+		n = read(fileno(f), buf + have, sizeof(buf) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (have == 0 && !strncmp((char *)buf, "err ", 4)) {
+			buf[n < (ssize_t)sizeof(buf) ? n : n - 1] = 0;
+			ret = report_err("trace", (char *)buf, false);
+			break;
+		}
+		if (out && fwrite(buf + have, 1, (size_t)n, out) != (size_t)n) {
+			fprintf(stderr, "rpmsg trace: %s: %s\n", path, strerror(errno));
+			ret = EXIT_FAIL;
+			break;
+		}
+		have += (size_t)n;
+		while ((used = cap_parse_block(&st, buf, have, &ev)) > 0) {
+			if (ev.kind == CAP_PACKET) {
+				seen++;
+				if (!out && (!count || seen <= count))
+					print_record(&ev);
+				if (count && seen >= count)
+					trace_stop = 1;
+			} else if (ev.kind == CAP_STATS) {
+				dropped += ev.dropped;
+			}
+			memmove(buf, buf + used, have - (size_t)used);
+			have -= (size_t)used;
+		}
+		if (used < 0) {
+			fprintf(stderr, "rpmsg trace: %s: malformed capture after %ld records (%s)\n",
+				rpath ? rpath : "the simulator", seen, rpmsg_strerror((int)used));
+			ret = EXIT_FAIL;
+			break;
+		}
+		if (have == sizeof(buf)) {
+			fprintf(stderr, "rpmsg trace: capture block too large\n");
+			ret = EXIT_FAIL;
+			break;
+		}
+	}
+	if (out && fclose(out) && ret == EXIT_OK) {
+		fprintf(stderr, "rpmsg trace: %s: %s\n", path, strerror(errno));
+		ret = EXIT_FAIL;
+	}
+	if (ret == EXIT_OK && have) {
+		fprintf(stderr, "rpmsg trace: %s: the capture ends inside a block (%zu bytes left)\n",
+			rpath ? rpath : "the simulator", have);
+		ret = EXIT_FAIL;
+	}
+	fclose(f);
+	fprintf(stderr, "%ld records captured, %llu dropped\n", seen, (unsigned long long)dropped);
+	return ret;
 }

@@ -88,24 +88,28 @@ int cmd_demo(int argc, char **argv)
 	static const struct option opts[] = { { "json", no_argument, 0, 'j' },
 					      { "pings", required_argument, 0, 'p' },
 					      { "messages", required_argument, 0, 'm' },
+					      { "capture", required_argument, 0, 'w' },
 					      { "help", no_argument, 0, 'h' },
 					      { 0, 0, 0, 0 } };
 	static struct soc soc;
 	struct demo_row rows[SOC_MAX_REMOTES];
 	int pings = 2000, msgs = 50000, c, failed = 0, ret;
+	const char *capture = NULL;
 	char err[256];
 	bool json = false;
 
-	while ((c = getopt_long(argc, argv, "jp:m:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jp:m:w:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'p': pings = atoi(optarg); break;
 		case 'm': msgs = atoi(optarg); break;
+		case 'w': capture = optarg; break;
 		case 'h':
-			printf("usage: rpmsg demo [--pings N] [--messages N] [--json]\n"
+			printf("usage: rpmsg demo [--pings N] [--messages N] [--capture FILE] [--json]\n"
 			       "Simulate a SoC: one remote processor per transport, each a separate\n"
 			       "process announcing the built-in services; ping the echo service and\n"
-			       "stream MTU-sized messages into the sink; print a table.\n");
+			       "stream MTU-sized messages into the sink; print a table.\n"
+			       "--capture writes the main CPU's bus traffic as pcapng.\n");
 			return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -116,6 +120,7 @@ int cmd_demo(int argc, char **argv)
 	}
 	memset(&soc, 0, sizeof(soc));
 	snprintf(soc.name, sizeof(soc.name), "demo%d", (int)getpid());
+	soc.capture = capture;
 	for (int i = 0; tool_transport_at(i); i++)
 		soc_parse_remote(&soc, tool_transport_at(i)->name, err, sizeof(err));
 	if (!json)

@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{ "recv", cmd_recv, "print messages the remote sent on a channel" },
 	{ "ping", cmd_ping, "round trips through an echo service" },
 	{ "bench", cmd_bench, "throughput into a channel, with progress" },
+	{ "trace", cmd_trace, "capture bus traffic: pcapng for Wireshark, or text" },
 	{ "stop", cmd_stop, "stop a simulator" },
 	{ "remote", cmd_remote, "be a simulated remote processor on a shared memory" },
 };

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <rpmsg/capture.h>
 
 #include "proto.h"
 #include "services.h"
@@ -193,9 +196,182 @@ static void do_measure(struct server *s, FILE *f, bool bench, const char *spec, 
 		fprintf(f, "ok\n");
 }
 
+/*
+ * trace: the bus tap copies each record (payload cut at the snap length) into a bounded
+ * queue; this client's thread writes them as pcapng to the socket. A client that reads
+ * too slowly loses records, counted and reported in the closing statistics block.
+ */
+#define TRACE_QUEUE 4096
+
+struct trace_rec {
+	struct rpmsg_cap_record rec;
+	uint8_t data[];
+};
+
+struct trace {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct trace_rec *q[TRACE_QUEUE];
+	unsigned head, count;
+	uint32_t snaplen;
+	char link[RPMSG_NAME_SIZE]; /* filter: "" = any */
+	uint32_t addr[2];           /* filter: src or dst is one of these (ANY = no filter) */
+	struct { struct rpmsg_link *link; uint64_t n; } drops[SOC_MAX_REMOTES + 1];
+};
+
+static bool trace_wants(const struct trace *t, const struct rpmsg_cap_record *rec)
+{
+	if (t->link[0] && (!rec->link || strcmp(rpmsg_link_name(rec->link), t->link)))
+		return false;
+	if (t->addr[0] == RPMSG_ADDR_ANY)
+		return true;
+	for (int i = 0; i < 2; i++)
+		if (t->addr[i] != RPMSG_ADDR_ANY && (rec->src == t->addr[i] || rec->dst == t->addr[i]))
+			return true;
+	return false;
+}
+
+static void trace_tap(const struct rpmsg_cap_record *rec, void *arg)
+{
+	struct trace *t = arg;
+	uint32_t n = rec->len < t->snaplen ? rec->len : t->snaplen;
+	struct trace_rec *r;
+
+	if (!trace_wants(t, rec))
+		return;
+	r = malloc(sizeof(*r) + n);
+	pthread_mutex_lock(&t->lock);
+	if (!r || t->count == TRACE_QUEUE) {
+		for (int i = 0; i <= SOC_MAX_REMOTES; i++) {
+			if (!t->drops[i].link || t->drops[i].link == rec->link) {
+				t->drops[i].link = rec->link;
+				t->drops[i].n++;
+				break;
+			}
+		}
+		free(r);
+	} else {
+		r->rec = *rec;
+		memcpy(r->data, rec->data, n);
+		r->rec.data = r->data;
+		t->q[(t->head + t->count++) % TRACE_QUEUE] = r;
+		pthread_cond_signal(&t->cond);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* The client stops a trace by shutting down its side (or going away). */
+static bool client_done(FILE *f)
+{
+	struct pollfd p = { .fd = fileno(f), .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+static void do_trace(struct server *s, FILE *f, char *args)
+{
+	struct trace *t = calloc(1, sizeof(*t));
+	struct rpmsg_pcapng *w = NULL;
+	char *save = NULL;
+	int ret = 0;
+
+	if (!t) {
+		reply_err(f, -ENOMEM, "trace");
+		return;
+	}
+	t->snaplen = 65535;
+	t->addr[0] = t->addr[1] = RPMSG_ADDR_ANY;
+	for (char *kv = strtok_r(args, " \r\n", &save); kv && !ret; kv = strtok_r(NULL, " \r\n", &save)) {
+		if (!strncmp(kv, "snaplen=", 8)) {
+			t->snaplen = (uint32_t)strtoul(kv + 8, NULL, 10);
+		} else if (!strncmp(kv, "link=", 5)) {
+			snprintf(t->link, sizeof(t->link), "%s", kv + 5);
+		} else if (!strncmp(kv, "addr=", 5)) {
+			t->addr[0] = (uint32_t)strtoul(kv + 5, NULL, 10);
+		} else if (!strncmp(kv, "channel=", 8)) {
+			struct hchan *c;
+
+			if (find_chan(s, f, kv + 8, &c)) {
+				ret = -ENOENT;
+				break;
+			}
+			snprintf(t->link, sizeof(t->link), "%s", rpmsg_link_name(c->link));
+			t->addr[0] = c->info.dst;
+			t->addr[1] = c->ept ? rpmsg_ept_addr(c->ept) : c->info.src;
+		} else {
+			fprintf(f, "err %d bad trace option '%s'\n", EINVAL, kv);
+			ret = -EINVAL;
+		}
+	}
+	if (!ret && t->snaplen == 0)
+		t->snaplen = 65535;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	if (!ret && (ret = rpmsg_bus_set_tap(s->soc.host.bus, trace_tap, t)))
+		fprintf(f, "err %d another trace is running\n", -ret);
+	if (ret)
+		goto out;
+	/* From here on the answer is the pcapng stream itself. */
+	if ((ret = rpmsg_pcapng_open(f, t->snaplen, &w)) == 0) {
+		fflush(f);
+		while (!atomic_load(&s->stop) && !s->soc.host.stopping && !client_done(f) && !ferror(f)) {
+			struct trace_rec *r = NULL;
+			struct timespec ts;
+
+			pthread_mutex_lock(&t->lock);
+			if (!t->count) {
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 100000000L;
+				if (ts.tv_nsec >= 1000000000L) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+			}
+			if (t->count) {
+				r = t->q[t->head];
+				t->head = (t->head + 1) % TRACE_QUEUE;
+				t->count--;
+			}
+			pthread_mutex_unlock(&t->lock);
+			if (r) {
+				rpmsg_pcapng_write(w, &r->rec);
+				free(r);
+				if (!t->count)
+					fflush(f);
+			}
+		}
+	}
+	rpmsg_bus_set_tap(s->soc.host.bus, NULL, NULL); /* no tap runs after this */
+	while (t->count) {
+		struct trace_rec *r = t->q[t->head];
+
+		t->head = (t->head + 1) % TRACE_QUEUE;
+		t->count--;
+		if (w)
+			rpmsg_pcapng_write(w, &r->rec);
+		free(r);
+	}
+	for (int i = 0; w && i <= SOC_MAX_REMOTES && t->drops[i].link; i++)
+		rpmsg_pcapng_drop(w, t->drops[i].link, t->drops[i].n);
+	if (w)
+		rpmsg_pcapng_finish(w);
+	fflush(f);
+out:
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
 static void handle(struct server *s, FILE *f, char *line)
 {
-	char *save = NULL, *cmd = strtok_r(line, " \r\n", &save);
+	char *save = NULL, *cmd;
+
+	if (!strncmp(line, "trace", 5) && (line[5] == ' ' || line[5] == '\n' || line[5] == '\r')) {
+		do_trace(s, f, line + 5);
+		return;
+	}
+	cmd = strtok_r(line, " \r\n", &save);
 	char *a1 = strtok_r(NULL, " \r\n", &save), *a2 = strtok_r(NULL, " \r\n", &save);
 	char *a3 = strtok_r(NULL, " \r\n", &save);
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <rpmsg/capture.h>
 #include <rpmsg/virtio.h>
 
 #include "services.h"
@@ -197,6 +198,10 @@ int soc_start(struct soc *s, char *err, size_t errlen)
 		snprintf(err, errlen, "bus: %s", rpmsg_strerror(ret));
 		return ret;
 	}
+	if (s->capture && (ret = rpmsg_capture_start(s->host.bus, s->capture, 0))) {
+		snprintf(err, errlen, "capture to %s: %s", s->capture, rpmsg_strerror(ret));
+		return ret;
+	}
 	for (int i = 0; i < s->nremotes; i++) {
 		struct soc_remote *r = &s->remotes[i];
 		struct rpmsg_platform *plat;
@@ -241,6 +246,14 @@ int soc_start(struct soc *s, char *err, size_t errlen)
 
 void soc_stop(struct soc *s)
 {
+	if (s->capture && s->host.bus) {
+		long n = rpmsg_capture_stop(s->host.bus);
+
+		if (n < 0)
+			fprintf(stderr, "capture to %s: %s\n", s->capture, rpmsg_strerror((int)n));
+		else
+			fprintf(stderr, "%ld records captured to %s\n", n, s->capture);
+	}
 	host_fini(&s->host); /* destroys the links: each remote sees the reset and exits */
 	for (int i = 0; i < s->nremotes; i++) {
 		struct soc_remote *r = &s->remotes[i];

@@ -41,6 +41,7 @@ struct soc_remote {
 
 struct soc {
 	char name[32];
+	const char *capture;    /* pcapng file of the main CPU's bus, or NULL */
 	struct host host;
 	struct soc_remote remotes[SOC_MAX_REMOTES];
 	int nremotes;

@@ -11,5 +11,6 @@ int cmd_recv(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

@@ -13,3 +13,11 @@ if [ -n "$need" ]; then
 		exit 1
 	fi
 fi
+
+# Test tools (optional: their tests are skipped without them): tshark decodes our captures.
+if ! command -v tshark >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+	(apt-get install -y -qq tshark >/dev/null 2>&1 ||
+		{ apt-get update -qq && apt-get install -y -qq tshark >/dev/null 2>&1; }) ||
+		echo "deps: tshark not installed; the capture test will be skipped" >&2
+fi

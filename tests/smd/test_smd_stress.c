@@ -1,0 +1,238 @@
+/*
+ * Two processes over one SMEM region: the remote (child) formats SMEM and creates two
+ * channels; the main CPU (parent) discovers them and its driver binds both by name. Then
+ * RPMSG_SMD_STRESS_MESSAGES (default 100,000) messages each way, split over the two
+ * channels, of random sizes 1..1500 in 8 KiB FIFOs (so packets wrap constantly), each with
+ * a sequence number and checksum: none lost, duplicated, reordered or corrupted. The main
+ * CPU uses trysend (-EAGAIN when full), the remote blocking send on one channel and trysend
+ * on the other.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <rpmsg/transport.h>
+
+#include "spair.h"
+#include "testlib.h"
+
+#define MAXLEN 1500
+
+struct stream {
+	uint32_t next_seq;
+	uint32_t bad;
+};
+
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+/* payload: seq (4) | checksum of the rest (4) | filler; shorter ones carry seq bytes only. */
+static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
+{
+	memcpy(buf, &seq, len < 4 ? len : 4);
+	for (size_t i = 8; i < len; i++)
+		buf[i] = (uint8_t)(seq * 131 + i * 7);
+	if (len >= 8) {
+		uint32_t h = fnv(buf + 8, len - 8);
+
+		memcpy(buf + 4, &h, 4);
+	}
+	return len;
+}
+
+static void check_msg(struct stream *s, const uint8_t *data, size_t len)
+{
+	uint32_t seq = 0, h;
+
+	if (len == 0 || len > MAXLEN) {
+		s->bad++;
+		return;
+	}
+	memcpy(&seq, data, len < 4 ? len : 4);
+	if (len < 4) {
+		uint32_t mask = len == 1 ? 0xFF : len == 2 ? 0xFFFF : 0xFFFFFF;
+
+		if (seq != (s->next_seq & mask))
+			s->bad++;
+		s->next_seq++;
+		return;
+	}
+	if (seq != s->next_seq)
+		s->bad++;
+	if (len >= 8) {
+		memcpy(&h, data + 4, 4);
+		if (h != fnv(data + 8, len - 8))
+			s->bad++;
+	}
+	s->next_seq = seq + 1;
+}
+
+static struct stream in[2];
+static struct rpmsg_channel *chans[2];
+
+static int which(struct rpmsg_endpoint *ept)
+{
+	return strcmp(rpmsg_ept_name(ept), "stress-a") ? 1 : 0;
+}
+
+static int stream_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)src; (void)priv;
+	check_msg(&in[which(ept)], data, len);
+	return 0;
+}
+
+static int on_probe(struct rpmsg_channel *ch)
+{
+	chans[strcmp(rpmsg_channel_info(ch)->name, "stress-a") ? 1 : 0] = ch;
+	return 0;
+}
+
+static const char *const names[] = { "stress-a", "stress-b", NULL };
+
+static long count_of(void)
+{
+	const char *e = getenv("RPMSG_SMD_STRESS_MESSAGES");
+
+	return e ? atol(e) : 100000;
+}
+
+static int remote(const char *name, long n)
+{
+	struct rpmsg_smd_config cfg = { .role = RPMSG_SMD_REMOTE, .format_smem = true,
+					.channels = names, .edge = 1, .remote_host = 1 };
+	struct rpmsg_driver drv = { .name = "r", .id_table = names, .probe = on_probe,
+				    .callback = stream_cb };
+	struct rpmsg_platform *plat;
+	struct rpmsg_bus *bus;
+	struct rpmsg_link *link;
+	uint32_t seq[2] = { 0, 0 };
+	unsigned st = 99;
+	uint8_t buf[MAXLEN];
+	size_t pend_len[2] = { 0, 0 };
+	uint32_t ls, rs;
+
+	if (rpmsg_posix_attach(name, &plat) || rpmsg_bus_create(&bus) ||
+	    rpmsg_register_driver(bus, &drv) || rpmsg_smd_create(bus, plat, &cfg, &link))
+		return 10;
+	if (!chans[0] || !chans[1])
+		return 11;
+	while ((long)(seq[0] + seq[1]) < n || (long)(in[0].next_seq + in[1].next_seq) < n) {
+		int sent = 0;
+
+		for (int c = 0; c < 2; c++) {
+			struct rpmsg_endpoint *e = rpmsg_channel_ept(chans[c]);
+			int r;
+
+			if ((long)(seq[0] + seq[1]) >= n)
+				break;
+			if (!pend_len[c])
+				pend_len[c] = 1 + (size_t)(rand_r(&st) % MAXLEN);
+			make_msg(buf, seq[c], pend_len[c]);
+			/* Channel a blocks for room; b tries. Both need the main CPU open first. */
+			r = c == 0 ? rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, buf, pend_len[c], 2000)
+				   : rpmsg_trysend(e, buf, pend_len[c]);
+			if (r == 0) {
+				seq[c]++;
+				pend_len[c] = 0;
+				sent++;
+			} else if (r != -EAGAIN && r != -ETIMEDOUT) {
+				return 12;
+			}
+		}
+		rpmsg_bus_poll(bus, sent ? 0 : 1);
+	}
+	if (in[0].bad || in[1].bad)
+		return 13;
+	/* Wait for the main CPU to close, then leave. */
+	for (int i = 0; i < 10000; i++) {
+		rpmsg_bus_poll(bus, 1);
+		if (!rpmsg_smd_channel_state(link, "stress-a", &ls, &rs) && rs == RPMSG_SMD_CLOSED)
+			break;
+	}
+	rpmsg_bus_destroy(bus);
+	return 0;
+}
+
+int main(void)
+{
+	long n = count_of();
+	struct rpmsg_smd_config cfg = { .role = RPMSG_SMD_MAIN, .edge = 1, .remote_host = 1 };
+	struct rpmsg_driver drv = { .name = "m", .id_table = names, .probe = on_probe,
+				    .callback = stream_cb };
+	struct rpmsg_smd_stats s;
+	struct rpmsg_platform *plat;
+	struct rpmsg_bus *bus;
+	struct rpmsg_link *link;
+	char name[48];
+	uint32_t seq[2] = { 0, 0 };
+	size_t pend_len[2] = { 0, 0 };
+	unsigned st = 1;
+	uint8_t buf[MAXLEN];
+	int status = -1;
+	pid_t pid;
+
+	t_timeout(110);
+	snprintf(name, sizeof(name), "t-smdstress-%d", (int)getpid());
+	rpmsg_posix_unlink(name);
+	CHECK_EQ(rpmsg_posix_create(name, 1 << 20, &plat), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(remote(name, n));
+
+	CHECK_EQ(rpmsg_bus_create(&bus), 0);
+	CHECK_EQ(rpmsg_register_driver(bus, &drv), 0);
+	CHECK_EQ(rpmsg_smd_create(bus, plat, &cfg, &link), 0);
+	for (int i = 0; i < 500 && (!chans[0] || !chans[1]); i++)
+		rpmsg_bus_poll(bus, 10);
+	CHECK(chans[0] && chans[1]);
+	if (!chans[0] || !chans[1])
+		goto out;
+	while ((long)(seq[0] + seq[1]) < n || (long)(in[0].next_seq + in[1].next_seq) < n) {
+		int sent = 0;
+
+		for (int c = 0; c < 2 && (long)(seq[0] + seq[1]) < n; c++) {
+			int r;
+
+			if (!pend_len[c])
+				pend_len[c] = 1 + (size_t)(rand_r(&st) % MAXLEN);
+			make_msg(buf, seq[c], pend_len[c]);
+			r = rpmsg_trysend(rpmsg_channel_ept(chans[c]), buf, pend_len[c]);
+			if (r == 0) {
+				seq[c]++;
+				pend_len[c] = 0;
+				sent++;
+			} else if (r != -EAGAIN) {
+				CHECK_EQ(r, -EAGAIN);
+				goto out;
+			}
+		}
+		if (rpmsg_bus_poll(bus, sent ? 0 : 1) < 0)
+			break;
+	}
+	CHECK_EQ(in[0].bad + in[1].bad, 0);
+	CHECK_EQ(in[0].next_seq + in[1].next_seq, n);
+	CHECK_EQ(rpmsg_smd_get_stats(link, &s), 0);
+	CHECK_EQ(s.rx_bad, 0);
+	CHECK_EQ(s.rx_msgs, n);
+	CHECK_EQ(s.tx_msgs, n);
+	CHECK_EQ(s.channels, 2);
+	printf("%ld messages each way; rx %llu bytes, tx %llu bytes, notifies %llu, tx waits %llu, scans %llu\n",
+	       n, (unsigned long long)s.rx_bytes, (unsigned long long)s.tx_bytes,
+	       (unsigned long long)s.notifies, (unsigned long long)s.tx_waits,
+	       (unsigned long long)s.scans);
+out:
+	rpmsg_bus_destroy(bus); /* closes both channels: the remote sees it and leaves */
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	rpmsg_posix_unlink(name);
+	return t_done();
+}

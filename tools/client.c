@@ -16,11 +16,13 @@
 
 #include "capture/reader.h"
 
+#include "plot.h"
 #include "proto.h"
 #include "tool.h"
 
 struct copts {
 	const char *sim;
+	const char *plot; /* bench: SVG file */
 	bool json, hex;
 	long count, size;
 	int timeout_ms;
@@ -103,8 +105,47 @@ static void print_payload(const uint8_t *d, long n, bool hex)
 	free(h);
 }
 
+/* What bench --plot collects from the answer. */
+struct samples {
+	double *rtt, *t;
+	long *done;
+	int nrtt, nt, cap_rtt, cap_t;
+};
+
+static void add_rtt(struct samples *p, double v)
+{
+	if (p->nrtt == p->cap_rtt) {
+		double *n = realloc(p->rtt, sizeof(double) * (size_t)(p->cap_rtt = p->cap_rtt ? 2 * p->cap_rtt : 256));
+
+		if (!n)
+			return;
+		p->rtt = n;
+	}
+	p->rtt[p->nrtt++] = v;
+}
+
+static void add_progress(struct samples *p, double t, long done)
+{
+	if (p->nt == p->cap_t) {
+		int cap = p->cap_t ? 2 * p->cap_t : 256;
+		double *nt = realloc(p->t, sizeof(double) * (size_t)cap);
+		long *nd = nt ? realloc(p->done, sizeof(long) * (size_t)cap) : NULL;
+
+		if (nt)
+			p->t = nt;
+		if (!nd)
+			return;
+		p->done = nd;
+		p->cap_t = cap;
+	}
+	p->t[p->nt] = t;
+	p->done[p->nt++] = done;
+}
+
 static int run(const char *cmd, const struct copts *o, const char *request)
 {
+	struct samples smp = { 0 };
+	char title[200] = "";
 	static char line[PROTO_LINE_MAX + 64];
 	bool first = true, progress_shown = false, tty = isatty(2), answered = false;
 	FILE *f = connect_sim(o->sim, cmd);
@@ -185,11 +226,19 @@ static int run(const char *cmd, const struct copts *o, const char *request)
 			long total = atol(strtok_r(NULL, " \n", &save));
 			double secs = atof(strtok_r(NULL, " \n", &save));
 
+			if (o->plot) {
+				if (smp.nt == 0)
+					add_progress(&smp, 0, 0);
+				add_progress(&smp, secs, done);
+			}
 			if (tty && !o->json) {
 				fprintf(stderr, "\r%ld/%ld messages, %.1f s, %.0f msgs/s ", done, total, secs,
 					secs > 0 ? done / secs : 0.0);
 				progress_shown = true;
 			}
+		} else if (!strcmp(kind, "rtt")) {
+			for (char *v; (v = strtok_r(NULL, " \n", &save));)
+				add_rtt(&smp, atof(v));
 		} else if (!strcmp(kind, "ping")) {
 			int n = atoi(strtok_r(NULL, " \n", &save));
 			double v[4];
@@ -211,6 +260,8 @@ static int run(const char *cmd, const struct copts *o, const char *request)
 
 			if (progress_shown)
 				fputc('\n', stderr);
+			snprintf(title, sizeof(title), "rpmsg bench %s: %ld messages of %ld bytes, %.0f msgs/s, %.1f MB/s",
+				 request + 6, n, size, mps, mbs);
 			if (o->json)
 				printf("{\"messages\":%ld,\"size\":%ld,\"seconds\":%.6f,\"msgs_per_s\":%.0f,"
 				       "\"mb_per_s\":%.3f}\n", n, size, secs, mps, mbs);
@@ -223,6 +274,19 @@ static int run(const char *cmd, const struct copts *o, const char *request)
 		printf("%s]}\n", first ? "" : "]}");
 	if (!strcmp(cmd, "recv") && o->json)
 		printf("]\n");
+	if (ret == EXIT_OK && o->plot) {
+		struct plot_data pd = { .title = title, .rtt_us = smp.rtt, .nrtt = smp.nrtt, .t_s = smp.t,
+					.done = smp.done, .nt = smp.nt, .size = o->size };
+		int e = plot_svg(o->plot, &pd);
+
+		if (e) {
+			fprintf(stderr, "rpmsg %s: %s: %s\n", cmd, o->plot, strerror(-e));
+			ret = EXIT_FAIL;
+		}
+	}
+	free(smp.rtt);
+	free(smp.t);
+	free(smp.done);
 	if (!answered) {
 		fprintf(stderr, "rpmsg %s: the simulator closed the connection\n", cmd);
 		ret = EXIT_PEER_GONE;
@@ -241,12 +305,13 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage_text,
 					      { "count", required_argument, 0, 'c' },
 					      { "size", required_argument, 0, 's' },
 					      { "timeout", required_argument, 0, 't' },
+					      { "plot", required_argument, 0, 'p' },
 					      { "help", no_argument, 0, 'h' },
 					      { 0, 0, 0, 0 } };
 	int c;
 
 	o->sim = proto_default_sim();
-	while ((c = getopt_long(argc, argv, "S:jxc:s:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "S:jxc:s:t:p:h", opts, NULL)) != -1) {
 		if (c != 'S' && c != 'j' && c != 'h' && c != '?' && !strchr(extra, c)) {
 			fprintf(stderr, "rpmsg %s: option '%s' does not apply here\n", cmd, argv[optind - 1]);
 			return EXIT_USAGE;
@@ -258,6 +323,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage_text,
 		case 'c': o->count = strtol(optarg, NULL, 10); break;
 		case 's': o->size = strtol(optarg, NULL, 10); break;
 		case 't': o->timeout_ms = (int)strtol(optarg, NULL, 10); break;
+		case 'p': o->plot = optarg; break;
 		case 'h': printf("%s", usage_text); exit(EXIT_OK);
 		default: fprintf(stderr, "%s", usage_text); return EXIT_USAGE;
 		}
@@ -385,12 +451,14 @@ int cmd_bench(int argc, char **argv)
 {
 	struct copts o = { .count = 100000, .size = 496 };
 	char req[160];
-	int r = parse(argc, argv, "bench", "usage: rpmsg bench [--sim NAME] [--count N] [--size BYTES] CHANNEL\n"
+	int r = parse(argc, argv, "bench", "usage: rpmsg bench [--sim NAME] [--count N] [--size BYTES] [--plot FILE.svg] CHANNEL\n"
 		      "Stream N messages into CHANNEL (a sink, or an echo: then the replies count too)\n"
 		      "and report messages/s and MB/s, with a progress line while it runs\n"
 		      "(default 100000 of 496 B, the virtio MTU).\n"
 		      "  -c, --count N    messages\n"
-		      "  -s, --size BYTES payload size\n" COMMON, "cs", &o);
+		      "  -s, --size BYTES payload size\n"
+		      "  -p, --plot FILE  also measure round trips, and draw a latency histogram and\n"
+		      "                   the throughput over time as SVG\n" COMMON, "csp", &o);
 
 	if (r >= 0)
 		return r;
@@ -398,7 +466,7 @@ int cmd_bench(int argc, char **argv)
 		return good_channel("bench", NULL), EXIT_USAGE;
 	if (!good_channel("bench", argv[optind]))
 		return EXIT_USAGE;
-	snprintf(req, sizeof(req), "bench %s %ld %ld", argv[optind], o.count, o.size);
+	snprintf(req, sizeof(req), "bench %s %ld %ld%s", argv[optind], o.count, o.size, o.plot ? " plot" : "");
 	return run("bench", &o, req);
 }
 

@@ -441,6 +441,8 @@ int host_ping(struct host *h, struct hchan *echo, int count, size_t size, struct
 	measure_end(h, echo, &x);
 	if (!ret) {
 		qsort(rtt, (size_t)count, sizeof(double), cmp_double);
+		if (out->samples)
+			memcpy(out->samples, rtt, (size_t)count * sizeof(double));
 		out->count = count;
 		out->min_us = rtt[0];
 		out->median_us = rtt[count / 2];
@@ -490,7 +492,7 @@ int host_stream(struct host *h, struct hchan *target, struct hchan *sync, long c
 			break;
 		if ((i & 63) == 0)
 			rpmsg_bus_poll(h->bus, 0);
-		if (progress && host_now_s() - last_report > 0.2) {
+		if (progress && host_now_s() - last_report > 0.02) {
 			last_report = host_now_s();
 			progress(i + 1, count, last_report - t0, arg);
 		}
@@ -499,7 +501,7 @@ int host_stream(struct host *h, struct hchan *target, struct hchan *sync, long c
 		ret = echo ? await_replies(h, target, (unsigned long)count) : 0;
 	measure_end(h, target, &x);
 	if (!ret && !echo) {
-		struct ping_stats ps;
+		struct ping_stats ps = { 0 };
 
 		ret = host_ping(h, sync, 1, 4, &ps); /* in order behind the stream */
 	}

@@ -65,6 +65,7 @@ int host_recv(struct host *h, struct hchan *c, int timeout_ms, struct hmsg **out
 struct ping_stats {
 	int count;
 	double min_us, median_us, p99_us, max_us;
+	double *samples; /* optional, caller's: filled with `count` round trips, sorted (us) */
 };
 int host_ping(struct host *h, struct hchan *echo, int count, size_t size, struct ping_stats *out);
 
@@ -73,6 +74,7 @@ struct stream_stats {
 	size_t size;
 	double seconds, msgs_per_s, mb_per_s;
 };
+/* Called about every 20 ms while streaming (and once at the end). */
 typedef void (*progress_fn)(long done, long total, double seconds, void *arg);
 /*
  * Stream `count` messages of `size` bytes into `target`; completion is known from the

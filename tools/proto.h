@@ -7,8 +7,12 @@
  *   send  <chan> <hex>            -> (nothing)
  *   recv  <chan> <count> <ms>     -> msg <src> <hex>        (count lines, or err on timeout)
  *   ping  <chan> <count> <size>   -> ping <count> <min> <median> <p99> <max>   (microseconds)
- *   bench <chan> <count> <size>   -> progress <done> <total> <seconds> ...
+ *   bench <chan> <count> <size> [plot]
+ *                                 -> rtt <us> <us> ...       (with plot: round trips, sorted)
+ *                                    progress <done> <total> <seconds>   (every ~20 ms)
  *                                    bench <messages> <size> <seconds> <msgs/s> <MB/s>
+ *   trace [snaplen=N] [link=L] [channel=C] [addr=N]
+ *                                 -> a pcapng stream, until the client shuts down its side
  *   stop                          -> (the simulator stops after answering)
  *
  * <chan> is "name" or "link/name"; built-in services also answer to their short name.

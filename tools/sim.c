@@ -162,24 +162,48 @@ static struct hchan *sync_for(struct host *h, struct hchan *target)
 	return best;
 }
 
-static void do_measure(struct server *s, FILE *f, bool bench, const char *spec, long count, long size)
+/* bench with plot: round-trip samples first (for the histogram), as "rtt" lines. */
+static int send_rtt_samples(struct server *s, FILE *f, struct hchan *echo, long count)
+{
+	int n = count < 2000 ? (int)count : 2000, ret;
+	struct ping_stats ps = { .samples = calloc((size_t)n, sizeof(double)) };
+
+	if (!ps.samples)
+		return -ENOMEM;
+	ret = host_ping(&s->soc.host, echo, n, 16, &ps);
+	for (int i = 0; !ret && i < n; i += 100) {
+		fprintf(f, "rtt");
+		for (int k = i; k < n && k < i + 100; k++)
+			fprintf(f, " %.2f", ps.samples[k]);
+		fprintf(f, "\n");
+	}
+	free(ps.samples);
+	return ret;
+}
+
+static void do_measure(struct server *s, FILE *f, bool bench, const char *spec, long count, long size,
+		       bool plot)
 {
 	struct hchan *c;
-	int ret;
+	int ret = 0;
 
 	if (find_chan(s, f, spec, &c))
 		return;
 	pthread_mutex_lock(&s->measure);
 	if (bench) {
+		struct hchan *sync = sync_for(&s->soc.host, c);
 		struct stream_stats st;
 
-		ret = host_stream(&s->soc.host, c, sync_for(&s->soc.host, c), count, (size_t)size,
-				  bench_progress, f, &st);
+		if (plot)
+			ret = host_is_echo(c) || sync ? send_rtt_samples(s, f, host_is_echo(c) ? c : sync, count)
+						      : -EOPNOTSUPP;
+		if (!ret)
+			ret = host_stream(&s->soc.host, c, sync, count, (size_t)size, bench_progress, f, &st);
 		if (!ret)
 			fprintf(f, "bench %ld %zu %.6f %.0f %.3f\n", st.messages, st.size, st.seconds,
 				st.msgs_per_s, st.mb_per_s);
 	} else {
-		struct ping_stats ps;
+		struct ping_stats ps = { 0 };
 
 		ret = host_ping(&s->soc.host, c, (int)count, (size_t)size, &ps);
 		if (!ret)
@@ -373,7 +397,7 @@ static void handle(struct server *s, FILE *f, char *line)
 	}
 	cmd = strtok_r(line, " \r\n", &save);
 	char *a1 = strtok_r(NULL, " \r\n", &save), *a2 = strtok_r(NULL, " \r\n", &save);
-	char *a3 = strtok_r(NULL, " \r\n", &save);
+	char *a3 = strtok_r(NULL, " \r\n", &save), *a4 = strtok_r(NULL, " \r\n", &save);
 
 	if (!cmd) {
 		fprintf(f, "err %d empty request\n", EINVAL);
@@ -385,7 +409,7 @@ static void handle(struct server *s, FILE *f, char *line)
 		do_recv(s, f, a1, atol(a2), atoi(a3));
 	} else if ((!strcmp(cmd, "ping") || !strcmp(cmd, "bench")) && a1 && a2 && a3 && atol(a2) > 0 &&
 		   atol(a3) >= 0) {
-		do_measure(s, f, cmd[0] == 'b', a1, atol(a2), atol(a3));
+		do_measure(s, f, cmd[0] == 'b', a1, atol(a2), atol(a3), a4 && !strcmp(a4, "plot"));
 	} else if (!strcmp(cmd, "stop")) {
 		atomic_store(&s->stop, true);
 		fprintf(f, "ok\n");

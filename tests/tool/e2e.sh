@@ -90,6 +90,30 @@ expect 0 "^5000 messages of 496 bytes in [0-9.]+ s: [0-9]+ msgs/s" -- "$RPMSG" b
 expect 0 '"messages":2000,"size":16' -- "$RPMSG" bench --json -c 2000 -s 16 virtio0/echo
 expect 0 "^10 messages" -- "$RPMSG" bench -c 10 virtio0/source
 expect 1 "needs an echo service" -- "$RPMSG" bench -c 10 virtio2/sink
+# bench --plot: a well-formed SVG showing this run's numbers
+expect 0 "^3000 messages of 64 bytes" -- "$RPMSG" bench --plot "$RPMSG_RUNTIME_DIR/b.svg" -c 3000 -s 64 virtio0/echo
+if command -v python3 >/dev/null 2>&1; then
+	out=$(python3 - "$RPMSG_RUNTIME_DIR/b.svg" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+assert root.tag == ns + "svg", root.tag
+bins = [e for e in root.iter(ns + "rect") if e.get("class") == "bin"]
+total = sum(int(b.find(ns + "title").text.rsplit(": ", 1)[1]) for b in bins)
+texts = " ".join(t.text or "" for t in root.iter(ns + "text"))
+lines = [e for e in root.iter(ns + "polyline") if e.get("class") == "rate"]
+print(len(bins), total <= 2000 and total >= 1900, "3000 messages of 64 bytes" in texts,
+      "Round trip: 2000 samples" in texts, len(lines), len(lines[0].get("points").split()) >= 1)
+PY
+)
+	same_out="40 True True True 1 True"
+	[ "$out" = "$same_out" ] && ok || bad "svg check: $out"
+elif command -v xmllint >/dev/null 2>&1; then
+	xmllint --noout "$RPMSG_RUNTIME_DIR/b.svg" && ok || bad "svg not well-formed"
+fi
+rm -f "$RPMSG_RUNTIME_DIR/b.svg"
+expect 1 "needs an echo service" -- "$RPMSG" bench --plot "$RPMSG_RUNTIME_DIR/c.svg" -c 10 virtio2/sink
+
 # the channel still works after the measurements
 expect 0 "" -- "$RPMSG" send virtio1/echo after
 expect 0 "^after$" -- "$RPMSG" recv virtio1/echo

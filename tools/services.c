@@ -8,8 +8,11 @@
 static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)priv;
-	/* Answer the sender; the blocking send waits only for a transmit buffer. */
-	rpmsg_sendto(ept, data, len, src);
+	/* Answer the sender (point-to-point links have no addresses: the channel's peer). */
+	if (src == RPMSG_ADDR_ANY)
+		rpmsg_send(ept, data, len);
+	else
+		rpmsg_sendto(ept, data, len, src);
 	return 0;
 }
 
@@ -39,7 +42,7 @@ static int source_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_
 	for (long i = 0; i < n; i++) {
 		int k = snprintf(out, sizeof(out), "source %ld", i);
 
-		if (rpmsg_sendto(ept, out, (size_t)k, src))
+		if (src == RPMSG_ADDR_ANY ? rpmsg_send(ept, out, (size_t)k) : rpmsg_sendto(ept, out, (size_t)k, src))
 			break;
 	}
 	return 0;

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <rpmsg/capture.h>
+#include <rpmsg/scp.h>
+#include <rpmsg/smd.h>
 #include <rpmsg/virtio.h>
 
 #include "services.h"
@@ -17,7 +19,7 @@
 /* ---- transports the tool knows ---- */
 
 static int virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, const char *link_name,
-			 bool remote, int timeout_ms, struct rpmsg_link **out)
+			 bool remote, int timeout_ms, const char *const *services, struct rpmsg_link **out)
 {
 	struct rpmsg_virtio_config cfg = {
 		.role = remote ? RPMSG_VIRTIO_DEVICE : RPMSG_VIRTIO_DRIVER,
@@ -25,11 +27,72 @@ static int virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, con
 		.attach_timeout_ms = timeout_ms,
 	};
 
+	(void)services;
 	return rpmsg_virtio_create(bus, plat, &cfg, out);
 }
 
+/* The SCP's channels are IPI ids, announced on the name-service IPI. */
+#define SCP_FIRST_IPI 0x10u
+
+static int scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, const char *link_name,
+		      bool remote, int timeout_ms, const char *const *services, struct rpmsg_link **out)
+{
+	struct rpmsg_scp_config cfg = {
+		.role = remote ? RPMSG_SCP_REMOTE : RPMSG_SCP_HOST,
+		.name = link_name,
+	};
+
+	(void)timeout_ms;
+	(void)services;
+	return rpmsg_scp_create(bus, plat, &cfg, out);
+}
+
+static int scp_serve(struct rpmsg_link *link, int i, const struct service *svc,
+		     struct rpmsg_endpoint **out)
+{
+	struct rpmsg_channel_info info = { .src = SCP_FIRST_IPI + (uint32_t)i, .dst = RPMSG_ADDR_ANY };
+	int ret;
+
+	snprintf(info.name, sizeof(info.name), "%s", svc->name);
+	if ((ret = rpmsg_create_ept(link, &info, svc->cb, NULL, out)))
+		return ret;
+	if ((ret = rpmsg_scp_announce(link, svc->name, info.src))) {
+		rpmsg_destroy_ept(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/* SMD: the remote creates its channels in SMEM; the main CPU lays SMEM out, as a boot loader. */
+static int smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, const char *link_name,
+		      bool remote, int timeout_ms, const char *const *services, struct rpmsg_link **out)
+{
+	struct rpmsg_smd_config cfg = {
+		.role = remote ? RPMSG_SMD_REMOTE : RPMSG_SMD_MAIN,
+		.name = link_name,
+		.format_smem = !remote,
+		.attach_timeout_ms = timeout_ms,
+		.channels = remote ? services : NULL,
+	};
+
+	return rpmsg_smd_create(bus, plat, &cfg, out);
+}
+
+/* Point-to-point: an endpoint named after the channel opens it. */
+static int smd_serve(struct rpmsg_link *link, int i, const struct service *svc,
+		     struct rpmsg_endpoint **out)
+{
+	struct rpmsg_channel_info info = { .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
+
+	(void)i;
+	snprintf(info.name, sizeof(info.name), "%s", svc->name);
+	return rpmsg_create_ept(link, &info, svc->cb, NULL, out);
+}
+
 static const struct tool_transport transports[] = {
-	{ "virtio", 1u << 20, virtio_create },
+	{ "virtio", 1u << 20, virtio_create, NULL },
+	{ "smd", 1u << 20, smd_create, smd_serve },
+	{ "scp", 1u << 16, scp_create, scp_serve },
 };
 
 const struct tool_transport *tool_transport_at(int i)
@@ -158,22 +221,40 @@ int soc_remote_main(const struct tool_transport *tp, const char *shm_name, const
 		fprintf(stderr, "remote %s: attach %s: %s\n", link_name, shm_name, rpmsg_strerror(ret));
 		return 1;
 	}
-	if ((ret = rpmsg_bus_create(&bus)) || (ret = tp->create(bus, plat, link_name, true, 5000, &link))) {
+	if ((ret = rpmsg_bus_create(&bus)) ||
+	    (ret = tp->create(bus, plat, link_name, true, 5000, services, &link))) {
 		fprintf(stderr, "remote %s: %s\n", link_name, rpmsg_strerror(ret));
 		if (bus)
 			rpmsg_bus_destroy(bus);
 		return 1;
 	}
-	/* Serve until the main CPU resets the link (or 30 s pass without it coming up). */
-	for (int idle = 0; was_up || idle < 600; idle++) {
-		if (rpmsg_bus_poll(bus, 50) < 0)
+	/*
+	 * Serve until the main CPU resets the link (or 30 s pass without it coming up). Spin
+	 * while busy, as firmware polling its rings would, and sleep once idle for a moment.
+	 */
+	double last_busy = host_now_s();
+
+	for (int idle = 0; was_up || idle < 600;) {
+		bool spinning = host_now_s() - last_busy < 0.002;
+		int got = rpmsg_bus_poll(bus, spinning ? 0 : 50);
+
+		if (got < 0)
 			break;
+		if (got > 0)
+			last_busy = host_now_s();
+		else if (!spinning)
+			idle++;
 		if (rpmsg_link_is_up(link)) {
 			if (!was_up) {
-				for (const char *const *s = services; *s && n < SOC_MAX_SERVICES; s++)
-					if ((ret = service_start(link, service_find(*s), &epts[n++])))
+				for (const char *const *s = services; *s && n < SOC_MAX_SERVICES; s++, n++) {
+					const struct service *svc = service_find(*s);
+
+					ret = tp->serve ? tp->serve(link, n, svc, &epts[n])
+							: service_start(link, svc, &epts[n]);
+					if (ret)
 						fprintf(stderr, "remote %s: %s: %s\n", link_name, *s,
 							rpmsg_strerror(ret));
+				}
 			}
 			was_up = true;
 		} else if (was_up) {
@@ -235,7 +316,8 @@ int soc_start(struct soc *s, char *err, size_t errlen)
 				_exit(soc_remote_main(r->tp, r->shm_name, r->link_name, r->services));
 			}
 		}
-		ret = r->tp->create(s->host.bus, plat, r->link_name, false, r->external ? 60000 : 5000, &r->link);
+		ret = r->tp->create(s->host.bus, plat, r->link_name, false, r->external ? 60000 : 5000,
+				    r->services, &r->link);
 		if (ret) {
 			snprintf(err, errlen, "%s: %s", r->link_name, rpmsg_strerror(ret));
 			return ret;

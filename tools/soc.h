@@ -12,6 +12,7 @@
 #include <rpmsg/rpmsg.h>
 
 #include "host.h"
+#include "services.h"
 
 #define SOC_MAX_REMOTES 8
 #define SOC_MAX_SERVICES 8
@@ -20,9 +21,15 @@
 struct tool_transport {
 	const char *name;
 	size_t shm_size;
-	/* remote = the remote processor's role (virtio device, SCP side, ...) */
+	/*
+	 * remote = the remote processor's role (virtio device, SCP side, ...); services = the
+	 * names the remote will serve (SMD creates its channels with the link).
+	 */
 	int (*create)(struct rpmsg_bus *bus, struct rpmsg_platform *plat, const char *link_name,
-		      bool remote, int timeout_ms, struct rpmsg_link **out);
+		      bool remote, int timeout_ms, const char *const *services, struct rpmsg_link **out);
+	/* Remote role: offer service number i on the link (NULL: an endpoint announced by NS). */
+	int (*serve)(struct rpmsg_link *link, int i, const struct service *svc,
+		     struct rpmsg_endpoint **out);
 };
 
 const struct tool_transport *tool_transport_find(const char *name);

@@ -124,8 +124,24 @@ left=$(ls /dev/shm | grep -c "rpmsg-sim-e2e$$-")
 [ "$left" = 0 ] && ok || bad "$left shared memories left behind"
 [ -z "$(ls "$RPMSG_RUNTIME_DIR" | grep -v soc.conf)" ] && ok || bad "runtime files left: $(ls "$RPMSG_RUNTIME_DIR")"
 
+# every transport behind the same commands
+expect 0 "running" -- "$RPMSG" sim --daemon --remote smd:echo,source --remote scp:echo,sink
+expect 0 "smd0 \(smd, up\)" -- "$RPMSG" ls
+expect 0 "scp0 \(scp, up\)" -- "$RPMSG" ls
+for l in smd0 scp0; do
+	expect 0 "" -- "$RPMSG" send $l/echo "via $l"
+	expect 0 "^via $l$" -- "$RPMSG" recv $l/echo
+	expect 0 "^20 round trips" -- "$RPMSG" ping -c 20 $l/echo
+done
+expect 0 "" -- "$RPMSG" send smd0/source 2
+expect 0 "^source 1$" -- "$RPMSG" recv -c 2 smd0/source
+expect 0 "^500 messages" -- "$RPMSG" bench -c 500 -s 64 scp0/sink
+expect 0 "" -- "$RPMSG" stop
+
 # the demo: a table with a row per transport, exit 0
 expect 0 "^virtio +4 +[0-9.]+ us" -- "$RPMSG" demo --pings 100 --messages 2000
+expect 0 "^smd +4 +[0-9.]+ us" -- "$RPMSG" demo --pings 100 --messages 2000
+expect 0 "^scp +4 +[0-9.]+ us" -- "$RPMSG" demo --pings 100 --messages 200
 
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]

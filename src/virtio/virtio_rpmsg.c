@@ -2,6 +2,19 @@
  * virtio_rpmsg: the rpmsg bus over two split virtqueues, as driver (main CPU) or device
  * (remote). See include/rpmsg/virtio.h for the memory layout and spec/10-virtio.md for
  * the wire rules. Everything read from shared memory is read once and checked.
+ *
+ * Peer loss and recovery. Every receive pass (process) starts by looking at the peer:
+ *  - driver: the status byte is ours to write; a value other than the one we last wrote
+ *    means the device reset or restarted (a fresh table has status 0), asks for a reset
+ *    (NEEDS_RESET) or plays games. The link goes down (generation + 1, every channel
+ *    removed, blocked senders return -EPIPE) and, once the table is valid with status 0 or
+ *    NEEDS_RESET, is negotiated again from scratch (rings zeroed, buffers re-posted), as
+ *    remoteproc recovery does. A device that breaks the ring protocol (a broken vq) takes
+ *    the link down with status FAILED, until the device publishes a fresh table.
+ *  - device: DRIVER_OK lost takes the link down; a driver that breaks the ring protocol
+ *    gets NEEDS_RESET and the link goes down until the driver sets DRIVER_OK again.
+ * A device publishes its table with the version word zeroed first and written last, then
+ * rings the driver (vq0's doorbell) so that a waiting driver notices the restart.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,6 +26,7 @@
 #include <rpmsg/virtio.h>
 
 #include "virtio/rsc_table.h"
+#include "virtio/virtio_diag.h"
 #include "virtio/vring.h"
 
 #define HDR_SIZE 16
@@ -26,6 +40,7 @@ struct vbuf {
 	uint32_t len;      /* usable bytes (descriptor length) */
 	uint32_t used_len; /* receive: what the peer reported */
 	uint16_t head;     /* descriptor head while it is with us */
+	uint32_t gen;      /* link generation it belongs to (stale after a reset) */
 };
 
 struct vio {
@@ -39,7 +54,13 @@ struct vio {
 	uint32_t nid[2];   /* notify ids of vq0 and vq1 */
 	uint32_t features; /* negotiated */
 	_Atomic bool up;
+	_Atomic uint32_t gen;  /* +1 each time the link goes down */
+	_Atomic bool fault;    /* a send saw a broken vq: process takes the link down */
+	bool ns;               /* the link carries the name service */
 	int refused_status; /* device: a status we could not act on (bad table), -1 if none */
+	_Atomic uint8_t status_written; /* driver: the status byte as we last wrote it */
+	int stale_status;       /* driver, down: a status whose table was unusable, -1 if none */
+	uint64_t downs, ups, faults;
 
 	/* Per vq, per descriptor head: the buffer it carries while the peer or we hold it. */
 	struct vbuf *slot[2];
@@ -56,6 +77,10 @@ struct vio {
 	/* Receive buffers the application holds past their callback (zero copy). */
 	struct vbuf *held;
 	unsigned nheld;
+	/* Receive buffers done with in this pass, given back together at its end (so that a
+	 * used id repeated within one pass names a buffer we do not hold: a broken vq). */
+	struct vbuf *done;
+	unsigned ndone;
 	const uint8_t *cur_rx; /* payload being delivered, for hold_rx_buffer */
 	bool cur_held;
 
@@ -118,6 +143,36 @@ static void kick(struct vio *v, unsigned q)
 	rpmsg_platform_notify(v->plat, v->nid[q]);
 }
 
+/* Do [a, a + alen) and [b, b + blen) overlap? */
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* Device: a buffer the driver posted, mapped if it lies in shared memory and clear of the
+ * table and the rings (a driver must not make us write over the rings). */
+static uint8_t *buf_ptr(struct vio *v, uint64_t pa, uint32_t len)
+{
+	const struct rpmsg_shm *shm = &v->plat->shm;
+
+	if (overlaps(pa, len, shm->pa, TABLE_SPACE))
+		return NULL;
+	for (int i = 0; i < 2; i++)
+		if (overlaps(pa, len, rpmsg_shm_pa(shm, v->vq[i].mem), v->vq[i].ring_size))
+			return NULL;
+	return rpmsg_shm_ptr(shm, pa, len);
+}
+
+/* The peer went away under a waiting sender (checked without taking the link down). */
+static bool peer_gone(struct vio *v)
+{
+	uint8_t s = rsc_vdev_status(&v->vdev);
+
+	if (v->device)
+		return !(s & VIRTIO_STATUS_DRIVER_OK);
+	return s != v->status_written;
+}
+
 /* ---- transmit buffers ---- */
 
 /* Take a transmit buffer without waiting: stash, fresh pool, or what the peer returned. */
@@ -130,6 +185,7 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 		*out = v->stash[--v->nstash];
 		return 0;
 	}
+	out->gen = atomic_load(&v->gen);
 	if (!v->device) {
 		uint32_t len;
 
@@ -143,10 +199,14 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 			return 0;
 		}
 		head = vq_get_used(q, &len); /* the device's used length is ignored on vq1 */
-		if (head < 0)
+		if (head < 0) {
+			if (head == -EIO)
+				atomic_store(&v->fault, true);
 			return head == -EAGAIN ? -ENOMEM : head;
+		}
 		*out = v->slot[v->txq][head];
 		out->head = NO_HEAD;
+		out->gen = atomic_load(&v->gen);
 		return 0;
 	}
 	/* Device: the next empty buffer the driver posted on vq0. */
@@ -157,11 +217,15 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 		uint8_t *va;
 
 		head = vq_get_avail(q, &addr, &len, &flags);
-		if (head < 0)
+		if (head < 0) {
+			if (head == -EIO)
+				atomic_store(&v->fault, true);
 			return head == -EAGAIN ? -ENOMEM : head;
-		va = len >= HDR_SIZE ? rpmsg_shm_ptr(&v->plat->shm, addr, len) : NULL;
+		}
+		va = len >= HDR_SIZE ? buf_ptr(v, addr, len) : NULL;
 		if (!va) {
-			/* Outside our memory or too short for a header: hand it back unused. */
+			/* Outside our memory, over the rings or the table, or too short for a
+			 * header: hand it back unused. */
 			stat_add(&v->stats.rx_bad, 1);
 			vq_put_used(q, (uint16_t)head, 0);
 			continue;
@@ -170,6 +234,7 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 		out->pa = addr;
 		out->len = len;
 		out->head = (uint16_t)head;
+		out->gen = atomic_load(&v->gen);
 		v->dev_tx_len = len;
 		return 0;
 	}
@@ -179,6 +244,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 {
 	uint64_t deadline = timeout_ms > 0 ? now_ns(v) + (uint64_t)timeout_ms * 1000000u : 0;
 	struct vq *q = &v->vq[v->txq];
+	uint32_t gen = atomic_load(&v->gen);
 	int ret;
 
 	pthread_mutex_lock(&v->tx_lock);
@@ -194,6 +260,10 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 		ret = tx_take_locked(v, out);
 		if (ret != -ENOMEM)
 			break;
+		if (atomic_load(&v->gen) != gen || peer_gone(v)) {
+			ret = -EPIPE; /* the peer reset or went away while we waited */
+			break;
+		}
 		if (!atomic_load(&v->up)) {
 			ret = -ENOTCONN;
 			break;
@@ -225,7 +295,11 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 	bool notify;
 
 	pthread_mutex_lock(&v->tx_lock);
-	if (v->device) {
+	if (b->gen != atomic_load(&v->gen) || !atomic_load(&v->up)) {
+		/* Taken before the link went down: the rings it belonged to are gone. */
+		pthread_mutex_unlock(&v->tx_lock);
+		return -EPIPE;
+	} else if (v->device) {
 		ret = vq_put_used(q, b->head, (uint32_t)(HDR_SIZE + len));
 	} else {
 		ret = vq_add(q, b->pa, (uint32_t)(HDR_SIZE + len), false);
@@ -237,8 +311,11 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 	}
 	notify = !ret && vq_publish(q);
 	pthread_mutex_unlock(&v->tx_lock);
-	if (ret)
+	if (ret) {
+		if (ret == -EIO)
+			atomic_store(&v->fault, true);
 		return ret == -EIO ? -EIO : -ENOSPC;
+	}
 	stat_add(&v->stats.tx_msgs, 1);
 	if (notify)
 		kick(v, v->txq);
@@ -248,7 +325,8 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 static void tx_stash(struct vio *v, const struct vbuf *b)
 {
 	pthread_mutex_lock(&v->tx_lock);
-	v->stash[v->nstash++] = *b;
+	if (b->gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
+		v->stash[v->nstash++] = *b;
 	pthread_mutex_unlock(&v->tx_lock);
 }
 
@@ -293,6 +371,10 @@ static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&v->tx_lock);
+	if (b.gen != atomic_load(&v->gen) || v->nlent >= v->vq[v->txq].num) {
+		pthread_mutex_unlock(&v->tx_lock);
+		return -EPIPE;
+	}
 	v->lent[v->nlent++] = b;
 	pthread_mutex_unlock(&v->tx_lock);
 	*buf = b.va + HDR_SIZE;
@@ -365,7 +447,7 @@ static int vio_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 		return 0;
 	pthread_mutex_lock(&v->tx_lock);
 	ret = tx_take_locked(v, &b);
-	if (!ret)
+	if (!ret && v->nstash < v->vq[v->txq].num)
 		v->stash[v->nstash++] = b; /* just looking: keep it for the next send */
 	pthread_mutex_unlock(&v->tx_lock);
 	return ret == 0 ? 1 : ret == -ENOMEM ? 0 : ret;
@@ -401,20 +483,24 @@ static int rx_next_locked(struct vio *v, struct vbuf *b)
 		uint32_t len;
 		uint16_t flags;
 
+		if (v->ndone >= q->num)
+			return 0; /* cannot happen (each buffer is taken once): stop the pass */
 		if (v->device) {
 			head = vq_get_avail(q, &addr, &len, &flags);
 			if (head < 0)
 				return head == -EAGAIN ? 0 : head;
-			b->va = rpmsg_shm_ptr(&v->plat->shm, addr, len);
+			b->va = buf_ptr(v, addr, len);
 			b->pa = addr;
 			b->len = len;
 			b->used_len = len; /* a consumed buffer goes back with its full length */
 			b->head = (uint16_t)head;
 			if (b->va && len >= HDR_SIZE)
 				return 1;
-			/* A descriptor pointing outside shared memory, or too short: skip it. */
+			/* A descriptor pointing outside shared memory (or over the rings or the
+			 * table), or too short: skip it. */
 			stat_add(&v->stats.rx_bad, 1);
-			vq_put_used(q, (uint16_t)head, 0);
+			b->used_len = 0;
+			v->done[v->ndone++] = *b;
 			continue;
 		}
 		head = vq_get_used(q, &len);
@@ -426,11 +512,24 @@ static int rx_next_locked(struct vio *v, struct vbuf *b)
 			return 1;
 		/* A used length no buffer of ours can have: drop the message, keep the buffer. */
 		stat_add(&v->stats.rx_bad, 1);
-		rx_recycle_locked(v, b);
+		v->done[v->ndone++] = *b;
 	}
 }
 
 static int device_check_status(struct vio *v);
+static int driver_check_status(struct vio *v);
+static void link_fault(struct vio *v);
+
+/* A name-service message must be exactly 40 bytes, name non-empty, address not ANY. */
+static bool ns_msg_ok(struct vio *v, const uint8_t *payload, uint16_t len)
+{
+	uint8_t msg[40];
+
+	if (len != sizeof(msg))
+		return false;
+	memcpy(msg, payload, sizeof(msg));
+	return msg[0] != 0 && get32(msg + 32, v->be) != RPMSG_ADDR_ANY;
+}
 
 static int vio_process(struct rpmsg_link *link)
 {
@@ -439,11 +538,9 @@ static int vio_process(struct rpmsg_link *link)
 	int n = 0;
 	bool notify;
 
-	if (v->device) {
-		n = device_check_status(v);
-		if (n < 0)
-			return n;
-	}
+	n = v->device ? device_check_status(v) : driver_check_status(v);
+	if (n < 0)
+		return n;
 	if (!atomic_load(&v->up))
 		return n;
 	v->plat->ops->ack(v->plat, v->nid[v->rxq]);
@@ -465,7 +562,8 @@ static int vio_process(struct rpmsg_link *link)
 		dst = get32(hdr + 4, v->be);
 		len = get16(hdr + 12, v->be);
 		v->cur_held = false;
-		if (len > b.used_len - HDR_SIZE) {
+		if (len > b.used_len - HDR_SIZE ||
+		    (v->ns && dst == RPMSG_NS_ADDR && !ns_msg_ok(v, b.va + HDR_SIZE, len))) {
 			stat_add(&v->stats.rx_bad, 1);
 		} else {
 			stat_add(&v->stats.rx_msgs, 1);
@@ -475,17 +573,24 @@ static int vio_process(struct rpmsg_link *link)
 			v->cur_rx = NULL;
 		}
 		pthread_mutex_lock(&v->rx_lock);
-		if (v->cur_held)
+		if (v->cur_held && v->nheld < q->num)
 			v->held[v->nheld++] = b; /* the application gives it back later */
 		else
-			rx_recycle_locked(v, &b);
+			v->done[v->ndone++] = b;
 		pthread_mutex_unlock(&v->rx_lock);
 	}
 	pthread_mutex_lock(&v->rx_lock);
+	for (unsigned i = 0; i < v->ndone; i++)
+		rx_recycle_locked(v, &v->done[i]);
+	v->ndone = 0;
 	notify = vq_publish(q);
 	pthread_mutex_unlock(&v->rx_lock);
 	if (notify)
 		kick(v, v->rxq);
+	if (v->vq[0].broken || v->vq[1].broken || atomic_load(&v->fault)) {
+		link_fault(v);
+		n++;
+	}
 	return n;
 }
 
@@ -526,9 +631,26 @@ static int vio_arm(struct rpmsg_link *link)
 	struct vio *v = rpmsg_link_priv(link);
 	int pending = 0;
 
+	if (atomic_load(&v->fault))
+		return 1;
+	if (!v->device) {
+		uint8_t s = rsc_vdev_status(&v->vdev);
+
+		/* A restarted device rings vq0's doorbell after publishing its table. */
+		if (v->plat->ops->arm(v->plat, v->nid[0]) > 0)
+			pending = 1;
+		if (!atomic_load(&v->up))
+			return pending || (s != v->status_written && (int)s != v->stale_status);
+		if (!pending && s == v->status_written) {
+			pthread_mutex_lock(&v->rx_lock); /* a renegotiation may be re-mapping it */
+			pending = vq_pending(&v->vq[0]);
+			pthread_mutex_unlock(&v->rx_lock);
+		}
+		return pending || s != v->status_written;
+	}
 	if (!atomic_load(&v->up)) {
 		/* Device waiting for DRIVER_OK: the driver's first vq0 kick wakes us. */
-		if (v->device && v->plat->ops->arm(v->plat, v->nid[0]) > 0)
+		if (v->plat->ops->arm(v->plat, v->nid[0]) > 0)
 			pending = 1;
 		/* process() brings the link up; here we only look. */
 		return pending || ((rsc_vdev_status(&v->vdev) & VIRTIO_STATUS_DRIVER_OK) &&
@@ -536,9 +658,14 @@ static int vio_arm(struct rpmsg_link *link)
 	}
 	if (v->plat->ops->arm(v->plat, v->nid[v->rxq]) > 0)
 		pending = 1;
-	if (v->device && !(rsc_vdev_status(&v->vdev) & VIRTIO_STATUS_DRIVER_OK))
+	if (!(rsc_vdev_status(&v->vdev) & VIRTIO_STATUS_DRIVER_OK))
 		pending = 1; /* reset by the driver: process() takes the link down */
-	return pending || vq_pending(&v->vq[v->rxq]);
+	if (!pending) {
+		pthread_mutex_lock(&v->rx_lock);
+		pending = vq_pending(&v->vq[v->rxq]);
+		pthread_mutex_unlock(&v->rx_lock);
+	}
+	return pending;
 }
 
 static bool vio_is_up(struct rpmsg_link *link)
@@ -575,11 +702,13 @@ static int alloc_tracking(struct vio *v, unsigned num)
 	free(v->stash);
 	free(v->lent);
 	free(v->held);
+	free(v->done);
 	v->stash = calloc(num, sizeof(struct vbuf));
 	v->lent = calloc(num, sizeof(struct vbuf));
 	v->held = calloc(num, sizeof(struct vbuf));
-	v->nstash = v->nlent = v->nheld = 0;
-	return v->slot[0] && v->slot[1] && v->stash && v->lent && v->held ? 0 : -ENOMEM;
+	v->done = calloc(num, sizeof(struct vbuf));
+	v->nstash = v->nlent = v->nheld = v->ndone = 0;
+	return v->slot[0] && v->slot[1] && v->stash && v->lent && v->held && v->done ? 0 : -ENOMEM;
 }
 
 /* Read one vring entry of the live table and map it, checking it lies in our memory. */
@@ -592,9 +721,14 @@ static int map_vring(struct vio *v, unsigned i, enum vq_role role)
 
 	ret = rsc_vdev_vring(&v->vdev, i, &rc);
 	if (ret)
-		return ret;
+		return -EPROTO;
 	size = vring_size(rc.num, rc.align);
 	if (!size || rc.notifyid >= RPMSG_PLATFORM_BELLS)
+		return -EPROTO;
+	/* Not over the resource table, nor over the other ring (mapped first). */
+	if (overlaps(rc.da, size, v->plat->shm.pa, TABLE_SPACE) ||
+	    (i == 1 && overlaps(rc.da, size, rpmsg_shm_pa(&v->plat->shm, v->vq[0].mem),
+				v->vq[0].ring_size)))
 		return -EPROTO;
 	mem = rpmsg_shm_ptr(&v->plat->shm, rc.da, size);
 	if (!mem)
@@ -606,6 +740,46 @@ static int map_vring(struct vio *v, unsigned i, enum vq_role role)
 		return -EPROTO;
 	v->nid[i] = rc.notifyid;
 	return 0;
+}
+
+/*
+ * The link goes down (called from process only): senders see it at once (-ENOTCONN for
+ * new ones, -EPIPE for waiting ones and for buffers taken before), then every channel is
+ * removed (drivers see remove; announced local services are gone with their channel).
+ */
+static void link_down(struct vio *v)
+{
+	if (!atomic_load(&v->up))
+		return;
+	atomic_store(&v->up, false);
+	atomic_fetch_add(&v->gen, 1);
+	v->downs++;
+	rpmsg_link_remove_channels(v->link);
+}
+
+/* The peer broke the ring protocol (a broken vq): count it and go down. */
+static void link_fault(struct vio *v)
+{
+	atomic_store(&v->fault, false);
+	if (!atomic_load(&v->up))
+		return;
+	stat_add(&v->stats.rx_bad, 1);
+	v->faults++;
+	if (v->device) {
+		/* Ask the driver for a reset; we come back when it sets DRIVER_OK again. */
+		uint8_t s = rsc_vdev_status(&v->vdev) | VIRTIO_STATUS_NEEDS_RESET;
+
+		rsc_vdev_set_status(&v->vdev, s);
+		v->refused_status = s;
+		link_down(v);
+		watch(v, 0, v->nid[0]);
+	} else {
+		/* As Linux on a failed device: FAILED, and wait for the remote to restart. */
+		link_down(v);
+		v->status_written = VIRTIO_STATUS_FAILED | VIRTIO_STATUS_ACKNOWLEDGE |
+				    VIRTIO_STATUS_DRIVER;
+		rsc_vdev_set_status(&v->vdev, v->status_written);
+	}
 }
 
 /*
@@ -622,26 +796,34 @@ static int device_check_status(struct vio *v)
 		return 0;
 	v->refused_status = -1;
 	if (!ok) {
-		atomic_store(&v->up, false);
-		rpmsg_link_remove_channels(v->link);
+		link_down(v);
 		watch(v, 0, v->nid[0]);
 		return 1;
 	}
 	v->features = rsc_vdev_gfeatures(&v->vdev) & rsc_vdev_dfeatures(&v->vdev);
+	pthread_mutex_lock(&v->tx_lock);
+	pthread_mutex_lock(&v->rx_lock);
 	if (map_vring(v, 0, VQ_DEVICE) || map_vring(v, 1, VQ_DEVICE) ||
 	    v->vq[0].num != v->vq[1].num || alloc_tracking(v, v->vq[0].num)) {
+		pthread_mutex_unlock(&v->rx_lock);
+		pthread_mutex_unlock(&v->tx_lock);
 		/* A table we cannot use: stay down rather than touch bad memory. */
 		status |= VIRTIO_STATUS_NEEDS_RESET;
 		rsc_vdev_set_status(&v->vdev, status);
 		v->refused_status = status;
+		stat_add(&v->stats.rx_bad, 1);
 		return -EPROTO;
 	}
 	vq_reset(&v->vq[0]);
 	vq_reset(&v->vq[1]);
 	vq_disable_notify(&v->vq[0]); /* no kicks for refilled RX buffers unless we wait */
 	vq_enable_notify(&v->vq[1]);  /* but tell us about every message */
+	atomic_store(&v->fault, false);
+	pthread_mutex_unlock(&v->rx_lock);
+	pthread_mutex_unlock(&v->tx_lock);
 	watch(v, 0, v->nid[1]);
 	watch(v, 1, v->nid[1]);
+	v->ups++;
 	atomic_store(&v->up, true);
 	return 1;
 }
@@ -672,15 +854,24 @@ static int device_init(struct vio *v)
 	len = rsc_table_build(table, sizeof(table), &rc, v->be);
 	if (len < 0)
 		return len;
-	/* Publish the table with its version word last, so a driver never sees half of it. */
-	memset(shm->va, 0, TABLE_SPACE);
+	/*
+	 * Publish the table with its version word zeroed first and written last: a driver
+	 * never takes half of it, and a driver that used the previous table (we restarted)
+	 * sees the status byte go to 0.
+	 */
+	__atomic_store_n((uint32_t *)shm->va, 0u, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	memset((uint8_t *)shm->va + 4, 0, TABLE_SPACE - 4);
 	memcpy((uint8_t *)shm->va + 4, table + 4, (size_t)len - 4);
 	memcpy(&ver, table, sizeof(ver));
 	__atomic_store_n((uint32_t *)shm->va, ver, __ATOMIC_RELEASE);
 	v->nid[0] = 0;
 	v->nid[1] = 1;
 	v->dev_tx_len = v->cfg.buf_size;
-	return rsc_table_find_vdev(shm->va, TABLE_SPACE, v->be, &v->vdev);
+	len = rsc_table_find_vdev(shm->va, TABLE_SPACE, v->be, &v->vdev);
+	if (!len)
+		rpmsg_platform_notify(v->plat, v->nid[0]); /* a driver waiting for us: here we are */
+	return len;
 }
 
 static void sleep_ms(unsigned ms)
@@ -690,32 +881,32 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-static int driver_init(struct vio *v)
+static size_t table_size(struct vio *v)
+{
+	return v->plat->shm.size < TABLE_SPACE ? v->plat->shm.size : TABLE_SPACE;
+}
+
+/*
+ * Driver: negotiate with the device whose table is in v->vdev (status 0 or NEEDS_RESET):
+ * reset, features, rings placed and zeroed, receive buffers posted. Does not set
+ * DRIVER_OK. Caller holds tx_lock and rx_lock (or is alone).
+ */
+static int driver_negotiate(struct vio *v)
 {
 	struct rpmsg_shm *shm = &v->plat->shm;
-	uint64_t deadline = now_ns(v) + (uint64_t)v->cfg.attach_timeout_ms * 1000000u;
 	uint64_t end = 0;
 	uint32_t pool_off;
-	size_t table_size = shm->size < TABLE_SPACE ? shm->size : TABLE_SPACE;
 	int ret;
-
-	/* The device publishes its table; wait for it as remoteproc waits for firmware. */
-	for (;;) {
-		ret = rsc_table_find_vdev(shm->va, table_size, v->be, &v->vdev);
-		if (!ret || now_ns(v) >= deadline)
-			break;
-		sleep_ms(1);
-	}
-	if (ret)
-		return ret == -ENOENT || ret == -EINVAL ? -ENODEV : ret;
 
 	rsc_vdev_set_status(&v->vdev, 0);
 	rsc_vdev_set_status(&v->vdev, VIRTIO_STATUS_ACKNOWLEDGE);
 	rsc_vdev_set_status(&v->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	v->status_written = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 	v->features = rsc_vdev_dfeatures(&v->vdev) & v->cfg.features &
 		      (RPMSG_VIRTIO_F_NS | RPMSG_VIRTIO_F_EVENT_IDX);
 	rsc_vdev_set_gfeatures(&v->vdev, v->features);
 
+	memset(v->vq, 0, sizeof(v->vq));
 	for (unsigned i = 0; i < 2; i++) {
 		struct rsc_vring_cfg rc;
 
@@ -731,9 +922,9 @@ static int driver_init(struct vio *v)
 		ret = map_vring(v, i, VQ_DRIVER);
 		if (ret)
 			return ret;
-		rsc_vdev_vring(&v->vdev, i, &rc);
-		if (rc.da + vring_size(rc.num, rc.align) > end)
-			end = rc.da + vring_size(rc.num, rc.align);
+		end = rpmsg_shm_pa(shm, v->vq[i].mem) + v->vq[i].ring_size > end
+			      ? rpmsg_shm_pa(shm, v->vq[i].mem) + v->vq[i].ring_size
+			      : end;
 	}
 	if (v->vq[0].num != v->vq[1].num)
 		return -EPROTO;
@@ -754,6 +945,7 @@ static int driver_init(struct vio *v)
 	ret = alloc_tracking(v, v->vq[0].num);
 	if (ret)
 		return ret;
+	v->fresh_tx = 0;
 
 	vq_reset(&v->vq[0]);
 	vq_reset(&v->vq[1]);
@@ -772,7 +964,102 @@ static int driver_init(struct vio *v)
 	vq_publish(&v->vq[0]);
 	vq_enable_notify(&v->vq[0]);
 	vq_disable_notify(&v->vq[1]);
+	atomic_store(&v->fault, false);
 	return 0;
+}
+
+/* Driver: DRIVER_OK and the initial kick (RX buffers are there; RPMsg-Lite waits for it). */
+static void driver_go(struct vio *v)
+{
+	watch(v, 0, v->nid[0]);
+	v->stale_status = -1;
+	v->ups++;
+	atomic_store(&v->up, true);
+	v->status_written = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+			    VIRTIO_STATUS_DRIVER_OK;
+	rsc_vdev_set_status(&v->vdev, v->status_written);
+	kick(v, 0);
+}
+
+static void driver_failed(struct vio *v)
+{
+	v->status_written = VIRTIO_STATUS_FAILED | VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+	rsc_vdev_set_status(&v->vdev, v->status_written);
+}
+
+/*
+ * Driver, at the start of every receive pass: has the device reset, restarted or asked for
+ * a reset? Then down, and negotiate again once its table allows. Returns > 0 on a change.
+ */
+static int driver_check_status(struct vio *v)
+{
+	uint8_t s = rsc_vdev_status(&v->vdev);
+	struct rsc_vdev vdev;
+	int ret;
+
+	v->plat->ops->ack(v->plat, v->nid[0]); /* a ring after this makes us look again */
+	if (atomic_load(&v->up) &&
+	    (atomic_load(&v->fault) || v->vq[0].broken || v->vq[1].broken)) {
+		link_fault(v);
+		return 1;
+	}
+	if (s == v->status_written)
+		return 0;
+	if (atomic_load(&v->up)) {
+		link_down(v);
+		ret = 1;
+	} else {
+		ret = 0;
+	}
+	/* A fresh table (status 0), or the device asks for a reset: start over. */
+	if (s != 0 && !(s & VIRTIO_STATUS_NEEDS_RESET)) {
+		driver_failed(v); /* anything else is not the device's to write */
+		return 1;
+	}
+	(void)__atomic_load_n((uint32_t *)v->plat->shm.va, __ATOMIC_ACQUIRE); /* version word */
+	if (rsc_table_find_vdev(v->plat->shm.va, table_size(v), v->be, &vdev)) {
+		/* Half written, or bad: look again when rung (counted once per status). */
+		if ((int)s != v->stale_status)
+			stat_add(&v->stats.rx_bad, 1);
+		v->stale_status = s;
+		return ret;
+	}
+	pthread_mutex_lock(&v->tx_lock);
+	pthread_mutex_lock(&v->rx_lock);
+	v->vdev = vdev;
+	ret = driver_negotiate(v);
+	pthread_mutex_unlock(&v->rx_lock);
+	pthread_mutex_unlock(&v->tx_lock);
+	if (ret) {
+		stat_add(&v->stats.rx_bad, 1);
+		driver_failed(v);
+		return 1;
+	}
+	driver_go(v);
+	return 1;
+}
+
+static int driver_init(struct vio *v)
+{
+	uint64_t deadline = now_ns(v);
+	int ret;
+
+	if (v->cfg.attach_timeout_ms > 0)
+		deadline += (uint64_t)v->cfg.attach_timeout_ms * 1000000u;
+	/* The device publishes its table; wait for it as remoteproc waits for firmware. */
+	for (;;) {
+		(void)__atomic_load_n((uint32_t *)v->plat->shm.va, __ATOMIC_ACQUIRE);
+		ret = rsc_table_find_vdev(v->plat->shm.va, table_size(v), v->be, &v->vdev);
+		if (!ret || now_ns(v) >= deadline)
+			break;
+		sleep_ms(1);
+	}
+	if (ret)
+		return ret == -ENOENT || ret == -EINVAL ? -ENODEV : ret;
+	ret = driver_negotiate(v);
+	if (ret)
+		driver_failed(v);
+	return ret;
 }
 
 static void vio_destroy(struct rpmsg_link *link)
@@ -788,6 +1075,7 @@ static void vio_destroy(struct rpmsg_link *link)
 	free(v->stash);
 	free(v->lent);
 	free(v->held);
+	free(v->done);
 	pthread_mutex_destroy(&v->tx_lock);
 	pthread_mutex_destroy(&v->rx_lock);
 	free(v);
@@ -830,6 +1118,7 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	v->txq = v->device ? 0 : 1;
 	v->watched[0] = v->watched[1] = -1;
 	v->refused_status = -1;
+	v->stale_status = -1;
 	if (!v->cfg.features)
 		v->cfg.features = RPMSG_VIRTIO_F_NS;
 	if (!v->cfg.vring_num)
@@ -854,6 +1143,7 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	desc.priv = v;
 	if (v->device ? (v->cfg.features & RPMSG_VIRTIO_F_NS) : (v->features & RPMSG_VIRTIO_F_NS))
 		desc.flags |= RPMSG_LINK_F_NS;
+	v->ns = desc.flags & RPMSG_LINK_F_NS;
 	if (v->be)
 		desc.flags |= RPMSG_LINK_F_BIG_ENDIAN;
 	ret = rpmsg_link_register(bus, &desc, &v->link);
@@ -863,11 +1153,7 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		watch(v, 0, v->nid[0]);
 		watch(v, 1, v->nid[1]);
 	} else {
-		watch(v, 0, v->nid[0]);
-		atomic_store(&v->up, true);
-		rsc_vdev_set_status(&v->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-						      VIRTIO_STATUS_DRIVER_OK);
-		kick(v, 0); /* the initial kick: RX buffers are there (RPMsg-Lite waits for it) */
+		driver_go(v);
 	}
 	*out = v->link;
 	return 0;
@@ -877,6 +1163,7 @@ fail:
 	free(v->stash);
 	free(v->lent);
 	free(v->held);
+	free(v->done);
 	pthread_mutex_destroy(&v->tx_lock);
 	pthread_mutex_destroy(&v->rx_lock);
 	free(v);
@@ -896,5 +1183,21 @@ int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *o
 	out->rx_bad = __atomic_load_n(&v->stats.rx_bad, __ATOMIC_RELAXED);
 	out->notifies = __atomic_load_n(&v->stats.notifies, __ATOMIC_RELAXED);
 	out->tx_waits = __atomic_load_n(&v->stats.tx_waits, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int vio_get_diag(struct rpmsg_link *link, struct vio_diag *out)
+{
+	struct vio *v;
+
+	if (!link || !out || strcmp(rpmsg_link_transport(link), "virtio"))
+		return -EINVAL;
+	v = rpmsg_link_priv(link);
+	out->up = atomic_load(&v->up);
+	out->status = rsc_vdev_status(&v->vdev);
+	out->gen = atomic_load(&v->gen);
+	out->downs = v->downs;
+	out->ups = v->ups;
+	out->faults = v->faults;
 	return 0;
 }

@@ -76,6 +76,7 @@ struct smd {
 	struct chan *ch[MAX_CHANNELS];
 	_Atomic unsigned nch;
 	uint64_t remembered[SMD_TABLES]; /* table positions turned into channels (or refused) */
+	uint64_t refused[SMD_TABLES];    /* positions with unusable items, counted once */
 	int64_t last_free;
 	bool scanned;
 	atomic_bool kick;             /* process() has work without a doorbell */
@@ -324,10 +325,12 @@ static int scan_locked(struct smd *s)
 				continue;
 			}
 			ret = map_chan(s, name, t, pos, smd_get_le32(e + SMD_E_CID), &c);
-			if (ret == -EPROTO)
+			if (ret == -EPROTO && !(s->refused[t] & (1ull << pos))) {
+				s->refused[t] |= 1ull << pos;
 				stat_add(&s->stats.rx_bad, 1);
+			}
 			if (ret)
-				continue; /* not remembered: retried at the next scan */
+				continue; /* not remembered: retried at the next scan (as Linux) */
 			s->remembered[t] |= 1ull << pos;
 			pthread_mutex_lock(&c->tx_lock);
 			reset_locked(c);

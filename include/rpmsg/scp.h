@@ -46,8 +46,12 @@
  *    same IPI id (Linux's "ack": any message on that id counts) and fails with -ETIMEDOUT
  *    when none comes in time (Linux: -EIO). While it waits, the sending thread receives
  *    and dispatches this link's messages itself if no other thread is doing so (callbacks
- *    may then run in the sending thread, still one at a time per link). Sends made from a
- *    receive callback of the same link never wait for an ack.
+ *    may then run in the sending thread, still one at a time per link).
+ *  - sends made from a receive callback of the same link never wait, neither for the slot
+ *    nor for an ack (the peer may be waiting for us to take its next message): when the
+ *    slot is busy the message is queued (up to 512) and goes out, in order, as soon as the
+ *    peer took what is before it (from rpmsg_bus_poll or a waiting sender); -EAGAIN when
+ *    the queue is full. Every later send goes after what is queued.
  *  - get_mtu returns S (Linux offers no get_mtu for MTK; tools need the size).
  *  - -ENOTCONN before the SCP's INIT arrived (AP role); -EPIPE once the peer went away.
  * Receive callbacks get src = the IPI id (the endpoint's own address).
@@ -152,6 +156,7 @@ struct rpmsg_scp_stats {
 	uint64_t ack_timeouts;  /* no ack in time */
 	uint64_t watchdogs;     /* AP role: watchdog status seen (channels removed, link down) */
 	uint64_t notifies;      /* doorbells rung */
+	uint64_t tx_deferred;   /* sends from callbacks queued behind a busy slot */
 };
 int rpmsg_scp_get_stats(struct rpmsg_link *link, struct rpmsg_scp_stats *out);
 

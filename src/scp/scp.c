@@ -29,12 +29,13 @@
 #define BELL_TAKEN 1u
 #define SLICE_MS 5
 #define RX_BUDGET 64
-#define QCAP 272 /* INIT + one announcement per id, and some */
-#define QMSG RPMSG_SCP_INIT_MSG_SIZE
+#define QMAX 512 /* queued messages: INIT, announcements, answers from callbacks */
 
+/* A message waiting for the slot (allocated: the slot is rarely busy long). */
 struct qmsg {
+	struct qmsg *next;
 	uint32_t id, len;
-	uint8_t data[QMSG];
+	uint8_t data[];
 };
 
 struct scp {
@@ -52,8 +53,9 @@ struct scp {
 	pthread_cond_t cv;
 	bool rx_busy;
 	uint32_t acks[RPMSG_SCP_IPI_MAX]; /* messages handled per id (mu) */
-	struct qmsg q[QCAP];               /* SCP role: INIT and announcements (mu) */
-	unsigned qhead, qtail;
+	struct qmsg *qhead, **qtail;       /* waiting for the slot, in order (mu) */
+	atomic_uint qlen;
+	bool flushing;                     /* a flush is running (slot_lock) */
 	struct rpmsg_scp_info info;        /* mu */
 	uint8_t *rxbuf;                    /* S bytes: the local copy of a received message */
 	int watched[2];
@@ -306,6 +308,8 @@ static int rx_one(struct scp *s)
 	return 1;
 }
 
+static int flush_try(struct scp *s);
+
 /* Become the receiver if nobody is, and drain. Returns how many messages were taken. */
 static int rx_try(struct scp *s)
 {
@@ -326,6 +330,7 @@ static int rx_try(struct scp *s)
 		if (r <= 0)
 			break;
 		n += r;
+		flush_try(s); /* answers the callback queued, now that the peer may take them */
 	}
 	pthread_mutex_lock(&s->mu);
 	s->rx_busy = false;
@@ -381,37 +386,40 @@ static int post(struct scp *s, uint32_t id, const void *data, size_t len, int wa
 	return 0;
 }
 
-/* SCP role: send what is queued, in order (slot_lock held). */
+/*
+ * Send what is queued, in order (slot_lock held). A callback run while we wait for the
+ * slot may queue more (appended) or flush too: only the outermost flush takes messages.
+ */
 static int flush_queue(struct scp *s, int wait_ms, bool may_rx)
 {
-	for (;;) {
-		struct qmsg m;
-		int ret;
+	int ret = 0;
+
+	if (s->flushing)
+		return 0;
+	s->flushing = true;
+	while (atomic_load(&s->qlen)) {
+		struct qmsg *m;
 
 		pthread_mutex_lock(&s->mu);
-		if (s->qhead == s->qtail) {
-			pthread_mutex_unlock(&s->mu);
-			return 0;
-		}
-		m = s->q[s->qtail % QCAP];
+		m = s->qhead;
 		pthread_mutex_unlock(&s->mu);
-		ret = post(s, m.id, m.data, m.len, wait_ms, may_rx, NULL);
+		ret = post(s, m->id, m->data, m->len, wait_ms, may_rx, NULL);
 		if (ret)
-			return ret;
+			break;
 		pthread_mutex_lock(&s->mu);
-		s->qtail++;
+		if (!(s->qhead = m->next))
+			s->qtail = &s->qhead;
+		atomic_fetch_sub(&s->qlen, 1);
 		pthread_mutex_unlock(&s->mu);
+		free(m);
 	}
+	s->flushing = false;
+	return ret;
 }
 
 static bool queue_pending(struct scp *s)
 {
-	bool p;
-
-	pthread_mutex_lock(&s->mu);
-	p = s->qhead != s->qtail;
-	pthread_mutex_unlock(&s->mu);
-	return p;
+	return atomic_load(&s->qlen) != 0;
 }
 
 /* Send what is queued if the slot is free now and nobody else is sending. */
@@ -419,11 +427,12 @@ static int flush_try(struct scp *s)
 {
 	int n = 0;
 
-	while (!s->host && queue_pending(s) && !pthread_mutex_trylock(&s->slot_lock)) {
-		unsigned before = s->qtail, sent; /* qtail moves only under slot_lock */
+	while (queue_pending(s) && !pthread_mutex_trylock(&s->slot_lock)) {
+		unsigned before = atomic_load(&s->qlen), sent;
 
-		flush_queue(s, 0, false);
-		sent = s->qtail - before;
+		if (!s->flushing)
+			flush_queue(s, 0, false);
+		sent = before - atomic_load(&s->qlen);
 		pthread_mutex_unlock(&s->slot_lock);
 		n += (int)sent;
 		if (!sent)
@@ -432,22 +441,32 @@ static int flush_try(struct scp *s)
 	return n;
 }
 
+static int enqueue(struct scp *s, uint32_t id, const void *data, size_t len)
+{
+	struct qmsg *m;
+
+	if (atomic_load(&s->qlen) >= QMAX)
+		return -EAGAIN;
+	m = malloc(sizeof(*m) + len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->id = id;
+	m->len = (uint32_t)len;
+	if (len)
+		memcpy(m->data, data, len);
+	pthread_mutex_lock(&s->mu);
+	*s->qtail = m;
+	s->qtail = &m->next;
+	atomic_fetch_add(&s->qlen, 1);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
 static int queue_msg(struct scp *s, uint32_t id, const void *data, uint32_t len)
 {
-	int ret = 0;
+	int ret = enqueue(s, id, data, len);
 
-	pthread_mutex_lock(&s->mu);
-	if (s->qhead - s->qtail >= QCAP) {
-		ret = -ENOSPC;
-	} else {
-		struct qmsg *m = &s->q[s->qhead % QCAP];
-
-		m->id = id;
-		m->len = len;
-		memcpy(m->data, data, len);
-		s->qhead++;
-	}
-	pthread_mutex_unlock(&s->mu);
 	if (!ret)
 		flush_try(s);
 	return ret;
@@ -481,8 +500,12 @@ static int wait_ack(struct scp *s, uint32_t id, uint32_t snap, int wait_ms)
 		if (busy)
 			cv_wait_ms(s, ms); /* another thread receives: it signals each message */
 		pthread_mutex_unlock(&s->mu);
-		if (!busy)
+		if (!busy) {
+			/* Answers our callbacks queued go out when the slot frees: look often. */
+			if (queue_pending(s))
+				ms = 1;
 			rpmsg_platform_wait(s->plat, BELL_IPC, ms);
+		}
 	}
 }
 
@@ -498,30 +521,55 @@ static int lock_for(pthread_mutex_t *m, int timeout_ms)
  * One message: queue first (SCP role), then ours; then the ack if asked. timeout_ms bounds
  * the wait for the slot (0: none, -1: busy_timeout_ms); ack_ms the wait for the ack.
  */
+/*
+ * From a receive callback of this link: never wait (the peer may be waiting for us to take
+ * its next message). Straight into the slot if it is free and nothing is queued, else
+ * queued behind the rest; it goes out, in order, once the peer took what is before it.
+ */
+static int send_from_cb(struct scp *s, uint32_t id, const void *data, size_t len)
+{
+	int ret = -EAGAIN;
+
+	if (!pthread_mutex_trylock(&s->slot_lock)) {
+		if (!queue_pending(s) && !slot_busy(s))
+			ret = post(s, id, data, len, 0, false, NULL);
+		pthread_mutex_unlock(&s->slot_lock);
+	}
+	if (ret == -EAGAIN) {
+		ret = enqueue(s, id, data, len);
+		if (!ret)
+			stat_add(&s->stats.tx_deferred);
+	}
+	return ret;
+}
+
+/*
+ * One message: what is queued first, then ours; then the ack if asked. timeout_ms bounds
+ * the wait for the slot (0: none, -1: busy_timeout_ms); ack_ms the wait for the ack.
+ */
 static int do_send(struct scp *s, uint32_t id, const void *data, size_t len, int timeout_ms,
 		   int ack_ms)
 {
-	bool in_cb = tl_rx == s;
 	int busy_ms = s->cfg.busy_timeout_ms, ret;
 	uint32_t snap = 0;
 
+	if (tl_rx == s)
+		return send_from_cb(s, id, data, len);
 	if (timeout_ms >= 0 && timeout_ms < busy_ms)
 		busy_ms = timeout_ms;
-	if (!in_cb && (ret = lock_for(&s->send_lock, timeout_ms)))
+	if ((ret = lock_for(&s->send_lock, timeout_ms)))
 		return ret;
 	ret = lock_for(&s->slot_lock, timeout_ms);
 	if (!ret) {
-		if (!s->host)
-			ret = flush_queue(s, busy_ms, !in_cb);
+		ret = flush_queue(s, busy_ms, true);
 		if (!ret)
-			ret = post(s, id, data, len, busy_ms, !in_cb, &snap);
+			ret = post(s, id, data, len, busy_ms, true, &snap);
 		pthread_mutex_unlock(&s->slot_lock);
 		flush_try(s);
-		if (!ret && ack_ms > 0 && !in_cb)
+		if (!ret && ack_ms > 0)
 			ret = wait_ack(s, id, snap, ack_ms);
 	}
-	if (!in_cb)
-		pthread_mutex_unlock(&s->send_lock);
+	pthread_mutex_unlock(&s->send_lock);
 	return ret;
 }
 
@@ -609,7 +657,7 @@ static int scp_process(struct rpmsg_link *link)
 
 	s->plat->ops->ack(s->plat, BELL_IPC);
 	s->plat->ops->ack(s->plat, BELL_TAKEN);
-	if (!s->host && !atomic_load(&s->gone))
+	if (!atomic_load(&s->gone))
 		n += flush_try(s);
 	n += rx_try(s); /* what the peer sent before it went away is still delivered */
 	if (!s->host && !atomic_load(&s->gone) && peer_gone(s)) {
@@ -628,7 +676,7 @@ static int scp_arm(struct rpmsg_link *link)
 		pending = 1;
 	if (s->host ? reg_get(s->reg_in) != 0 : (reg_get(s->reg_in) & RPMSG_SCP_IPC_BIT))
 		pending = 1;
-	if (!s->host && !atomic_load(&s->gone)) {
+	if (!atomic_load(&s->gone)) {
 		if (peer_gone(s))
 			pending = 1;
 		if (queue_pending(s)) {
@@ -648,6 +696,12 @@ static bool scp_is_up(struct rpmsg_link *link)
 
 static void scp_free(struct scp *s)
 {
+	while (s->qhead) {
+		struct qmsg *m = s->qhead;
+
+		s->qhead = m->next;
+		free(m);
+	}
 	pthread_mutex_destroy(&s->send_lock);
 	pthread_mutex_destroy(&s->slot_lock);
 	pthread_mutex_destroy(&s->mu);
@@ -821,6 +875,7 @@ int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	if (!s->cfg.name)
 		s->cfg.name = "scp0";
 	s->S = s->cfg.share_buf_size;
+	s->qtail = &s->qhead;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&s->slot_lock, &ma);
@@ -878,10 +933,9 @@ int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		s->info.dec_capability = s->cfg.dec_capability;
 		s->info.enc_capability = s->cfg.enc_capability;
 		s->info.up = true;
-		s->q[0].id = RPMSG_SCP_IPI_INIT;
-		s->q[0].len = sizeof(init);
-		memcpy(s->q[0].data, init, sizeof(init));
-		s->qhead = 1;
+		ret = enqueue(s, RPMSG_SCP_IPI_INIT, init, sizeof(init));
+		if (ret)
+			goto fail;
 	}
 
 	desc.name = s->cfg.name;

@@ -5,7 +5,8 @@
  * with a sequence number and checksum, every one acknowledged Linux's way (a message on
  * the same IPI id: the receiving driver answers from its callback) with the senders waiting
  * for the ack: none lost, duplicated, reordered or corrupted, no ack missed. Then a second
- * round without acks (trysend streams both ways at once).
+ * round without acks (trysend streams both ways at once). S = 288, then S = 600 (MT8188)
+ * with a tenth of the count.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -198,9 +199,8 @@ static int scp_side(const char *name, long n)
 	return 0;
 }
 
-static void run(unsigned size)
+static void run(unsigned size, long n)
 {
-	long n = count_of();
 	struct rpmsg_scp_config cfg = { .role = RPMSG_SCP_HOST, .share_buf_size = size,
 					.ack_timeout_ms = 2000 };
 	struct rpmsg_driver drv = { .name = "ap", .id_table = ids, .probe = on_probe, .callback = cb };
@@ -225,6 +225,7 @@ static void run(unsigned size)
 	pid = fork();
 	if (pid == 0)
 		_exit(scp_side(name, n));
+
 
 	for (int i = 0; i < 500 && (!ch_down || !ch_up); i++)
 		rpmsg_bus_poll(bus, 10);
@@ -266,7 +267,7 @@ static void run(unsigned size)
 int main(void)
 {
 	t_timeout(110);
-	run(RPMSG_SCP_SHARE_BUF_SIZE);
-	run(RPMSG_SCP_SHARE_BUF_SIZE_MT8188);
+	run(RPMSG_SCP_SHARE_BUF_SIZE, count_of());
+	run(RPMSG_SCP_SHARE_BUF_SIZE_MT8188, count_of() / 10); /* the MT8188 layout, shorter */
 	return t_done();
 }

@@ -210,7 +210,7 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 		return 0;
 	}
 	/* Device: the next empty buffer the driver posted on vq0. */
-	for (;;) {
+	for (bool returned = false;; returned = true) {
 		uint64_t addr;
 		uint32_t len;
 		uint16_t flags;
@@ -220,6 +220,9 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 		if (head < 0) {
 			if (head == -EIO)
 				atomic_store(&v->fault, true);
+			/* Bad buffers handed back on the way: let the driver have them now. */
+			if (returned && vq_publish(q))
+				kick(v, v->txq);
 			return head == -EAGAIN ? -ENOMEM : head;
 		}
 		va = len >= HDR_SIZE ? buf_ptr(v, addr, len) : NULL;

@@ -1,4 +1,5 @@
 # Thin wrapper over CMake. `make run` runs the simulated SoC demo, `make test` every test.
+MAKEFLAGS += --no-print-directory
 BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=

@@ -2,14 +2,24 @@
  * libFuzzer target: hostile resource tables for the parser, in both byte orders, in an
  * exactly-sized copy (ASan flags any read or write outside it). An accepted table must yield
  * an entry wholly inside the table, and every accessor must stay inside that entry. A table
- * built from fuzzed parameters must parse back to the same values.
+ * built from fuzzed parameters must parse back to the same values. Then the table as the
+ * driver (main CPU) reads it when it attaches: the input is the first bytes of a shared
+ * block that rpmsg_virtio_create (driver role) validates, places its rings and buffer pool
+ * in, and later tears down; any access outside the block is a finding.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
- *         tests/fuzz/fuzz_rsc_table.c src/virtio/rsc_table.c -o /tmp/fzr && /tmp/fzr -max_total_time=20
+ *         tests/fuzz/fuzz_rsc_table.c src/[a-z]*[a-z]/[a-z]*.c -lpthread -o /tmp/fzr && \
+ *         /tmp/fzr tests/fuzz/corpus/fuzz_rsc_table
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <time.h>
+
+#include <rpmsg/platform.h>
+#include <rpmsg/rpmsg.h>
+#include <rpmsg/virtio.h>
 
 #include "virtio/rsc_table.h"
 
@@ -101,8 +111,58 @@ static void build(const uint8_t *data, size_t size, bool be)
 	free(buf);
 }
 
+/* ---- the driver attaching to a table (platform over plain memory, no doorbells) ---- */
+
+static int m_notify(struct rpmsg_platform *p, uint32_t id) { (void)p; (void)id; return 0; }
+static int m_wait(struct rpmsg_platform *p, uint32_t id, int t) { (void)p; (void)id; (void)t; return -ETIMEDOUT; }
+static int m_arm(struct rpmsg_platform *p, uint32_t id) { (void)p; (void)id; return 1; }
+static int m_ack(struct rpmsg_platform *p, uint32_t id) { (void)p; (void)id; return 0; }
+static int m_fd(struct rpmsg_platform *p, uint32_t id) { (void)p; (void)id; return -1; }
+static uint64_t m_now(struct rpmsg_platform *p)
+{
+	struct timespec ts;
+
+	(void)p;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+static void m_destroy(struct rpmsg_platform *p) { (void)p; }
+static const struct rpmsg_platform_ops mem_ops = {
+	.notify = m_notify, .wait = m_wait, .arm = m_arm, .ack = m_ack, .fd = m_fd,
+	.now_ns = m_now, .destroy = m_destroy,
+};
+
+#define ATTACH_SHM (64 * 1024)
+static struct rpmsg_bus *bus;
+
+static void attach(const uint8_t *data, size_t size, bool be)
+{
+	uint8_t *shm = aligned_alloc(4096, ATTACH_SHM);
+	struct rpmsg_platform p = { .ops = &mem_ops, .shm = { shm, 0, ATTACH_SHM }, .side = 1 };
+	struct rpmsg_virtio_config c = { .role = RPMSG_VIRTIO_DRIVER, .big_endian = be,
+					 .attach_timeout_ms = -1 };
+	struct rpmsg_link *link;
+
+	NEED(shm);
+	if (!bus)
+		NEED(!rpmsg_bus_create(&bus));
+	memset(shm, 0, ATTACH_SHM);
+	memcpy(shm, data, size < 4096 ? size : 4096);
+	if (size > 4096)
+		c.num_bufs = data[4096] & 0x3e; /* else the default pool */
+	if (!rpmsg_virtio_create(bus, &p, &c, &link)) {
+		/* Accepted: rings and pool are inside the block; a pass and a teardown. */
+		NEED(rpmsg_link_is_up(link));
+		rpmsg_bus_poll(bus, 0);
+		rpmsg_link_destroy(link);
+	}
+	free(shm);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	attach(data, size, false);
+	attach(data, size, true);
 	parse(data, size, false);
 	parse(data, size, true);
 	build(data, size, false);

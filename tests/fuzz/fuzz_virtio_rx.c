@@ -2,7 +2,10 @@
  * libFuzzer: a hostile peer scribbling over shared memory while both roles of the virtio
  * transport run on it. The input is a program: write bytes anywhere in the shared block
  * (rings, descriptors, buffers, the resource table, the status byte), poll either side,
- * send from either side. Any out-of-bounds access, hang or leak is a finding.
+ * send from either side, restart the remote (a fresh device writes a fresh table over the
+ * same memory: the driver must renegotiate), or play status-byte games. Both roles are
+ * exercised as receivers of hostile input. Any out-of-bounds access, hang or leak is a
+ * finding. The input is a list of 4-byte ops: op, offset (2 bytes), length/value.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,6 +47,7 @@ static int cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, 
 	(void)ept; (void)src; (void)priv;
 	for (size_t i = 0; i < len; i++) /* touch every byte the transport claims is there */
 		sum += ((uint8_t *)data)[i];
+	(void)sum;
 	return 0;
 }
 
@@ -80,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		data += 4;
 		size -= 4;
-		switch (op % 6) {
+		switch (op % 8) {
 		case 0: /* the peer writes bytes */
 			if (len > size)
 				len = size;
@@ -115,6 +119,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		}
+		case 6: /* the remote crashes and a new one starts over the same memory */
+			rpmsg_link_destroy(lv);
+			lv = NULL;
+			ev = NULL;
+			if (rpmsg_virtio_create(bv, &pv, &vc, &lv)) {
+				lv = NULL;
+				break;
+			}
+			rpmsg_create_ept(lv, &info, cb, NULL, &ev);
+			break;
+		case 7: /* either side writes the status byte (driver's, or a hostile device) */
+			shm[20 + 24] = (uint8_t)len;
+			break;
 		}
 	}
 out:

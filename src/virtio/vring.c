@@ -387,3 +387,35 @@ uint32_t vq_free_count(const struct vq *vq)
 	pending = (uint16_t)(ld16_acquire(vq, avail_idx(vq)) - vq->cons_idx);
 	return pending > vq->num ? 0 : pending;
 }
+
+/* ---- rings whose three parts lie apart (vhost-user gives three addresses) ---- */
+
+int vq_init_parts(struct vq *vq, enum vq_role role, void *desc_tbl, void *avail_ring_p,
+		  void *used_ring_p, uint32_t num, unsigned flags, uint16_t avail_base)
+{
+	if (!vq || !desc_tbl || !avail_ring_p || !used_ring_p || !is_pow2(num) ||
+	    num > VQ_MAX_NUM || ((uintptr_t)desc_tbl & 15u) || ((uintptr_t)avail_ring_p & 1u) ||
+	    ((uintptr_t)used_ring_p & 3u) || (flags & ~(VQ_F_BIG_ENDIAN | VQ_F_EVENT_IDX)) ||
+	    role != VQ_DEVICE)
+		return -EINVAL;
+	memset(vq, 0, sizeof(*vq));
+	vq->num = num;
+	vq->role = role;
+	vq->flags = flags;
+	vq->align = 4;
+	vq->ring_size = 0; /* not one block: vq_reset never zeroes anything */
+	vq->mem = desc_tbl;
+	vq->avail = avail_ring_p;
+	vq->used = used_ring_p;
+	reset_local(vq);
+	/* Resume where the driver says the device stopped; our used index is what the ring
+	 * holds (any 16-bit value is a valid free-running index). */
+	vq->cons_idx = avail_base;
+	vq->prod_idx = vq->pub_idx = ld16_acquire(vq, used_idx(vq));
+	return 0;
+}
+
+uint16_t vq_avail_base(const struct vq *vq)
+{
+	return vq->cons_idx;
+}

@@ -124,6 +124,18 @@ void vq_disable_notify(struct vq *vq);
  * index is implausible). */
 uint32_t vq_free_count(const struct vq *vq);
 
+/*
+ * Device role over a ring whose descriptor table, available ring and used ring lie at
+ * separate addresses (vhost-user). desc 16-byte, avail 2-byte, used 4-byte aligned; the
+ * caller checked that 16*num, 6+2*num and 6+8*num bytes are mapped there. avail_base is
+ * the next available entry to take (vhost-user SET_VRING_BASE); our used index starts at
+ * the ring's current used.idx. vq_reset on such a vq resets local state only.
+ */
+int vq_init_parts(struct vq *vq, enum vq_role role, void *desc_tbl, void *avail_ring_p,
+		  void *used_ring_p, uint32_t num, unsigned flags, uint16_t avail_base);
+/* Device: the next available entry we would take (vhost-user GET_VRING_BASE). */
+uint16_t vq_avail_base(const struct vq *vq);
+
 /* The §8 event-index rule: notify iff (uint16)(new - event - 1) < (uint16)(new - old). */
 static inline bool vring_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 {

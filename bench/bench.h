@@ -45,6 +45,7 @@ struct run_result {
 	uint64_t notifies; /* virtio: doorbells rung by the parent's link (info) */
 	uint64_t tx_waits; /* virtio: parent sends that had to wait for a buffer (info) */
 	uint64_t sent;     /* virtio: messages the parent sent, warm-up included (info) */
+	uint64_t full;     /* virtio busy throughput: trysend found no buffer (the consumer lags) */
 };
 
 /*

@@ -215,6 +215,7 @@ static int run_one(struct bcase *c, const struct bench_budget *b)
 	c->info.notifies += r.notifies;
 	c->info.tx_waits += r.tx_waits;
 	c->info.sent += r.sent;
+	c->info.full += r.full;
 	c->info.msgs += r.msgs;
 	return 0;
 }
@@ -421,9 +422,10 @@ static void print_json(const struct opts *o, const struct utsname *u, int ncpu)
 			       "\"windows\": %zu", c->msgs_s, c->mb_s, c->mean_msgs_s, c->nsamples);
 		printf(", \"preemptions\": %llu", (unsigned long long)c->preempt);
 		if (c->kind == K_VBUSY || c->kind == K_VBLOCK)
-			printf(", \"parent_notifies\": %llu, \"parent_sent\": %llu, \"parent_tx_waits\": %llu",
+			printf(", \"parent_notifies\": %llu, \"parent_sent\": %llu, \"parent_tx_waits\": %llu"
+			       ", \"parent_tx_full\": %llu",
 			       (unsigned long long)c->info.notifies, (unsigned long long)c->info.sent,
-			       (unsigned long long)c->info.tx_waits);
+			       (unsigned long long)c->info.tx_waits, (unsigned long long)c->info.full);
 		printf("}%s\n", i + 1 < NCASES ? "," : "");
 	}
 	printf("  },\n  \"results\": [\n");
@@ -467,6 +469,10 @@ int main(int argc, char **argv)
 				"share it and busy-poll numbers mean little\n", ncpu);
 
 	loadavg(load_before, sizeof(load_before));
+	if (atof(load_before) >= 1.0)
+		fprintf(stderr, "rpmsg-bench: warning: load average %s on %d CPU(s) before the run: other "
+				"processes compete for the CPUs and busy-poll figures will suffer\n",
+			load_before, ncpu);
 	b.seconds = o.seconds / o.rounds;
 	b.warmup = b.seconds * 0.1 < 0.05 ? b.seconds * 0.1 : 0.05;
 	b.iters = o.iters ? (o.iters + o.rounds - 1) / o.rounds : DEFAULT_ITERS_CAP;
@@ -498,10 +504,12 @@ int main(int argc, char **argv)
 		if (cases[i].err)
 			failed = 1;
 		if (o.verbose && (cases[i].kind == K_VBUSY || cases[i].kind == K_VBLOCK) && cases[i].info.sent)
-			fprintf(stderr, "%-28s parent: %llu sent, %.3f doorbells/msg, %llu tx waits\n",
+			fprintf(stderr, "%-28s parent: %llu sent, %.3f doorbells/msg, %llu tx waits, "
+				"%llu busy sends found no buffer\n",
 				cases[i].label, (unsigned long long)cases[i].info.sent,
 				(double)cases[i].info.notifies / (double)cases[i].info.sent,
-				(unsigned long long)cases[i].info.tx_waits);
+				(unsigned long long)cases[i].info.tx_waits,
+				(unsigned long long)cases[i].info.full);
 	}
 	loadavg(load_after, sizeof(load_after));
 	wire_rows();

@@ -129,6 +129,7 @@ struct vparent {
 	size_t got_len;
 	uint64_t child_count, child_t_end; /* copied from the shared page at close */
 	struct samples *win_rates;         /* throughput: where the child's windows go */
+	uint64_t full;                     /* busy sends that found no transmit buffer */
 	struct rpmsg_driver drv;           /* the bus keeps a pointer to it */
 	uint8_t sink[BENCH_MTU];
 };
@@ -217,13 +218,25 @@ static int vp_open(struct vparent *vp, bool busy, bool echo, const struct bench_
 
 static int vp_send(struct vparent *vp, bool busy, const void *data, size_t len)
 {
-	if (!busy)
-		return rpmsg_send(vp->ept, data, len);
+	if (!busy) {
+		/* rpmsg_send with a shorter wait, so that a dead child is noticed in time;
+		 * the path is the same as rpmsg_send's unless the ring is full. */
+		for (;;) {
+			int r = rpmsg_send_timeout(vp->ept, rpmsg_ept_addr(vp->ept),
+						   rpmsg_ept_dst(vp->ept), data, len, 200);
+
+			if (r != -ETIMEDOUT)
+				return r;
+			if (bench_child_dead())
+				return -ECHILD;
+		}
+	}
 	for (;;) {
 		int r = rpmsg_trysend(vp->ept, data, len);
 
 		if (r != -ENOMEM)
 			return r;
+		vp->full++;
 		if (bench_child_dead())
 			return -ECHILD;
 		r = rpmsg_bus_poll(vp->bus, 0);
@@ -254,6 +267,7 @@ static int vp_close(struct vparent *vp, bool busy, int err, struct run_result *i
 	if (info && vp->link) {
 		struct rpmsg_virtio_stats s;
 
+		info->full = vp->full;
 		if (!rpmsg_virtio_get_stats(vp->link, &s)) {
 			info->notifies = s.notifies;
 			info->tx_waits = s.tx_waits;
@@ -290,7 +304,7 @@ int run_virtio_rtt(bool busy, size_t size, const struct bench_budget *b, struct 
 		lat_start(&l, b);
 		do {
 			vp.got = false;
-			err = busy ? rpmsg_trysend(vp.ept, buf, size) : rpmsg_send(vp.ept, buf, size);
+			err = vp_send(&vp, busy, buf, size);
 			while (!err && !vp.got) {
 				int r = rpmsg_bus_poll(vp.bus, busy ? 0 : -1);
 

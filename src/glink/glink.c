@@ -67,7 +67,7 @@ struct rintent {          /* the peer's: where we may send */
 	bool valid, used;
 };
 
-enum { REQ_NONE, REQ_PENDING, REQ_GRANTED, REQ_REFUSED };
+enum { ACK_GRANTED = 1, ACK_REFUSED = 2 };
 
 struct chan {
 	bool used;
@@ -87,7 +87,8 @@ struct chan {
 	uint32_t next_lid;
 	struct rintent ri[MAX_RINTENTS];
 	uint32_t intent_seq; /* bumped when the peer offers an intent */
-	int req;
+	uint32_t reqs_sent, acks_rcvd; /* RX_INTENT_REQ and their answers (in order) */
+	uint8_t ack_res[8];  /* answer n at [n % 8] */
 	/* intentless reassembly */
 	uint8_t *ibuf;
 	uint32_t isize, ifill;
@@ -298,7 +299,7 @@ static void maybe_free(struct glink *s, struct chan *c)
 	c->gen++;
 	c->open_acked = c->rcid_acked = c->close_sent = c->peer_closed = false;
 	c->advertised = false;
-	c->req = REQ_NONE;
+	c->reqs_sent = c->acks_rcvd = 0;
 	c->name[0] = 0;
 }
 
@@ -874,11 +875,12 @@ static int drain(struct glink *s)
 			break;
 		case GLINK_RX_INTENT_REQ_ACK:
 			c = chan_by_rcid(s, p1);
-			if (!c || c->req != REQ_PENDING) {
-				bad(s);
+			if (!c || c->acks_rcvd == c->reqs_sent) {
+				bad(s); /* nothing asked */
 				break;
 			}
-			c->req = p2 ? REQ_GRANTED : REQ_REFUSED;
+			c->ack_res[c->acks_rcvd % 8] = p2 ? ACK_GRANTED : ACK_REFUSED;
+			c->acks_rcvd++;
 			if (!p2)
 				stat_add(&s->st.intent_refused, 1);
 			pthread_cond_broadcast(&s->cond);
@@ -1168,8 +1170,8 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 {
 	uint64_t deadline = 0, ideadline = 0;
 	struct rintent *ri = NULL;
-	uint32_t iid = 0, chunk = max_chunk(s), sent = 0, seq = 0;
-	bool waited = false;
+	uint32_t iid = 0, chunk = max_chunk(s), sent = 0, seq = 0, target = 0;
+	bool waited = false, asked = false;
 	uint16_t lcid;
 	int ret = 0;
 
@@ -1193,20 +1195,28 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 				ret = -EBUSY;
 				break;
 			}
-			if (c->req == REQ_REFUSED) {
-				c->req = REQ_NONE;
-				ret = -EAGAIN;
-				break;
-			}
-			if (c->req == REQ_GRANTED && c->intent_seq != seq)
-				c->req = REQ_NONE; /* an intent came: look again */
-			if (c->req == REQ_NONE) {
-				c->req = REQ_PENDING;
+			if (!asked) {
+				asked = true;
+				target = ++c->reqs_sent;
 				seq = c->intent_seq;
 				ctl_cmd(s, GLINK_RX_INTENT_REQ, c->lcid, (uint32_t)len);
 				stat_add(&s->st.intent_reqs, 1);
 				ideadline = now_ns(s) + (uint64_t)s->cfg.intent_timeout_ms * 1000000u;
 				continue;
+			}
+			if ((int32_t)(c->acks_rcvd - target) >= 0) {
+				/* Answered (6.12 rules): a refusal fails; a grant waits for an intent. */
+				uint8_t res = c->acks_rcvd - target < 8 ? c->ack_res[(target - 1) % 8]
+									: ACK_GRANTED;
+
+				if (res == ACK_REFUSED) {
+					ret = -EAGAIN;
+					break;
+				}
+				if (c->intent_seq != seq) {
+					asked = false; /* an intent came: look again */
+					continue;
+				}
 			}
 		} else if (timeout_ms == 0) {
 			ret = -EAGAIN; /* not open yet */
@@ -1221,14 +1231,9 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 		if (!ret && ideadline && now_ns(s) >= ideadline)
 			ret = -ETIMEDOUT;
 		pthread_mutex_lock(&s->lock);
-		if (ret) {
-			if (c->req == REQ_PENDING)
-				c->req = REQ_NONE; /* a late answer is counted as bad */
-			break;
-		}
+		if (ret)
+			break; /* a late answer still matches its request */
 	}
-	if (c->req == REQ_GRANTED)
-		c->req = REQ_NONE;
 	lcid = c->lcid;
 	if (ri)
 		iid = ri->id;

@@ -1,0 +1,261 @@
+/*
+ * Two processes over one SMEM region: the remote (child) formats SMEM and opens two
+ * channels; the main CPU (parent) binds its driver to both by name. Then
+ * RPMSG_GLINK_STRESS_MESSAGES (default 100,000) messages each way split over the two
+ * channels, each with a sequence number and checksum: none lost, duplicated, reordered or
+ * corrupted. Sizes are random, mostly up to 1500 bytes with one in 32 up to 20,000, so the
+ * 16 KiB FIFOs wrap constantly, large messages need requested intents and go out in
+ * continuation chunks. Channel a uses blocking sends, channel b trysend (-EBUSY when no
+ * intent fits, -EAGAIN when the FIFO is full).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <rpmsg/glink.h>
+#include <rpmsg/transport.h>
+
+#include "testlib.h"
+
+#define MAXLEN 20000
+
+struct stream {
+	uint32_t next_seq;
+	uint32_t bad;
+};
+
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
+{
+	memcpy(buf, &seq, len < 4 ? len : 4);
+	for (size_t i = 8; i < len; i++)
+		buf[i] = (uint8_t)(seq * 131 + i * 7);
+	if (len >= 8) {
+		uint32_t h = fnv(buf + 8, len - 8);
+
+		memcpy(buf + 4, &h, 4);
+	}
+	return len;
+}
+
+static void check_msg(struct stream *s, const uint8_t *data, size_t len)
+{
+	uint32_t seq = 0, h;
+
+	if (len == 0 || len > MAXLEN) {
+		s->bad++;
+		return;
+	}
+	memcpy(&seq, data, len < 4 ? len : 4);
+	if (len < 4) {
+		uint32_t mask = len == 1 ? 0xFF : len == 2 ? 0xFFFF : 0xFFFFFF;
+
+		if (seq != (s->next_seq & mask))
+			s->bad++;
+		s->next_seq++;
+		return;
+	}
+	if (seq != s->next_seq)
+		s->bad++;
+	if (len >= 8) {
+		memcpy(&h, data + 4, 4);
+		if (h != fnv(data + 8, len - 8))
+			s->bad++;
+	}
+	s->next_seq = seq + 1;
+}
+
+static struct stream in[2];
+static struct rpmsg_channel *chans[2];
+static uint8_t buf[MAXLEN];
+static uint64_t big_msgs;
+
+static int which_name(const char *n)
+{
+	return strcmp(n, "stress-a") ? 1 : 0;
+}
+
+static int stream_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)src; (void)priv;
+	check_msg(&in[which_name(rpmsg_ept_name(ept))], data, len);
+	return 0;
+}
+
+static int on_probe(struct rpmsg_channel *ch)
+{
+	chans[which_name(rpmsg_channel_info(ch)->name)] = ch;
+	return 0;
+}
+
+static void on_remove(struct rpmsg_channel *ch)
+{
+	chans[which_name(rpmsg_channel_info(ch)->name)] = NULL;
+}
+
+static const char *const names[] = { "stress-a", "stress-b", NULL };
+
+static long count_of(void)
+{
+	const char *e = getenv("RPMSG_GLINK_STRESS_MESSAGES");
+
+	return e ? atol(e) : 100000;
+}
+
+static size_t pick_len(unsigned *st)
+{
+	if (rand_r(st) % 32 == 0) {
+		big_msgs++;
+		return 1 + (size_t)(rand_r(st) % MAXLEN);
+	}
+	return 1 + (size_t)(rand_r(st) % 1500);
+}
+
+/* One round of sends on both channels; returns how many went, or -1 on a hard error. */
+static int send_round(uint32_t seq[2], size_t pend[2], unsigned *st, long n)
+{
+	int sent = 0;
+
+	for (int c = 0; c < 2 && (long)(seq[0] + seq[1]) < n; c++) {
+		struct rpmsg_endpoint *e = chans[c] ? rpmsg_channel_ept(chans[c]) : NULL;
+		int r;
+
+		if (!e)
+			return -1;
+		if (!pend[c])
+			pend[c] = pick_len(st);
+		make_msg(buf, seq[c], pend[c]);
+		r = c == 0 ? rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, buf, pend[c], 20)
+			   : rpmsg_trysend(e, buf, pend[c]);
+		if (r == 0) {
+			seq[c]++;
+			pend[c] = 0;
+			sent++;
+		} else if (r != -EAGAIN && r != -EBUSY && r != -ETIMEDOUT) {
+			fprintf(stderr, "send on %d: %d\n", c, r);
+			return -1;
+		}
+	}
+	return sent;
+}
+
+static struct rpmsg_glink_config base_cfg(void)
+{
+	struct rpmsg_glink_config c = { .remote_host = 2, .fifo_size = 16384, .intent_size = 2048,
+					.intent_count = 8 };
+	return c;
+}
+
+static int remote(const char *name, long n)
+{
+	struct rpmsg_glink_config cfg = base_cfg();
+	struct rpmsg_driver drv = { .name = "r", .id_table = names, .probe = on_probe,
+				    .remove = on_remove, .callback = stream_cb };
+	struct rpmsg_platform *plat;
+	struct rpmsg_bus *bus;
+	struct rpmsg_link *link;
+	uint32_t seq[2] = { 0, 0 };
+	size_t pend[2] = { 0, 0 };
+	unsigned st = 99;
+
+	cfg.role = RPMSG_GLINK_REMOTE;
+	cfg.format_smem = true;
+	cfg.channels = names;
+	if (rpmsg_posix_attach(name, &plat) || rpmsg_bus_create(&bus) ||
+	    rpmsg_register_driver(bus, &drv) || rpmsg_glink_create(bus, plat, &cfg, &link))
+		return 10;
+	if (!chans[0] || !chans[1])
+		return 11;
+	while ((long)(seq[0] + seq[1]) < n || (long)(in[0].next_seq + in[1].next_seq) < n) {
+		int sent = send_round(seq, pend, &st, n);
+
+		if (sent < 0)
+			return 12;
+		rpmsg_bus_poll(bus, sent ? 0 : 1);
+	}
+	if (in[0].bad || in[1].bad)
+		return 13;
+	/* The main CPU closes both: our channels go away, then leave. */
+	for (int i = 0; i < 20000 && (chans[0] || chans[1]); i++)
+		rpmsg_bus_poll(bus, 1);
+	rpmsg_bus_destroy(bus);
+	return chans[0] || chans[1] ? 14 : 0;
+}
+
+int main(void)
+{
+	long n = count_of();
+	struct rpmsg_glink_config cfg = base_cfg();
+	struct rpmsg_driver drv = { .name = "m", .id_table = names, .probe = on_probe,
+				    .remove = on_remove, .callback = stream_cb };
+	struct rpmsg_glink_stats s;
+	struct rpmsg_platform *plat;
+	struct rpmsg_bus *bus;
+	struct rpmsg_link *link;
+	char name[48];
+	uint32_t seq[2] = { 0, 0 };
+	size_t pend[2] = { 0, 0 };
+	unsigned st = 1;
+	int status = -1;
+	pid_t pid;
+
+	t_timeout(115);
+	snprintf(name, sizeof(name), "t-glstress-%d", (int)getpid());
+	rpmsg_posix_unlink(name);
+	CHECK_EQ(rpmsg_posix_create(name, 1 << 20, &plat), 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(remote(name, n));
+
+	cfg.role = RPMSG_GLINK_MAIN;
+	CHECK_EQ(rpmsg_bus_create(&bus), 0);
+	CHECK_EQ(rpmsg_register_driver(bus, &drv), 0);
+	CHECK_EQ(rpmsg_glink_create(bus, plat, &cfg, &link), 0);
+	for (int i = 0; i < 500 && (!chans[0] || !chans[1]); i++)
+		rpmsg_bus_poll(bus, 10);
+	CHECK(chans[0] && chans[1]);
+	if (!chans[0] || !chans[1])
+		goto out;
+	while ((long)(seq[0] + seq[1]) < n || (long)(in[0].next_seq + in[1].next_seq) < n) {
+		int sent = send_round(seq, pend, &st, n);
+
+		if (sent < 0) {
+			CHECK(sent >= 0);
+			goto out;
+		}
+		if (rpmsg_bus_poll(bus, sent ? 0 : 1) < 0)
+			break;
+	}
+	CHECK_EQ(in[0].bad + in[1].bad, 0);
+	CHECK_EQ(in[0].next_seq + in[1].next_seq, n);
+	CHECK_EQ(rpmsg_glink_get_stats(link, &s), 0);
+	CHECK_EQ(s.rx_bad, 0);
+	CHECK_EQ(s.rx_msgs, n);
+	CHECK_EQ(s.tx_msgs, n);
+	CHECK_EQ(s.channels, 2);
+	CHECK(s.intent_reqs > 0);
+	printf("%ld messages each way (%llu large sent here); rx %llu bytes, tx %llu bytes, "
+	       "cmds tx %llu rx %llu, intent requests %llu (refused %llu), read notifs %llu, "
+	       "notifies %llu, waits %llu\n",
+	       n, (unsigned long long)big_msgs, (unsigned long long)s.rx_bytes,
+	       (unsigned long long)s.tx_bytes, (unsigned long long)s.tx_cmds,
+	       (unsigned long long)s.rx_cmds, (unsigned long long)s.intent_reqs,
+	       (unsigned long long)s.intent_refused, (unsigned long long)s.read_notifs,
+	       (unsigned long long)s.notifies, (unsigned long long)s.tx_waits);
+out:
+	rpmsg_bus_destroy(bus); /* closes both channels: the remote sees it and leaves */
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	rpmsg_posix_unlink(name);
+	return t_done();
+}

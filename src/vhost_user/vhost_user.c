@@ -582,8 +582,9 @@ static int sync_link(struct vhu *v)
 static int vhu_process(struct rpmsg_link *link)
 {
 	struct vhu *v = rpmsg_link_priv(link);
-	int n = accept_front_end(v);
+	int n = 0;
 
+	/* The current front end first: one that hung up is gone before a new one is let in. */
 	for (int i = 0; v->cfd >= 0 && i < MSG_BUDGET; i++) {
 		int r = read_one(v);
 
@@ -595,6 +596,19 @@ static int vhu_process(struct rpmsg_link *link)
 		if (r == 0)
 			break;
 		n++;
+	}
+	if (v->cfd < 0 && (n += accept_front_end(v)) && v->cfd >= 0) {
+		for (int i = 0; v->cfd >= 0 && i < MSG_BUDGET; i++) {
+			int r = read_one(v);
+
+			if (r < 0)
+				disconnect(v);
+			if (r <= 0)
+				break;
+			n++;
+		}
+	} else if (v->cfd >= 0) {
+		n += accept_front_end(v); /* a second one is turned away */
 	}
 	n += sync_link(v);
 	pthread_mutex_lock(&v->lock);

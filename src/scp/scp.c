@@ -317,6 +317,8 @@ static int rx_try(struct scp *s)
 
 	if (tl_rx == s)
 		return 0; /* inside one of our callbacks: the receiver is up the stack */
+	if (!reg_get(s->reg_in))
+		return 0; /* nothing there (a peek; rx_one reads it again) */
 	pthread_mutex_lock(&s->mu);
 	if (s->rx_busy) {
 		pthread_mutex_unlock(&s->mu);

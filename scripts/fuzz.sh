@@ -1,19 +1,28 @@
 #!/bin/sh
 # Build every tests/fuzz/fuzz_*.c with libFuzzer + ASan + UBSan and run each for $1 seconds,
-# starting from its seed corpus in tests/fuzz/corpus/<target>/ when there is one.
+# starting from its seed corpus in tests/fuzz/corpus/<target>/ when there is one. The
+# library is compiled once (with -fsanitize=fuzzer-no-link) and linked into every target.
 set -e
 secs=${1:-20}
 out=build-fuzz
-mkdir -p $out
+mkdir -p $out/obj
 if ! command -v clang >/dev/null 2>&1; then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev
 fi
-srcs=$(ls src/*/*.c)
+flags="-g -O1 -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Isrc"
+objs=
+for s in src/*/*.c; do
+	o=$out/obj/$(echo "$s" | tr / _ | sed 's/\.c$/.o/')
+	if [ ! -e "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find include src -name '*.h' -newer "$o" | head -1)" ]; then
+		clang $flags -fsanitize=fuzzer-no-link,address,undefined -c "$s" -o "$o" &
+	fi
+	objs="$objs $o"
+done
+wait
 for f in tests/fuzz/fuzz_*.c; do
 	[ -e "$f" ] || continue
 	name=$(basename "$f" .c)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-D_GNU_SOURCE -Iinclude -Isrc "$f" $srcs -lpthread -o "$out/$name"
+	clang $flags -fsanitize=fuzzer,address,undefined "$f" $objs -lpthread -o "$out/$name"
 	mkdir -p "$out/corpus-$name"
 	echo "fuzz: $name for ${secs}s"
 	# New inputs go to the first directory; the checked-in seeds (if any) are read too.

@@ -109,6 +109,8 @@ int bench_reap(pid_t pid, int timeout_ms);
  * since the last call: a busy-poll run that was preempted measured the scheduler.
  */
 uint64_t bench_take_nivcsw(void);
+/* CPU time (user + system) of the children reaped and of this process since the last call. */
+void bench_take_cpu(uint64_t *child_ns, uint64_t *self_ns);
 /* True once the current child has died (SIGCHLD seen). */
 bool bench_child_dead(void);
 /* Wait until *flag != 0, the child dies, or timeout_ms passes. 0, -ECHILD or -ETIMEDOUT. */

@@ -226,6 +226,26 @@ static void sleep_us(unsigned us)
 }
 
 static uint64_t g_child_nivcsw; /* involuntary context switches of reaped children */
+static uint64_t g_child_cpu_ns; /* user + system time of reaped children */
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
+}
+
+void bench_take_cpu(uint64_t *child_ns, uint64_t *self_ns)
+{
+	static uint64_t self_seen;
+	struct rusage ru;
+	uint64_t self = 0;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		self = tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
+	*self_ns = self - self_seen;
+	self_seen = self;
+	*child_ns = g_child_cpu_ns;
+	g_child_cpu_ns = 0;
+}
 
 uint64_t bench_take_nivcsw(void)
 {
@@ -253,8 +273,10 @@ int bench_reap(pid_t pid, int timeout_ms)
 	memset(&ru, 0, sizeof(ru));
 	while ((r = wait4(pid, &status, WNOHANG, &ru)) == 0 && bench_now() < deadline)
 		sleep_us(200);
-	if (r > 0)
+	if (r > 0) {
 		g_child_nivcsw += (uint64_t)ru.ru_nivcsw;
+		g_child_cpu_ns += tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
+	}
 	if (r == 0) {
 		kill(pid, SIGKILL);
 		r = waitpid(pid, &status, 0);

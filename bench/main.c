@@ -45,6 +45,8 @@ struct bcase {
 	int err;
 	bool skipped;
 	uint64_t preempt; /* involuntary context switches of both processes, all rounds */
+	uint64_t wall_ns, cpu_parent_ns, cpu_child_ns; /* all rounds */
+	double cpu_share; /* busy cases: min over the two processes of CPU time / wall time */
 	struct run_result info; /* summed over rounds */
 	/* aggregated */
 	double median_us, p99_us, msgs_s, mb_s;
@@ -227,8 +229,22 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Spinning cases: did both processes have a CPU of their own? */
+static bool spins(const struct bcase *c)
+{
+	return c->kind == K_CACHELINE || c->kind == K_RING || c->kind == K_VBUSY;
+}
+
+#define MIN_CPU_SHARE 0.75 /* below this a spinning pair shared a CPU: the scheduler was measured */
+
 static void aggregate(struct bcase *c)
 {
+	if (c->wall_ns) {
+		double p = (double)c->cpu_parent_ns / (double)c->wall_ns;
+		double ch = (double)c->cpu_child_ns / (double)c->wall_ns;
+
+		c->cpu_share = p < ch ? p : ch;
+	}
 	if (c->err)
 		return;
 	if (c->metric == RTT) {
@@ -249,7 +265,7 @@ static void aggregate(struct bcase *c)
 
 /* ---- the comparisons ---- */
 
-enum verdict { INFO = -1, MISS = 0, PASS = 1, ERROR = 2, SKIP = 3 };
+enum verdict { INFO = -1, MISS = 0, PASS = 1, ERROR = 2, SKIP = 3, NOISY = 4 };
 
 struct row {
 	const char *name;
@@ -313,6 +329,9 @@ static void wire_rows(void)
 		r->ratio = r->baseline > 0 ? r->value / r->baseline : 0;
 		if (!r->limit)
 			r->v = INFO;
+		else if ((spins(r->subj) && r->subj->cpu_share < MIN_CPU_SHARE) ||
+			 (spins(r->base) && r->base->cpu_share < MIN_CPU_SHARE))
+			r->v = NOISY; /* a spinner had no CPU of its own: no verdict */
 		else if (r->higher_better)
 			r->v = r->ratio >= r->limit ? PASS : MISS;
 		else
@@ -322,7 +341,8 @@ static void wire_rows(void)
 
 static const char *verdict_str(enum verdict v)
 {
-	return v == PASS ? "PASS" : v == MISS ? "MISS" : v == ERROR ? "ERROR" : v == SKIP ? "skip" : "info";
+	return v == PASS ? "PASS" : v == MISS ? "MISS" : v == ERROR ? "ERROR" : v == SKIP ? "skip"
+	       : v == NOISY ? "NOISY" : "info";
 }
 
 static void fmt_value(char *buf, size_t n, const struct row *r, double v)
@@ -360,6 +380,16 @@ static void print_table(const struct opts *o, const char *machine)
 			printf("  %-28s %8.3f Mmsg/s  %8.1f MB/s  (whole-run mean %.3f Mmsg/s)\n",
 			       c->label, c->msgs_s / 1e6, c->mb_s, c->mean_msgs_s / 1e6);
 	}
+	printf("CPU share of the spinning pairs (CPU time / wall time, the lower of the two processes;\n"
+	       "below %.2f the pair shared a CPU and their rows say NOISY):\n ", MIN_CPU_SHARE);
+	for (size_t i = 0, col = 0; i < NCASES; i++) {
+		if (cases[i].skipped || !spins(&cases[i]))
+			continue;
+		printf(" %s %.2f", cases[i].id, cases[i].cpu_share);
+		if (++col % 4 == 0)
+			printf("\n ");
+	}
+	printf("\n");
 	printf("preemptions (involuntary context switches of both processes, all rounds):\n ");
 	for (size_t i = 0, col = 0; i < NCASES; i++) {
 		if (cases[i].skipped)
@@ -395,7 +425,8 @@ static void print_table(const struct opts *o, const char *machine)
 	printf("\nbaselines: busy RTT vs cache-line ping-pong, blocking RTT vs unix socket of the same\n"
 	       "size, throughput (messages/s) vs the shm ring of the same size. Throughput is the\n"
 	       "median of ~1 ms windows at the consumer. Targets apply to the median RTT and to\n"
-	       "busy-poll throughput; p99 and blocking throughput are information.\n");
+	       "busy-poll throughput; p99 and blocking throughput are information. NOISY: a\n"
+	       "spinning pair (subject or baseline) did not have two CPUs, so no verdict.\n");
 }
 
 static void print_json(const struct opts *o, const struct utsname *u, int ncpu)
@@ -420,7 +451,8 @@ static void print_json(const struct opts *o, const struct utsname *u, int ncpu)
 		else
 			printf("\"msgs_per_s\": %.1f, \"mb_per_s\": %.2f, \"mean_msgs_per_s\": %.1f, "
 			       "\"windows\": %zu", c->msgs_s, c->mb_s, c->mean_msgs_s, c->nsamples);
-		printf(", \"preemptions\": %llu", (unsigned long long)c->preempt);
+		printf(", \"preemptions\": %llu, \"cpu_share\": %.3f", (unsigned long long)c->preempt,
+		       c->cpu_share);
 		if (c->kind == K_VBUSY || c->kind == K_VBLOCK)
 			printf(", \"parent_notifies\": %llu, \"parent_sent\": %llu, \"parent_tx_waits\": %llu"
 			       ", \"parent_tx_full\": %llu",
@@ -489,9 +521,17 @@ int main(int argc, char **argv)
 			if (o.verbose)
 				fprintf(stderr, "round %d: %s\n", round + 1, c->label);
 			bench_watchdog((unsigned)(b.warmup + b.seconds) + 60u, c->label);
+			uint64_t t0, cn, sn;
+
 			(void)bench_take_nivcsw();
+			bench_take_cpu(&cn, &sn);
+			t0 = bench_now();
 			err = run_one(c, &b);
+			c->wall_ns += bench_now() - t0;
 			c->preempt += bench_take_nivcsw();
+			bench_take_cpu(&cn, &sn);
+			c->cpu_child_ns += cn;
+			c->cpu_parent_ns += sn;
 			bench_watchdog(0, NULL);
 			if (err) {
 				c->err = err;

@@ -33,8 +33,9 @@
 #include <rpmsg/vhost_user.h>
 
 #include "vhost_user/vu_proto.h"
+#include "virtio/rpmsg_wire.h"
 
-#define HDR_SIZE 16u
+#define HDR_SIZE RPMSG_HDR_SIZE
 #define IO_TIMEOUT_MS 1000 /* the rest of a message that started arriving, or a reply */
 #define MSG_BUDGET 64
 
@@ -74,21 +75,14 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void put16(uint8_t *p, uint16_t x)
+static uint32_t get32(const uint8_t *p)
 {
-	p[0] = (uint8_t)x;
-	p[1] = (uint8_t)(x >> 8);
+	return rpmsg_wire_get(p, 4, false);
 }
 
 static void put32(uint8_t *p, uint32_t x)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(x >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	rpmsg_wire_put(p, 4, x, false);
 }
 
 /* Interrupt the guest about queue q (caller holds the lock: the fd stays put). */
@@ -206,11 +200,7 @@ static int vhu_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 				pthread_mutex_unlock(&v->lock);
 				return -EMSGSIZE;
 			}
-			put32(b.va + 0, src);
-			put32(b.va + 4, dst);
-			put32(b.va + 8, 0);
-			put16(b.va + 12, (uint16_t)len);
-			put16(b.va + 14, 0);
+			rpmsg_hdr_write(b.va, src, dst, (uint16_t)len, false);
 			if (len)
 				memcpy(b.va + HDR_SIZE, data, len);
 			/* The used length is what we wrote: header plus payload. */
@@ -299,9 +289,13 @@ static int rx_pass(struct vhu *v)
 		/* The guest may still scribble: read the header once. Only this function
 		 * (inside process) changes the memory map, so va stays mapped here. */
 		memcpy(hdr, va, HDR_SIZE);
-		src = get32(hdr);
-		dst = get32(hdr + 4);
-		len = (uint16_t)(hdr[12] | hdr[13] << 8);
+		{
+			struct rpmsg_hdr_fields hf = rpmsg_hdr_read(hdr, false);
+
+			src = hf.src;
+			dst = hf.dst;
+			len = hf.len;
+		}
 		if (len > dlen - HDR_SIZE) {
 			cnt(&v->st.rx_bad);
 		} else {

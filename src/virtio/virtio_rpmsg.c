@@ -25,6 +25,7 @@
 #include <rpmsg/transport.h>
 #include <rpmsg/virtio.h>
 
+#include "virtio/rpmsg_wire.h"
 #include "virtio/rsc_table.h"
 #include "virtio/virtio_diag.h"
 #include "virtio/vring.h"
@@ -97,39 +98,14 @@ static void stat_add(uint64_t *c, uint64_t n)
 
 /* ---- byte order of headers ---- */
 
-static void put16(uint8_t *p, uint16_t v, bool be)
-{
-	p[be ? 1 : 0] = (uint8_t)v;
-	p[be ? 0 : 1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v, bool be)
-{
-	for (int i = 0; i < 4; i++)
-		p[be ? 3 - i : i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get16(const uint8_t *p, bool be)
-{
-	return (uint16_t)(p[be ? 1 : 0] | p[be ? 0 : 1] << 8);
-}
-
 static uint32_t get32(const uint8_t *p, bool be)
 {
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)p[be ? 3 - i : i] << (8 * i);
-	return v;
+	return rpmsg_wire_get(p, 4, be);
 }
 
 static void write_header(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len, bool be)
 {
-	put32(buf + 0, src, be);
-	put32(buf + 4, dst, be);
-	put32(buf + 8, 0, be);  /* reserved */
-	put16(buf + 12, len, be);
-	put16(buf + 14, 0, be); /* flags */
+	rpmsg_hdr_write(buf, src, dst, len, be);
 }
 
 static uint64_t now_ns(struct vio *v)
@@ -561,9 +537,13 @@ static int vio_process(struct rpmsg_link *link)
 			break;
 		n++;
 		memcpy(hdr, b.va, HDR_SIZE); /* the peer may still scribble: read the header once */
-		src = get32(hdr, v->be);
-		dst = get32(hdr + 4, v->be);
-		len = get16(hdr + 12, v->be);
+		{
+			struct rpmsg_hdr_fields hf = rpmsg_hdr_read(hdr, v->be);
+
+			src = hf.src;
+			dst = hf.dst;
+			len = hf.len;
+		}
 		v->cur_held = false;
 		if (len > b.used_len - HDR_SIZE ||
 		    (v->ns && dst == RPMSG_NS_ADDR && !ns_msg_ok(v, b.va + HDR_SIZE, len))) {

@@ -11,6 +11,7 @@
  * Run it under ASan/LSan for the leak check.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,8 +145,8 @@ static int send_echo(struct rpmsg_endpoint *ept, char cmd, int timeout_ms)
 
 struct blocked {
 	struct rpmsg_endpoint *ept;
-	int sent, ret;
-	volatile int done;
+	_Atomic int sent, done;
+	int ret;
 };
 
 /* Fill the frozen remote's ring, then block in a send until the restart ends it. */

@@ -743,9 +743,20 @@ int rpmsg_vhost_user_get_stats(struct rpmsg_link *link, struct rpmsg_vhost_user_
 	if (!link || !out || strcmp(rpmsg_link_transport(link), "vhost-user"))
 		return -EINVAL;
 	v = rpmsg_link_priv(link);
+	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&v->lock);
-	*out = v->st;
-	out->rejected = v->st.rejected + v->dev.rejected;
+#define LD(f) out->f = __atomic_load_n(&v->st.f, __ATOMIC_RELAXED)
+	LD(connects);
+	LD(disconnects);
+	LD(requests);
+	LD(tx_msgs);
+	LD(rx_msgs);
+	LD(rx_dropped);
+	LD(rx_bad);
+	LD(calls);
+#undef LD
+	out->connected = v->st.connected;
+	out->rejected = v->dev.rejected;
 	snprintf(out->last_error, sizeof(out->last_error), "%s", v->dev.err);
 	pthread_mutex_unlock(&v->lock);
 	return 0;

@@ -127,12 +127,14 @@ int cmd_demo(int argc, char **argv)
 		printf("simulated SoC: main CPU (pid %d) + %d remote processors, one per transport\n",
 		       (int)getpid(), soc.nremotes);
 	memset(rows, 0, sizeof(rows));
+	soc_cleanup_on_signals(&soc);
 	ret = soc_start(&soc, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "rpmsg demo: %s\n", err);
 		soc_stop(&soc);
 		return EXIT_FAIL;
 	}
+	soc.host.budget_s = 3.0; /* per ping and per stream: the demo stays under a minute */
 	for (int i = 0; i < soc.nremotes; i++) {
 		rows[i].transport = soc.remotes[i].tp->name;
 		measure(&soc, &soc.remotes[i], pings, msgs, &rows[i]);

@@ -430,8 +430,15 @@ int host_ping(struct host *h, struct hchan *echo, int count, size_t size, struct
 		return -ENOMEM;
 	}
 	measure_begin(h, echo, &x);
+	double start = host_now_s();
+
 	for (int i = 0; i < count; i++) {
 		double t0 = host_now_s();
+
+		if (h->budget_s > 0 && i >= 10 && t0 - start > h->budget_s) {
+			count = i; /* out of time: report what we have */
+			break;
+		}
 
 		memcpy(buf, &i, size < sizeof(i) ? size : sizeof(i));
 		if ((ret = rpmsg_send(ept, buf, size)) || (ret = await_replies(h, echo, (unsigned long)i + 1)))
@@ -478,13 +485,25 @@ int host_stream(struct host *h, struct hchan *target, struct hchan *sync, long c
 	measure_begin(h, target, &x);
 	t0 = last_report = host_now_s();
 	for (long i = 0; i < count; i++) {
+		if (h->budget_s > 0 && (i & 255) == 0 && i && host_now_s() - t0 > h->budget_s) {
+			count = i; /* out of time: report what was sent */
+			break;
+		}
 		memcpy(buf, &i, size < sizeof(i) ? size : sizeof(i));
-		while ((ret = rpmsg_trysend(ept, buf, size)) == -ENOMEM || ret == -EAGAIN) {
+		double stuck_since = 0;
+
+		while ((ret = rpmsg_trysend(ept, buf, size)) == -ENOMEM || ret == -EAGAIN || ret == -EBUSY) {
 			/* transmit ring full: let the bus run (echoes, returned buffers) */
 			if ((ret = rpmsg_bus_poll(h->bus, 1)) < 0)
 				break;
 			if (target->gone) {
 				ret = -EPIPE;
+				break;
+			}
+			if (stuck_since == 0) {
+				stuck_since = host_now_s();
+			} else if (host_now_s() - stuck_since > 5.0) {
+				ret = -ETIMEDOUT; /* the remote stopped taking messages */
 				break;
 			}
 		}

@@ -44,6 +44,7 @@ struct host {
 	int nchans;
 	_Atomic bool threaded; /* the bus thread is running */
 	volatile bool stopping; /* waiters give up (-ESHUTDOWN) */
+	double budget_s;        /* > 0: a ping or stream stops early after this long (demo) */
 };
 
 int host_init(struct host *h);

@@ -309,6 +309,9 @@ int soc_start(struct soc *s, char *err, size_t errlen)
 				return ret;
 			}
 			if (r->pid == 0) {
+				signal(SIGINT, SIG_DFL);
+				signal(SIGTERM, SIG_DFL);
+				signal(SIGHUP, SIG_DFL);
 				prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the main CPU */
 				if (getppid() != parent)
 					_exit(1);
@@ -324,6 +327,30 @@ int soc_start(struct soc *s, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+/* On SIGINT/SIGTERM: leave nothing behind (children, shared memory, FIFOs), then go. */
+static struct soc *g_soc;
+
+static void soc_on_signal(int sig)
+{
+	for (int i = 0; g_soc && i < g_soc->nremotes; i++) {
+		if (g_soc->remotes[i].pid > 0)
+			kill(g_soc->remotes[i].pid, SIGKILL);
+		if (g_soc->remotes[i].shm_name[0])
+			rpmsg_posix_unlink(g_soc->remotes[i].shm_name);
+	}
+	_exit(128 + sig);
+}
+
+void soc_cleanup_on_signals(struct soc *s)
+{
+	struct sigaction sa = { .sa_handler = soc_on_signal };
+
+	g_soc = s;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 void soc_stop(struct soc *s)

@@ -60,6 +60,8 @@ int soc_parse_remote(struct soc *s, const char *spec, char *err, size_t errlen);
 int soc_load_config(struct soc *s, const char *path, char *err, size_t errlen);
 /* Fork the remotes and connect the main side to each; err gets a message on failure. */
 int soc_start(struct soc *s, char *err, size_t errlen);
+/* Kill the remotes and remove the shared memory if a signal ends this process. */
+void soc_cleanup_on_signals(struct soc *s);
 /* Reset every link (the remotes exit), reap them, remove the shared memory. */
 void soc_stop(struct soc *s);
 

@@ -8,9 +8,11 @@
  * hold. A violation is counted (rx_bad) and the channel's receive side stops until the
  * channel is reset; a bad tail makes sends fail with -EIO.
  *
- * Locks, in order: chan->tx_lock, chan->rx_lock (recursive: a callback may destroy its
- * endpoint), smd->lock (channel list, local state, tables). None is held across a call into
- * the core that can bind or unbind drivers.
+ * Locks, in order: chan->rx_lock (recursive: a callback may destroy its endpoint), then
+ * chan->tx_lock (a callback may send), then smd->lock (channel list, local state, tables).
+ * A sender waiting for room holds tx_lock but gives up when `closing` is set, so a close
+ * never waits for it long. No lock is held across a call into the core that can bind or
+ * unbind drivers.
  */
 #include <endian.h>
 #include <pthread.h>
@@ -122,6 +124,21 @@ static void wr(const struct chan *c, uint8_t *rec, enum smd_field f, uint32_t v)
 		__atomic_store_n((uint32_t *)(void *)p, htole32(v), __ATOMIC_RELAXED);
 }
 
+/* Indices: the producer's head store releases its data, the consumer's tail store its reads. */
+static uint32_t rd_acq(const struct chan *c, const uint8_t *rec, enum smd_field f)
+{
+	const uint8_t *p = rec + smd_field_off(f, c->word);
+
+	return le32toh(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_ACQUIRE));
+}
+
+static void wr_rel(const struct chan *c, uint8_t *rec, enum smd_field f, uint32_t v)
+{
+	uint8_t *p = rec + smd_field_off(f, c->word);
+
+	__atomic_store_n((uint32_t *)(void *)p, htole32(v), __ATOMIC_RELEASE);
+}
+
 static bool peer_open(uint32_t st)
 {
 	return st == RPMSG_SMD_OPENING || st == RPMSG_SMD_OPENED;
@@ -146,7 +163,7 @@ static void set_state_locked(struct chan *c, uint32_t st)
 
 /*
  * Reset our side (discovery, after close): CLOSED, flags down, both of our indices at 0.
- * Caller holds tx_lock and rx_lock (or owns the channel alone) and smd->lock.
+ * Caller holds rx_lock, tx_lock and smd->lock (or owns the channel alone).
  */
 static void reset_locked(struct chan *c)
 {
@@ -175,16 +192,16 @@ static void close_chan(struct chan *c, bool detach)
 	struct smd *s = c->smd;
 
 	atomic_store(&c->closing, true);
-	pthread_mutex_lock(&c->tx_lock);
 	pthread_mutex_lock(&c->rx_lock);
+	pthread_mutex_lock(&c->tx_lock);
 	if (detach)
 		c->ept = NULL;
 	pthread_mutex_lock(&s->lock);
 	set_state_locked(c, RPMSG_SMD_CLOSED);
 	reset_locked(c);
 	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_unlock(&c->rx_lock);
 	pthread_mutex_unlock(&c->tx_lock);
+	pthread_mutex_unlock(&c->rx_lock);
 	atomic_store(&c->closing, false);
 }
 
@@ -332,9 +349,7 @@ static int scan_locked(struct smd *s)
 			if (ret)
 				continue; /* not remembered: retried at the next scan (as Linux) */
 			s->remembered[t] |= 1ull << pos;
-			pthread_mutex_lock(&c->tx_lock);
-			reset_locked(c);
-			pthread_mutex_unlock(&c->tx_lock);
+			reset_locked(c); /* not published yet: ours alone */
 			s->ch[atomic_load(&s->nch)] = c;
 			atomic_fetch_add(&s->nch, 1);
 			found++;
@@ -474,10 +489,8 @@ static int follow_state(struct chan *c)
 		events = 1;
 	} else if (s->remote && ls == RPMSG_SMD_OPENED && !peer_open(rs) && c->ept) {
 		/* The main CPU closed: start over and offer the channel again. */
-		pthread_mutex_unlock(&c->rx_lock); /* tx before rx */
 		atomic_store(&c->closing, true);
 		pthread_mutex_lock(&c->tx_lock);
-		pthread_mutex_lock(&c->rx_lock);
 		pthread_mutex_lock(&s->lock);
 		if (atomic_load(&c->local_state) == RPMSG_SMD_OPENED && c->ept) {
 			set_state_locked(c, RPMSG_SMD_CLOSED);
@@ -506,7 +519,7 @@ static int chan_rx(struct chan *c)
 		goto out;
 	wr(c, c->peer, SMD_HEAD_F, 0);
 	while (c->ept) {
-		uint32_t head = rd(c, c->peer, SMD_HEAD), avail;
+		uint32_t head = rd_acq(c, c->peer, SMD_HEAD), avail;
 
 		/*
 		 * Data before head; and a head from before the peer's reset only while it is
@@ -533,7 +546,7 @@ static int chan_rx(struct chan *c)
 				break;
 			}
 			c->rx_tail = (c->rx_tail + SMD_PKT_HDR) & mask;
-			wr(c, c->peer, SMD_TAIL, c->rx_tail);
+			wr_rel(c, c->peer, SMD_TAIL, c->rx_tail);
 			c->pkt_pending = true;
 			moved = true;
 			continue;
@@ -559,7 +572,7 @@ static int chan_rx(struct chan *c)
 			if (atomic_load(&c->local_state) != RPMSG_SMD_OPENED || !c->ept)
 				break; /* closed from the callback: the reset emptied the FIFO */
 			c->rx_tail = (c->rx_tail + len) & mask;
-			wr(c, c->peer, SMD_TAIL, c->rx_tail);
+			wr_rel(c, c->peer, SMD_TAIL, c->rx_tail);
 			c->pkt_pending = false;
 			moved = true;
 			budget--;
@@ -692,7 +705,7 @@ static int chan_send(struct chan *c, const void *data, size_t len, int timeout_m
 			break;
 		}
 		if (st == RPMSG_SMD_OPENED) {
-			tail = rd(c, c->own, SMD_TAIL);
+			tail = rd_acq(c, c->own, SMD_TAIL);
 			if (tail >= c->txn) {
 				stat_add(&s->stats.rx_bad, 1);
 				c->tx_broken = true;
@@ -742,7 +755,7 @@ static int chan_send(struct chan *c, const void *data, size_t len, int timeout_m
 				   (uint32_t)len);
 		c->tx_head = (c->tx_head + total) & mask;
 		__atomic_thread_fence(__ATOMIC_RELEASE); /* data before head */
-		wr(c, c->own, SMD_HEAD, c->tx_head);
+		wr_rel(c, c->own, SMD_HEAD, c->tx_head);
 		wr(c, c->own, SMD_HEAD_F, 1);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		stat_add(&s->stats.tx_msgs, 1);

@@ -44,6 +44,7 @@ static void expect_fault_then_restart(uint64_t bad0, int nd)
 	CHECK_EQ(removes, 1);     /* the announced channel went, its driver saw remove */
 	CHECK_EQ(H.cd.n, nd);
 	CHECK_EQ(rpmsg_trysendto(H.ed, msg, 4, 1024), -ENOTCONN);
+	CHECK(works(&G)); /* the other link on the same buses, while H is down */
 	pump_dev();
 	CHECK(!rpmsg_link_is_up(H.lv)); /* our device followed the reset */
 	CHECK_EQ(dev_restart(), 0);
@@ -354,6 +355,7 @@ static void status_junk(void)
 	CHECK_EQ(rpmsg_trysendto(H.ed, msg, 4, 1024), -ENOTCONN);
 	pump(); /* stays down: nothing but a fresh table brings it back */
 	CHECK(!rpmsg_link_is_up(H.ld));
+	CHECK(works(&G));
 	CHECK_EQ(dev_restart(), 0);
 	CHECK(works(&H));
 	CHECK_EQ(rx_bad(H.ld), bad);
@@ -433,6 +435,7 @@ static void restart_with_bad_table(void)
 	CHECK(diag(H.ld).status != 0x07);
 	CHECK_EQ(removes, 1);
 	CHECK_EQ(rpmsg_trysendto(H.ed, msg, 4, 1024), -ENOTCONN);
+	CHECK(works(&G));
 	/* a good remote starts again: back up */
 	CHECK_EQ(dev_restart(), 0);
 	CHECK(works(&H));

@@ -40,6 +40,7 @@ static void expect_dev_fault(uint64_t bad0, int nv)
 	CHECK(rx_bad(H.lv) > bad0);
 	CHECK_EQ(H.cv.n, nv);
 	CHECK_EQ(rpmsg_trysendto(H.ev, msg, 4, 1024), -ENOTCONN);
+	CHECK(works(&G)); /* the other link on the same buses, while H's device is down */
 	pump();
 	CHECK(rpmsg_link_is_up(H.lv));
 	CHECK(rpmsg_link_is_up(H.ld));
@@ -262,6 +263,7 @@ static void bad_vring_entry(unsigned i, unsigned off, uint32_t val)
 	pump_dev(); /* refused once, not again and again */
 	CHECK_EQ(rx_bad(H.lv), bad + 1);
 	CHECK_EQ(rpmsg_trysendto(H.ev, msg, 4, 1024), -ENOTCONN);
+	CHECK(works(&G));
 	CHECK_EQ(dev_restart(), 0);
 	CHECK(works(&H));
 }

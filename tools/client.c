@@ -583,7 +583,7 @@ int cmd_trace(int argc, char **argv)
 	uint64_t dropped = 0;
 	int c, duration = 0, ret = EXIT_OK;
 	size_t have = 0;
-	bool shut = false;
+	bool shut = false, announced = false;
 	FILE *f, *out = NULL;
 
 	while ((c = getopt_long(argc, argv, "S:w:r:l:C:a:s:c:d:h", opts, NULL)) != -1) {
@@ -663,6 +663,11 @@ int cmd_trace(int argc, char **argv)
 		}
 		have += (size_t)n;
 		while ((used = cap_parse_block(&st, buf, have, &ev)) > 0) {
+			if (!rpath && !announced) {
+				/* the section header came: the tap is set, traffic from now on is ours */
+				fprintf(stderr, "capturing on %s (Ctrl-C stops)\n", sim);
+				announced = true;
+			}
 			if (ev.kind == CAP_PACKET) {
 				seen++;
 				if (!out && (!count || seen <= count))

@@ -19,6 +19,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 ok() { checks=$((checks + 1)); }
+# wait until a background trace says it is capturing (its stderr in $1)
+capturing() {
+	for i in $(seq 100); do grep -q "^capturing on" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	bad "trace did not start: $(cat "$1")"
+}
 bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*"; }
 same() { [ "$1" = "$2" ] && ok || bad "$3: got '$1', want '$2'"; }
 tsh() { tshark -X lua_script:"$LUA" "$@" 2>"$D/tshark.err"; }
@@ -73,7 +78,7 @@ grep -q "malformed capture after 0 records" "$D/err" && ok || bad "short record 
 "$RPMSG" sim --daemon --remote virtio >/dev/null || bad "sim did not start"
 "$RPMSG" trace --channel echo -w "$D/live.pcapng" 2>"$D/live.err" &
 tp=$!
-sleep 0.5
+capturing "$D/live.err"
 "$RPMSG" trace >/dev/null 2>"$D/err"; same $? 1 "second trace refused"
 "$RPMSG" send echo "traced" >/dev/null
 "$RPMSG" recv echo >/dev/null
@@ -85,9 +90,9 @@ grep -q "^2 records captured, 0 dropped" "$D/live.err" && ok || bad "live count:
 same "$(tsh -r "$D/live.pcapng" -T fields -e rpmsg.dir -e rpmsg.src -e rpmsg.dst -e rpmsg.payload)" \
 	"$(printf '0\t1024\t1024\t747261636564\n1\t1024\t1024\t747261636564')" "live filtered trace"
 # text view, stopping after a count
-"$RPMSG" trace --count 2 >"$D/text.txt" 2>/dev/null &
+"$RPMSG" trace --count 2 >"$D/text.txt" 2>"$D/text.err" &
 tp=$!
-sleep 0.5
+capturing "$D/text.err"
 "$RPMSG" send source 3 >/dev/null
 wait $tp; same $? 0 "text trace exit"
 same "$(cut -d' ' -f2- "$D/text.txt")" "$(printf 'virtio0 tx 1026 > 1026 len 1 "3"\nvirtio0 rx 1026 > 1026 len 8 "source 0"')" "text trace"

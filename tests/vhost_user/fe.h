@@ -41,6 +41,7 @@ struct fe {
 	int backend_req[2];
 	uint16_t buf_of[2][VQ_MAX_NUM]; /* head -> buffer index */
 	unsigned tx_fresh;
+	bool two_regions; /* describe the memfd as two regions (rings | buffers), apart in user space */
 };
 
 static inline uint64_t fe_now_ms(void)
@@ -257,10 +258,34 @@ static inline int fe_get_base(struct fe *f, uint32_t q)
 	return ret == 8 && fe_r32(r) == q ? (int)fe_r32(r + 4) : -EPROTO;
 }
 
-/* The memory table: one region, the whole memfd. */
+/* Two regions, as QEMU often sends: the rings' 64 KiB, then the buffers. They touch in guest
+ * physical space but lie far apart in the front end's user space, and the second one maps
+ * the file from an offset. */
+#define FE_UVA2 (FE_UVA + 0x40000000ull)
+static inline int64_t fe_mem_table2(struct fe *f)
+{
+	uint8_t p[8 + 64] = { 0 };
+	int fds[2] = { f->memfd, f->memfd };
+
+	fe_w32(p, 2);
+	fe_w64(p + 8, FE_GPA);
+	fe_w64(p + 16, FE_BUFS);
+	fe_w64(p + 24, FE_UVA);
+	fe_w64(p + 32, 0);
+	fe_w64(p + 40, FE_GPA + FE_BUFS);
+	fe_w64(p + 48, FE_MEM - FE_BUFS);
+	fe_w64(p + 56, FE_UVA2);
+	fe_w64(p + 64, FE_BUFS);
+	return fe_req(f, VU_SET_MEM_TABLE, p, sizeof(p), fds, 2);
+}
+
+/* The memory table: one region, the whole memfd (or two, see above). */
 static inline int64_t fe_mem_table(struct fe *f)
 {
 	uint8_t p[8 + 32] = { 0 };
+
+	if (f->two_regions)
+		return fe_mem_table2(f);
 
 	fe_w32(p, 1);
 	fe_w64(p + 8, FE_GPA);

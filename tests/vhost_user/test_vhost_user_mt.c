@@ -234,6 +234,41 @@ int main(void)
 	CHECK_EQ(st.rejected, 0);
 	CHECK_EQ(st.rx_bad, 0);
 	CHECK(st.calls > 0);
+	/* Every guest message but its two announcements was echoed; we announced three times. */
+	CHECK_EQ(st.tx_msgs, st.rx_msgs - 2 + 3);
+
+	/* ---- guest memory in two regions (rings in one, buffers in the other) ---- */
+	fe_close(&f);
+	CHECK(wait_up(link, false));
+	CHECK_EQ(fe_open(&f, path), 0);
+	f.two_regions = true;
+	CHECK_EQ(fe_setup(&f, 64), 0);
+	CHECK(wait_up(link, true));
+	serve_and_check_ns(&f, link);
+	for (int i = 0; i < 100; i++)
+		echo_round(&f, 0x406, "two regions");
+	{
+		/* A buffer straddling the two regions is refused (each lies in one mapping). */
+		uint64_t bad;
+		int head;
+
+		uint32_t ul;
+
+		rpmsg_vhost_user_get_stats(link, &st);
+		bad = st.rx_bad;
+		while (vq_get_used(&f.vq[1], &ul) >= 0)
+			; /* take back the transmit descriptors (their buffers are not reused) */
+		head = vq_add(&f.vq[1], FE_GPA + FE_BUFS - 8, 32, false);
+		CHECK(head >= 0);
+		vq_publish(&f.vq[1]);
+		fe_kick(&f, 1);
+		for (int i = 0; i < 300 && st.rx_bad == bad; i++) {
+			fe_sleep_ms(10);
+			rpmsg_vhost_user_get_stats(link, &st);
+		}
+		CHECK_EQ(st.rx_bad, bad + 1);
+		CHECK(rpmsg_link_is_up(link));
+	}
 
 	rpmsg_bus_stop_thread(bus);
 	rpmsg_bus_destroy(bus);

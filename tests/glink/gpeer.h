@@ -84,7 +84,8 @@ static inline void gpeer_cmd(struct gpeer *g, uint16_t cmd, uint16_t p1, uint32_
 /* Read everything the main CPU wrote (up to max bytes); returns the count. */
 static inline uint32_t gpeer_read(struct gpeer *g, uint8_t *out, uint32_t max)
 {
-	uint32_t tail = gp_word(g, GLINK_D_FIFO0_TAIL), head = gp_word(g, GLINK_D_FIFO0_HEAD), n = 0;
+	uint32_t tail = gp_word(g, GLINK_D_FIFO0_TAIL) % g->rxn, n = 0;
+	uint32_t head = gp_word(g, GLINK_D_FIFO0_HEAD) % g->rxn; /* the fuzzer scribbles both */
 
 	while (tail != head && n < max) {
 		out[n++] = g->rxf[tail];

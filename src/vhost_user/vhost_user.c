@@ -212,6 +212,8 @@ static int vhu_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 			return 0;
 		}
 		pthread_mutex_unlock(&v->lock);
+		if (ret == -ENOTCONN && waited)
+			return -EPIPE; /* the guest went away while we waited */
 		if (ret != -ENOMEM || timeout_ms == 0)
 			return ret;
 		if (timeout_ms > 0 && now_ms() >= deadline)

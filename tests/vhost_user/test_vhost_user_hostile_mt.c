@@ -4,8 +4,10 @@
  * about their files or carry too many regions, ring sizes and addresses that are wrong,
  * and a guest that writes bad descriptors, loops chains, jumps indices and lies in rpmsg
  * headers. Each is refused (an error reply, a dropped connection or a stopped ring) and
- * the backend keeps serving: a well-behaved front end afterwards gets a working vlink.
+ * the backend keeps serving: a well-behaved front end afterwards gets a working link.
  */
+#include <pthread.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,7 +383,55 @@ static void bad_guest(void)
 	CHECK(wait_up(false));
 }
 
-/* Afterwards, a good front end gets a working vlink. */
+struct sender {
+	struct rpmsg_endpoint *ept;
+	int ret;
+	_Atomic bool done;
+};
+
+static void *send_thread(void *arg)
+{
+	struct sender *s = arg;
+
+	s->ret = rpmsg_send(s->ept, "wait", 4); /* up to 15 s for a buffer */
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
+/* A guest that posts no receive buffers: try fails, a timeout expires, and a sender that
+ * waits is released (-EPIPE) when the front end goes away, not after its 15 s. */
+static void starved_sender(void)
+{
+	struct rpmsg_channel_info info = { .name = "t", .src = 3002, .dst = 0x400 };
+	struct sender s = { 0 };
+	pthread_t th;
+	struct fe f;
+	uint64_t t0;
+
+	CHECK_EQ(fe_open(&f, path), 0);
+	CHECK_EQ(fe_negotiate(&f), 0);
+	CHECK_EQ(fe_guest_init(&f, 64), 0);
+	memset(f.mem + FE_RING0 + VRING_AVAIL_OFF(64), 0, 4); /* take the posted buffers back */
+	CHECK_EQ(fe_ring_setup(&f, 0), 0);
+	CHECK_EQ(fe_ring_setup(&f, 1), 0);
+	CHECK(wait_up(true));
+	CHECK_EQ(rpmsg_create_ept(vlink, &info, count_cb, NULL, &s.ept), 0);
+	CHECK_EQ(rpmsg_trysend(s.ept, "x", 1), -ENOMEM);
+	CHECK_EQ(rpmsg_send_timeout(s.ept, 3002, 0x400, "x", 1, 50), -ETIMEDOUT);
+	CHECK_EQ(rpmsg_poll_tx(s.ept), 0);
+	CHECK_EQ(pthread_create(&th, NULL, send_thread, &s), 0);
+	fe_sleep_ms(100);
+	CHECK(!atomic_load(&s.done));
+	t0 = fe_now_ms();
+	fe_close(&f);
+	pthread_join(th, NULL);
+	CHECK_EQ(s.ret, -EPIPE);
+	CHECK(fe_now_ms() - t0 < 3000);
+	CHECK(wait_up(false));
+	rpmsg_destroy_ept(s.ept);
+}
+
+/* Afterwards, a good front end gets a working link. */
 static void still_works(void)
 {
 	struct fe f;
@@ -416,6 +466,7 @@ int main(void)
 	bad_messages();
 	bad_framing();
 	bad_guest();
+	starved_sender();
 	still_works();
 
 	rpmsg_bus_stop_thread(bus);

@@ -122,7 +122,9 @@ static int tx_take_locked(struct vhu *v, struct txbuf *b)
 		*b = v->stash;
 		return 0;
 	}
-	for (;;) {
+	ret = -ENOMEM;
+	/* Bounded: a guest that keeps posting bad buffers does not keep us here. */
+	for (uint32_t budget = r->num; budget; budget--) {
 		uint64_t addr;
 		uint32_t len;
 		uint16_t flags;

@@ -290,8 +290,8 @@ static int rx_pass(struct vhu *v)
 		}
 		pthread_mutex_unlock(&v->lock);
 
-		/* The guest may still scribble: read the header once. Only this function
-		 * (inside process) changes the memory map, so va stays mapped here. */
+		/* The guest may still scribble: read the header once. The memory map only
+		 * changes in process(), which is here, so va stays mapped until we are done. */
 		memcpy(hdr, va, HDR_SIZE);
 		{
 			struct rpmsg_hdr_fields hf = rpmsg_hdr_read(hdr, false);

@@ -409,7 +409,8 @@ int vq_init_parts(struct vq *vq, enum vq_role role, void *desc_tbl, void *avail_
 	vq->used = used_ring_p;
 	reset_local(vq);
 	/* Resume where the driver says the device stopped; our used index is what the ring
-	 * holds (any 16-bit value is a valid free-running index). */
+	 * holds (any 16-bit value is a valid free-running index). Any local copy of the
+	 * peer's index that struct vq may gain must start equal to cons_idx here. */
 	vq->cons_idx = avail_base;
 	vq->prod_idx = vq->pub_idx = ld16_acquire(vq, used_idx(vq));
 	return 0;

@@ -56,6 +56,7 @@ struct scp {
 	struct qmsg *qhead, **qtail;       /* waiting for the slot, in order (mu) */
 	atomic_uint qlen;
 	bool flushing;                     /* a flush is running (slot_lock) */
+	_Atomic bool tx_armed;             /* the bus sleeps while our slot is busy */
 	struct rpmsg_scp_info info;        /* mu */
 	uint8_t *rxbuf;                    /* S bytes: the local copy of a received message */
 	int watched[2];
@@ -658,7 +659,10 @@ static int scp_process(struct rpmsg_link *link)
 	int n = 0;
 
 	s->plat->ops->ack(s->plat, BELL_IPC);
-	s->plat->ops->ack(s->plat, BELL_TAKEN);
+	/* The slot freed while the bus slept on it: report it, a trysend may go on now. */
+	if (s->plat->ops->ack(s->plat, BELL_TAKEN) > 0 && atomic_exchange(&s->tx_armed, false) &&
+	    !slot_busy(s) && !queue_pending(s))
+		n++;
 	if (!atomic_load(&s->gone))
 		n += flush_try(s);
 	n += rx_try(s); /* what the peer sent before it went away is still delivered */
@@ -683,6 +687,11 @@ static int scp_arm(struct rpmsg_link *link)
 			pending = 1;
 		if (queue_pending(s)) {
 			if (s->plat->ops->arm(s->plat, BELL_TAKEN) > 0 || !slot_busy(s))
+				pending = 1;
+		} else if (slot_busy(s)) {
+			/* Wake when the peer takes our message (for a sender waiting to trysend). */
+			atomic_store(&s->tx_armed, true);
+			if (s->plat->ops->arm(s->plat, BELL_TAKEN) > 0 && !slot_busy(s))
 				pending = 1;
 		}
 	}

@@ -33,7 +33,8 @@
  *
  * Everything the peer writes is untrusted: id, len and the status register are read once;
  * len > S or id > 255 drops the message (rx_bad), a name-service message of any length
- * other than 36, with an empty name or with an address outside 1..254 is dropped (ns_bad).
+ * other than 36, with an empty name or with an address outside 1..254 is dropped (ns_bad),
+ * and so is any announcement beyond 256 channels on the link.
  *
  * Sends (rpmsg_send and friends):
  *  - src must be the endpoint's address, an IPI id in 1..254; dst must equal src (MTK has no

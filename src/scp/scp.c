@@ -29,6 +29,7 @@
 #define BELL_TAKEN 1u
 #define SLICE_MS 5
 #define RX_BUDGET 64
+#define MAX_CHANNELS 256 /* AP role: more announcements than this are refused */
 #define QMAX 512 /* queued messages: INIT, announcements, answers from callbacks */
 
 /* A message waiting for the slot (allocated: the slot is rarely busy long). */
@@ -224,6 +225,10 @@ static void host_ns(struct scp *s, const uint8_t *m, uint32_t len)
 	addr = le32(addr);
 	if (!info.name[0] || addr == RPMSG_SCP_IPI_INIT || addr >= RPMSG_SCP_IPI_NS_SERVICE) {
 		stat_add(&s->stats.ns_bad);
+		return;
+	}
+	if (rpmsg_link_channels(s->link, NULL, 0) >= MAX_CHANNELS) {
+		stat_add(&s->stats.ns_bad); /* a peer announcing without end */
 		return;
 	}
 	info.src = addr;
@@ -482,22 +487,28 @@ static int wait_ack(struct scp *s, uint32_t id, uint32_t snap, int wait_ms)
 
 	for (;;) {
 		bool acked, busy;
-		int ms;
+		int ms, got;
 
 		pthread_mutex_lock(&s->mu);
 		acked = s->acks[id] != snap;
 		pthread_mutex_unlock(&s->mu);
 		if (acked)
 			return 0;
-		if (rx_try(s) > 0)
-			continue; /* a message the peer sent before it went away still counts */
-		if (peer_gone(s))
-			return -EPIPE;
-		ms = slice_ms(s, deadline);
+		ms = slice_ms(s, deadline); /* first: a peer that never stops sending ends too */
+		got = rx_try(s);
+		pthread_mutex_lock(&s->mu);
+		acked = s->acks[id] != snap;
+		pthread_mutex_unlock(&s->mu);
+		if (acked)
+			return 0;
+		if (!got && peer_gone(s))
+			return -EPIPE; /* what it sent before it went away was taken above */
 		if (!ms) {
 			stat_add(&s->stats.ack_timeouts);
 			return -EIO;
 		}
+		if (got)
+			continue;
 		pthread_mutex_lock(&s->mu);
 		busy = s->rx_busy && s->acks[id] == snap;
 		if (busy)

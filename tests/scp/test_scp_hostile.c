@@ -4,7 +4,10 @@
  * status. Each is dropped and counted, the register is cleared (so the peer can go on), no
  * callback sees it, and the link keeps working. Both roles.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "testlib.h"
 #include "scp_util.h"
@@ -50,6 +53,29 @@ static void ns(struct spair *p, const char *name, size_t name_len, uint32_t addr
 	memcpy(m, name, name_len);
 	sp_p32(m + 32, addr);
 	scp_put(p, 0xFF, len, m, sizeof(m));
+}
+
+/* A peer that never stops: junk messages as fast as the AP takes them. */
+static atomic_bool flooding;
+
+static void *flood(void *arg)
+{
+	uint8_t *shm = arg;
+	uint32_t *st = (uint32_t *)(void *)(shm + RPMSG_SCP_REG_SCP_TO_HOST);
+
+	while (atomic_load(&flooding)) {
+		__atomic_store_n((uint32_t *)(void *)(shm + BASE), 300u, __ATOMIC_RELAXED);
+		__atomic_store_n(st, 1u, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct rpmsg_scp_stats stats(struct rpmsg_link *l)
@@ -155,6 +181,31 @@ static void host_side(void)
 	ns(&p, "svc", 3, 7, 36);
 	CHECK_EQ(probes, 3);
 	CHECK_EQ(stats(p.lh).rx_msgs, 19);
+
+	/* Announcements without end: at most 256 channels, the rest refused. */
+	for (int i = 0; i < 300; i++) {
+		char nm[16];
+
+		snprintf(nm, sizeof(nm), "flood%d", i);
+		ns(&p, nm, strlen(nm), 1 + (uint32_t)i % 250, 36);
+	}
+	CHECK_EQ(rpmsg_link_channels(p.lh, NULL, 0), 256);
+	CHECK_EQ(stats(p.lh).ns_bad, 8 + 45);
+
+	/* A send waiting for its ack while the peer floods junk still ends on time. */
+	{
+		pthread_t th;
+		int64_t t0;
+
+		atomic_store(&flooding, true);
+		pthread_create(&th, NULL, flood, p.shm);
+		t0 = ms_now();
+		CHECK_EQ(rpmsg_scp_ipi_send(p.lh, 7, "x", 1, 100), -EIO);
+		CHECK(ms_now() - t0 < 1000);
+		atomic_store(&flooding, false);
+		pthread_join(th, NULL);
+		CHECK(stats(p.lh).rx_bad > 4);
+	}
 	spair_close(&p);
 }
 

@@ -332,6 +332,37 @@ static void test_request_limits(void)
 	teardown(&e);
 }
 
+/* Our requests answered: a refusal fails the send with -EAGAIN; a grant after its intent sends. */
+static void test_request_answers(void)
+{
+	struct env e;
+	uint8_t out[1024], big[600], in[16];
+	uint32_t n;
+
+	CHECK_EQ(setup(&e, true), 0);
+	memset(big, 7, sizeof(big));
+	/* Written ahead: the send only parses them while it waits, after asking. */
+	gpeer_cmd(&e.g, GLINK_RX_INTENT_REQ_ACK, 7, 0);
+	CHECK_EQ(rpmsg_send_timeout(e.ept, rpmsg_ept_addr(e.ept), 0, big, sizeof(big), 1000), -EAGAIN);
+	glink_encode_intent(in, 7, 600, 50);
+	gpeer_write(&e.g, in, 16);
+	gpeer_cmd(&e.g, GLINK_RX_INTENT_REQ_ACK, 7, 1);
+	CHECK_EQ(rpmsg_send_timeout(e.ept, rpmsg_ept_addr(e.ept), 0, big, sizeof(big), 1000), 0);
+	n = gpeer_read(&e.g, out, sizeof(out));
+	CHECK_EQ(n, 8 + 8 + 16 + 600);
+	CHECK_EQ(out[0], GLINK_RX_INTENT_REQ);
+	CHECK_EQ(glink_get32(out + 4), 600);
+	CHECK_EQ(out[8], GLINK_RX_INTENT_REQ);
+	CHECK_EQ(out[16], GLINK_TX_DATA);
+	CHECK_EQ(glink_get32(out + 20), 50);
+	CHECK_EQ(bad_count(&e), 0);
+	/* The peer pauses us: the flow callback is the driver's (none here): no harm. */
+	gpeer_cmd(&e.g, GLINK_SIGNALS, 7, GLINK_SIG_DTR | GLINK_SIG_RTS);
+	rpmsg_bus_poll(e.bus, 0);
+	CHECK_EQ(bad_count(&e), 0);
+	teardown(&e);
+}
+
 static void test_bad_fifo_item(void)
 {
 	struct rpmsg_glink_config cfg = { .role = RPMSG_GLINK_MAIN, .format_smem = true,
@@ -387,6 +418,7 @@ int main(void)
 	test_data_overrun();
 	test_truncated();
 	test_request_limits();
+	test_request_answers();
 	test_bad_fifo_item();
 	return t_done();
 }

@@ -31,6 +31,12 @@
  * rpmsg_set_flow_control() sends SIGNALS (DTR|RTS while paused); the peer's SIGNALS call
  * the endpoint's flow callback. Receive callbacks run in rpmsg_bus_poll(); their return
  * value is ignored (the message is consumed, as Linux does).
+ *
+ * Waiting: a blocking send (and rpmsg_create_ept() opening a channel first) parses the RX
+ * FIFO itself while it waits, so intents, grants and acks arrive without another thread;
+ * messages are still delivered only by rpmsg_bus_poll(). Peers as Linux: kernels before 6.6
+ * stall the edge on SIGNALS, so do not call rpmsg_set_flow_control() towards them; Linux
+ * reads RPM FIFOs in whole words, so messages to it over RPM should be multiples of 4 bytes.
  */
 #ifndef RPMSG_GLINK_H
 #define RPMSG_GLINK_H

@@ -55,7 +55,10 @@
  *    the queue is full. Every later send goes after what is queued.
  *  - get_mtu returns S (Linux offers no get_mtu for MTK; tools need the size).
  *  - -ENOTCONN before the SCP's INIT arrived (AP role); -EPIPE once the peer went away.
- * Receive callbacks get src = the IPI id (the endpoint's own address).
+ * Receive callbacks get src = the IPI id (the endpoint's own address). A message on an id
+ * with no endpoint is dropped (rx_dropped) and, as in Linux, is no ack. AP role: a
+ * watchdog status (bit 8) removes the link's channels and takes it down until the next
+ * INIT.
  *
  * Channels: AP role: each name-service message creates a channel (name, src = id,
  * dst = ANY) that drivers bind to by name; their default endpoint is the IPI handler.
@@ -115,9 +118,12 @@ struct rpmsg_scp_config {
 /*
  * Create the link on `bus` over `plat` (which the link then owns and destroys). The AP
  * role clears its send object and doorbell and releases the SCP from (simulated) reset;
- * the link is up when the SCP's INIT (signaled != 0) arrives. The SCP role queues INIT and
- * is up at once. Either side may be created first. -EINVAL bad config, -ENOSPC the layout
- * does not fit in plat->shm (or overlaps).
+ * it leaves the receive object alone (Linux zeroes both at firmware load; here an SCP
+ * started first may already have put INIT there, and fresh POSIX memory is zero anyway).
+ * The AP link is up when the SCP's INIT (signaled != 0) arrives. The SCP role queues INIT
+ * and is up at once; destroying the AP link holds it in reset (down, channels removed;
+ * create a new SCP link to start again). Either side may be created first. -EINVAL bad
+ * config, -ENOSPC the layout does not fit in plat->shm (or overlaps).
  */
 int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		     const struct rpmsg_scp_config *cfg, struct rpmsg_link **out);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <rpmsg/transport.h>
 
@@ -76,6 +77,7 @@ static void check_msg(struct stream *s, const uint8_t *data, size_t len)
 
 static struct stream in[2];
 static struct rpmsg_channel *chans[2];
+static volatile int remote_done; /* main: the remote got everything (closing loses what is unread) */
 
 static int which(struct rpmsg_endpoint *ept)
 {
@@ -85,6 +87,10 @@ static int which(struct rpmsg_endpoint *ept)
 static int stream_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)src; (void)priv;
+	if (len == MAXLEN + 1) {
+		remote_done = 1;
+		return 0;
+	}
 	check_msg(&in[which(ept)], data, len);
 	return 0;
 }
@@ -96,6 +102,36 @@ static int on_probe(struct rpmsg_channel *ch)
 }
 
 static const char *const names[] = { "stress-a", "stress-b", NULL };
+
+/* When nothing moves for 5 s, say where each side stands (once per stall). */
+static void stall_report(const char *who, struct rpmsg_link *link, const uint32_t *seq,
+			 time_t *last, uint64_t *last_sum)
+{
+	uint64_t sum = (uint64_t)seq[0] + seq[1] + in[0].next_seq + in[1].next_seq;
+	time_t now = time(NULL);
+
+	if (sum != *last_sum) {
+		*last_sum = sum;
+		*last = now;
+		return;
+	}
+	if (now - *last >= 5) {
+		struct rpmsg_smd_stats st;
+
+		*last = now;
+		rpmsg_smd_get_stats(link, &st);
+		fprintf(stderr, "%s stalled: sent %u/%u got %u/%u rx %llu tx %llu bad %llu\n", who,
+			seq[0], seq[1], in[0].next_seq, in[1].next_seq,
+			(unsigned long long)st.rx_msgs, (unsigned long long)st.tx_msgs,
+			(unsigned long long)st.rx_bad);
+		for (int c = 0; c < 2; c++) {
+			uint32_t ls = 9, rs = 9;
+
+			rpmsg_smd_channel_state(link, names[c], &ls, &rs);
+			fprintf(stderr, "  %s local %u remote %u\n", names[c], ls, rs);
+		}
+	}
+}
 
 static long count_of(void)
 {
@@ -118,6 +154,8 @@ static int remote(const char *name, long n)
 	uint8_t buf[MAXLEN];
 	size_t pend_len[2] = { 0, 0 };
 	uint32_t ls, rs;
+	time_t last = time(NULL);
+	uint64_t last_sum = 0;
 
 	if (rpmsg_posix_attach(name, &plat) || rpmsg_bus_create(&bus) ||
 	    rpmsg_register_driver(bus, &drv) || rpmsg_smd_create(bus, plat, &cfg, &link))
@@ -148,9 +186,21 @@ static int remote(const char *name, long n)
 			}
 		}
 		rpmsg_bus_poll(bus, sent ? 0 : 1);
+		stall_report("remote", link, seq, &last, &last_sum);
 	}
 	if (in[0].bad || in[1].bad)
 		return 13;
+	/* Everything is in: tell the main CPU, which may close now. */
+	memset(buf, 0, sizeof(buf));
+	for (int r = -EAGAIN; r;) {
+		struct rpmsg_endpoint *e = rpmsg_channel_ept(chans[0]);
+		uint8_t done[MAXLEN + 1] = { 0 };
+
+		r = rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, done, sizeof(done), 100);
+		if (r && r != -ETIMEDOUT)
+			return 14;
+		rpmsg_bus_poll(bus, 0);
+	}
 	/* Wait for the main CPU to close, then leave. */
 	for (int i = 0; i < 10000; i++) {
 		rpmsg_bus_poll(bus, 1);
@@ -178,6 +228,8 @@ int main(void)
 	uint8_t buf[MAXLEN];
 	int status = -1;
 	pid_t pid;
+	time_t last = time(NULL);
+	uint64_t last_sum = 0;
 
 	t_timeout(110);
 	snprintf(name, sizeof(name), "t-smdstress-%d", (int)getpid());
@@ -195,7 +247,8 @@ int main(void)
 	CHECK(chans[0] && chans[1]);
 	if (!chans[0] || !chans[1])
 		goto out;
-	while ((long)(seq[0] + seq[1]) < n || (long)(in[0].next_seq + in[1].next_seq) < n) {
+	while ((long)(seq[0] + seq[1]) < n || (long)(in[0].next_seq + in[1].next_seq) < n ||
+	       !remote_done) {
 		int sent = 0;
 
 		for (int c = 0; c < 2 && (long)(seq[0] + seq[1]) < n; c++) {
@@ -216,12 +269,13 @@ int main(void)
 		}
 		if (rpmsg_bus_poll(bus, sent ? 0 : 1) < 0)
 			break;
+		stall_report("main", link, seq, &last, &last_sum);
 	}
 	CHECK_EQ(in[0].bad + in[1].bad, 0);
 	CHECK_EQ(in[0].next_seq + in[1].next_seq, n);
 	CHECK_EQ(rpmsg_smd_get_stats(link, &s), 0);
 	CHECK_EQ(s.rx_bad, 0);
-	CHECK_EQ(s.rx_msgs, n);
+	CHECK_EQ(s.rx_msgs, n + 1); /* and "done" */
 	CHECK_EQ(s.tx_msgs, n);
 	CHECK_EQ(s.channels, 2);
 	printf("%ld messages each way; rx %llu bytes, tx %llu bytes, notifies %llu, tx waits %llu, scans %llu\n",

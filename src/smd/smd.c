@@ -372,8 +372,11 @@ static void maybe_scan(struct smd *s)
 }
 
 /*
- * Remote: create a channel in SMEM (items first, the table entry last, its ref_count the
- * publication point). smd->lock held.
+ * Remote: create a channel in SMEM. The main CPU rescans only when SMEM's free space
+ * changes, so the last step must be an allocation: info item, records, the table entry
+ * (its ref_count the publication point), then the FIFO item. A scan that sees the entry
+ * before the FIFO exists retries at the next change, which the FIFO allocation is.
+ * smd->lock held.
  */
 static int create_chan_locked(struct smd *s, const char *name, struct chan **out)
 {
@@ -412,26 +415,27 @@ static int create_chan_locked(struct smd *s, const char *name, struct chan **out
 		ret = smem_alloc(&s->smem, s->host, SMD_ITEM_INFO(t) + pos, isz);
 		if (ret && ret != -EEXIST)
 			return ret;
-		ret = smem_alloc(&s->smem, s->host, SMD_ITEM_FIFO(t) + pos, 2 * (size_t)s->cfg.fifo_size);
-		if (ret && ret != -EEXIST)
-			return ret;
-		if (smem_get(&s->smem, s->host, SMD_ITEM_INFO(t) + pos, &info, &got) || got != isz ||
-		    smem_get(&s->smem, s->host, SMD_ITEM_FIFO(t) + pos, &fifo, &got) ||
-		    got != 2 * (size_t)s->cfg.fifo_size)
-			return -EPROTO; /* items left over with other sizes */
+		if (smem_get(&s->smem, s->host, SMD_ITEM_INFO(t) + pos, &info, &got) || got != isz)
+			return -EPROTO; /* an item left over with another size */
 		/* Both records fresh: CLOSED, no flags, interrupts on read wanted. */
 		rec.v[SMD_BLOCK_F] = 1;
 		smd_encode_record(info, &rec, s->cfg.word_info);
 		smd_encode_record((uint8_t *)info + isz / 2, &rec, s->cfg.word_info);
-		ret = map_chan(s, name, t, pos, pos, &c);
-		if (ret)
-			return ret;
 		smd_encode_entry(e, name, pos, (s->cfg.edge & SMD_F_EDGE_MASK) | SMD_F_PACKET, 0);
 		memcpy(tab + pos * SMD_ENTRY_SIZE, e, SMD_E_REF);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		__atomic_store_n((uint32_t *)(void *)(tab + pos * SMD_ENTRY_SIZE + SMD_E_REF),
 				 htole32(1), __ATOMIC_RELAXED);
-		s->remembered[t] |= 1ull << pos;
+		s->remembered[t] |= 1ull << pos; /* the position is taken, whatever follows */
+		ret = smem_alloc(&s->smem, s->host, SMD_ITEM_FIFO(t) + pos, 2 * (size_t)s->cfg.fifo_size);
+		if (ret && ret != -EEXIST)
+			return ret;
+		if (smem_get(&s->smem, s->host, SMD_ITEM_FIFO(t) + pos, &fifo, &got) ||
+		    got != 2 * (size_t)s->cfg.fifo_size)
+			return -EPROTO;
+		ret = map_chan(s, name, t, pos, pos, &c);
+		if (ret)
+			return ret;
 		atomic_store(&c->local_state, RPMSG_SMD_CLOSED);
 		s->ch[atomic_load(&s->nch)] = c;
 		atomic_fetch_add(&s->nch, 1);

@@ -962,10 +962,11 @@ static void dev_work(struct glink *s)
 	if (!atomic_exchange(&s->dev_work, false))
 		return;
 	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < MAX_CHANNELS; i++) {
-		struct chan *c = s->ch[i];
+	/* Removals first: a closed channel's device goes before a reopened one of that name comes. */
+	for (unsigned k = 0; k < 2 * MAX_CHANNELS; k++) {
+		struct chan *c = s->ch[k % MAX_CHANNELS];
 
-		if (!c || !c->used)
+		if (!c || !c->used || (k < MAX_CHANNELS && !c->want_undev))
 			continue;
 		if (c->want_undev) {
 			c->want_undev = false;
@@ -1109,8 +1110,9 @@ static int glink_process(struct rpmsg_link *link)
 	n = drain(s);
 	pthread_mutex_unlock(&s->rx_lock);
 	flush_ctl(s);
-	dev_work(s);
+	/* Deliveries (and flow events) first: what came before a CLOSE reaches the endpoint. */
 	n += deliver_ready(s);
+	dev_work(s);
 	flush_ctl(s);
 	return n;
 }

@@ -6,12 +6,15 @@
  * corrupted. Sizes are random, mostly up to 1500 bytes with one in 32 up to 20,000, so the
  * 16 KiB FIFOs wrap constantly, large messages need requested intents and go out in
  * continuation chunks. Channel a uses blocking sends, channel b trysend (-EBUSY when no
- * intent fits, -EAGAIN when the FIFO is full).
+ * intent fits, -EAGAIN when the FIFO is full). Then the main CPU signals a pause, which the
+ * remote's flow callback must see, and closes both channels; the remote reopens one by name
+ * (rpmsg_create_ept, answered by the main CPU's re-registered driver) and sends on it.
  */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <rpmsg/glink.h>
 #include <rpmsg/transport.h>
@@ -78,6 +81,8 @@ static struct stream in[2];
 static struct rpmsg_channel *chans[2];
 static uint8_t buf[MAXLEN];
 static uint64_t big_msgs;
+static int phase2_msgs, flows;
+static bool phase2;
 
 static int which_name(const char *n)
 {
@@ -87,8 +92,18 @@ static int which_name(const char *n)
 static int stream_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	(void)src; (void)priv;
+	if (phase2) {
+		phase2_msgs += len == 8 && !memcmp(data, "reopened", 8);
+		return 0;
+	}
 	check_msg(&in[which_name(rpmsg_ept_name(ept))], data, len);
 	return 0;
+}
+
+static void flow_cb(struct rpmsg_endpoint *ept, bool pause, void *priv)
+{
+	(void)ept; (void)priv;
+	flows += pause;
 }
 
 static int on_probe(struct rpmsg_channel *ch)
@@ -159,7 +174,10 @@ static int remote(const char *name, long n)
 {
 	struct rpmsg_glink_config cfg = base_cfg();
 	struct rpmsg_driver drv = { .name = "r", .id_table = names, .probe = on_probe,
-				    .remove = on_remove, .callback = stream_cb };
+				    .remove = on_remove, .callback = stream_cb, .flowcontrol = flow_cb };
+	struct rpmsg_channel_info info = { .name = "stress-a", .src = RPMSG_ADDR_ANY,
+					   .dst = RPMSG_ADDR_ANY };
+	struct rpmsg_endpoint *e;
 	struct rpmsg_platform *plat;
 	struct rpmsg_bus *bus;
 	struct rpmsg_link *link;
@@ -184,11 +202,44 @@ static int remote(const char *name, long n)
 	}
 	if (in[0].bad || in[1].bad)
 		return 13;
-	/* The main CPU closes both: our channels go away, then leave. */
+	/* The main CPU pauses us, then closes both: our channels go away. */
 	for (int i = 0; i < 20000 && (chans[0] || chans[1]); i++)
 		rpmsg_bus_poll(bus, 1);
+	if (chans[0] || chans[1])
+		return 14;
+	if (flows != 1)
+		return 15;
+	/* Give the main CPU time to see its channels go (its test waits for that), then reopen
+	 * one by name: this waits for the main CPU's driver to answer. */
+	phase2 = true;
+	{
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			rpmsg_bus_poll(bus, 1);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+		} while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 300);
+	}
+	if (rpmsg_create_ept(link, &info, stream_cb, NULL, &e)) {
+		struct rpmsg_glink_stats s;
+
+		rpmsg_glink_get_stats(link, &s);
+		fprintf(stderr, "remote: bad %llu broken %d channels %u rx_cmds %llu tx_cmds %llu\n",
+			(unsigned long long)s.rx_bad, s.rx_broken, s.channels,
+			(unsigned long long)s.rx_cmds, (unsigned long long)s.tx_cmds);
+		return 16;
+	}
+	if (rpmsg_send(e, "reopened", 8))
+		return 17;
+	/* Until the main CPU closes it for good (signals then fail). */
+	for (int i = 0; i < 5000 && rpmsg_set_flow_control(e, false, 0) == 0; i++)
+		rpmsg_bus_poll(bus, 1);
+	if (rpmsg_set_flow_control(e, false, 0) != -ENOTCONN)
+		return 18;
+	rpmsg_destroy_ept(e);
 	rpmsg_bus_destroy(bus);
-	return chans[0] || chans[1] ? 14 : 0;
+	return 0;
 }
 
 int main(void)
@@ -243,6 +294,28 @@ int main(void)
 	CHECK_EQ(s.tx_msgs, n);
 	CHECK_EQ(s.channels, 2);
 	CHECK(s.intent_reqs > 0);
+
+	/* Pause the remote, close both channels, wait until they are gone. */
+	CHECK_EQ(rpmsg_set_flow_control(rpmsg_channel_ept(chans[0]), true, 0), 0);
+	phase2 = true;
+	rpmsg_unregister_driver(bus, &drv);
+	for (int i = 0; i < 5000 && rpmsg_link_channels(link, NULL, 0) > 0; i++)
+		rpmsg_bus_poll(bus, 1);
+	CHECK_EQ(rpmsg_link_channels(link, NULL, 0), 0);
+	if (rpmsg_link_channels(link, NULL, 0)) {
+		rpmsg_glink_get_stats(link, &s);
+		fprintf(stderr, "main: bad %llu broken %d channels %u rx_cmds %llu tx_cmds %llu\n",
+			(unsigned long long)s.rx_bad, s.rx_broken, s.channels,
+			(unsigned long long)s.rx_cmds, (unsigned long long)s.tx_cmds);
+	}
+	/* The remote reopens "stress-a": our driver, registered again, binds it. */
+	CHECK_EQ(rpmsg_register_driver(bus, &drv), 0);
+	for (int i = 0; i < 5000 && !phase2_msgs; i++)
+		rpmsg_bus_poll(bus, 1);
+	CHECK(chans[0] != NULL);
+	CHECK_EQ(phase2_msgs, 1);
+	CHECK_EQ(rpmsg_glink_get_stats(link, &s), 0);
+	CHECK_EQ(s.rx_bad, 0);
 	printf("%ld messages each way (%llu large sent here); rx %llu bytes, tx %llu bytes, "
 	       "cmds tx %llu rx %llu, intent requests %llu (refused %llu), read notifs %llu, "
 	       "notifies %llu, waits %llu\n",

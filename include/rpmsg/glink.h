@@ -82,7 +82,7 @@ struct rpmsg_glink_config {
 	/* Intents (SMEM flavour) */
 	uint32_t intent_size;          /* default intents per channel: size (default 1024) */
 	uint32_t intent_count;         /* and count (default 5, at most 16) */
-	uint32_t max_rx_size;          /* largest message accepted / intent granted
+	uint32_t max_rx_size;          /* largest message sent or accepted, intent granted
 					  (default 1 MiB) */
 
 	int open_timeout_ms;           /* create_ept waiting for the peer (default 5000) */

@@ -53,6 +53,7 @@ struct vio {
 	struct rsc_vdev vdev;
 	struct vq vq[2];
 	uint32_t nid[2];   /* notify ids of vq0 and vq1 */
+	uint8_t *used_idx_at[2]; /* device: where each ring's used.idx (ours to write) lives */
 	uint32_t features; /* negotiated */
 	_Atomic bool up;
 	_Atomic uint32_t gen;  /* +1 each time the link goes down */
@@ -722,7 +723,34 @@ static int map_vring(struct vio *v, unsigned i, enum vq_role role)
 	if (ret)
 		return -EPROTO;
 	v->nid[i] = rc.notifyid;
+	v->used_idx_at[i] = (uint8_t *)mem + VRING_USED_OFF(rc.num, rc.align) + 2;
 	return 0;
+}
+
+/*
+ * Device: is each ring's used.idx still what we last published? A driver that restarted
+ * and set the rings up again without our seeing its reset (status went 7 -> 0 -> 7 between
+ * two passes) has zeroed them. Checked only when no sender or releaser is between
+ * publishing and recording it (a busy lock: look next time).
+ */
+static bool device_rings_intact(struct vio *v)
+{
+	bool intact = true;
+
+	for (unsigned i = 0; i < 2; i++) {
+		pthread_mutex_t *lock = i == v->txq ? &v->tx_lock : &v->rx_lock;
+		uint16_t raw;
+		uint8_t b[2];
+
+		if (pthread_mutex_trylock(lock))
+			continue;
+		raw = __atomic_load_n((uint16_t *)(void *)v->used_idx_at[i], __ATOMIC_ACQUIRE);
+		memcpy(b, &raw, 2);
+		if ((uint16_t)rpmsg_wire_get(b, 2, v->be) != v->vq[i].pub_idx)
+			intact = false;
+		pthread_mutex_unlock(lock);
+	}
+	return intact;
 }
 
 /*
@@ -775,8 +803,12 @@ static int device_check_status(struct vio *v)
 	uint8_t status = rsc_vdev_status(&v->vdev);
 	bool ok = status & VIRTIO_STATUS_DRIVER_OK;
 
-	if (ok == atomic_load(&v->up) || status == v->refused_status)
+	if (ok && atomic_load(&v->up) && !device_rings_intact(v)) {
+		/* Set up again behind our back: down, then map the rings afresh below. */
+		link_down(v);
+	} else if (ok == atomic_load(&v->up) || status == v->refused_status) {
 		return 0;
+	}
 	v->refused_status = -1;
 	if (!ok) {
 		link_down(v);

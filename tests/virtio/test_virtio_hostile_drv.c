@@ -247,6 +247,30 @@ static void status_driver_ok_only(void)
 	CHECK(works(&H));
 }
 
+static void driver_restart_unseen(void)
+{
+	struct rpmsg_channel_info di = { .name = "", .src = 1024, .dst = 1024 };
+	int nv = H.cv.n;
+
+	/* The main CPU restarts between two passes of the device: status 7 -> 0 -> 7 and the
+	 * rings set up afresh, none of which the device saw happen. It must notice the rings
+	 * were re-initialised (its used indices are gone), start over, and not deliver any old
+	 * message again. */
+	rpmsg_link_destroy(H.ld);
+	H.pd = (struct rpmsg_platform){ .ops = &hm_ops, .shm = { H.shm, 0, H_SHM }, .side = 1 };
+	CHECK_EQ(rpmsg_virtio_create(BD, &H.pd, &h_dcfg, &H.ld), 0);
+	CHECK_EQ(rpmsg_create_ept(H.ld, &di, h_rx, &H.cd, &H.ed), 0);
+	CHECK_EQ(H.shm[T_STATUS], 0x07);
+	pump();
+	CHECK(rpmsg_link_is_up(H.lv));
+	CHECK_EQ(diag(H.lv).downs, 1);
+	CHECK_EQ(diag(H.lv).ups, 2);
+	CHECK_EQ(diag(H.lv).faults, 0);
+	CHECK_EQ(H.cv.n, nv);
+	CHECK(works(&H));
+	CHECK(works(&H));
+}
+
 /* Reset, rewrite a vring entry field, DRIVER_OK: the device must refuse (NEEDS_RESET). */
 static void bad_vring_entry(unsigned i, unsigned off, uint32_t val)
 {
@@ -308,6 +332,7 @@ int main(void)
 	RUN(ns_addr_any);
 	RUN(status_reset);
 	RUN(status_driver_ok_only);
+	RUN(driver_restart_unseen);
 	RUN(vring_da_outside);
 	RUN(vring_da_straddle);
 	RUN(vring_da_overlap);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <rpmsg/capture.h>
+#include <rpmsg/glink.h>
 #include <rpmsg/scp.h>
 #include <rpmsg/smd.h>
 #include <rpmsg/virtio.h>
@@ -78,8 +79,8 @@ static int smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, const 
 	return rpmsg_smd_create(bus, plat, &cfg, out);
 }
 
-/* Point-to-point: an endpoint named after the channel opens it. */
-static int smd_serve(struct rpmsg_link *link, int i, const struct service *svc,
+/* Point-to-point (SMD, GLINK): an endpoint named after the channel opens it. */
+static int p2p_serve(struct rpmsg_link *link, int i, const struct service *svc,
 		     struct rpmsg_endpoint **out)
 {
 	struct rpmsg_channel_info info = { .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
@@ -89,9 +90,25 @@ static int smd_serve(struct rpmsg_link *link, int i, const struct service *svc,
 	return rpmsg_create_ept(link, &info, svc->cb, NULL, out);
 }
 
+/* GLINK over SMEM: the remote opens its channels at start; the main CPU formats SMEM. */
+static int glink_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, const char *link_name,
+			bool remote, int timeout_ms, const char *const *services, struct rpmsg_link **out)
+{
+	struct rpmsg_glink_config cfg = {
+		.role = remote ? RPMSG_GLINK_REMOTE : RPMSG_GLINK_MAIN,
+		.name = link_name,
+		.format_smem = !remote,
+		.attach_timeout_ms = timeout_ms,
+		.channels = remote ? services : NULL,
+	};
+
+	return rpmsg_glink_create(bus, plat, &cfg, out);
+}
+
 static const struct tool_transport transports[] = {
 	{ "virtio", 1u << 20, virtio_create, NULL },
-	{ "smd", 1u << 20, smd_create, smd_serve },
+	{ "glink", 1u << 20, glink_create, p2p_serve },
+	{ "smd", 1u << 20, smd_create, p2p_serve },
 	{ "scp", 1u << 16, scp_create, scp_serve },
 };
 

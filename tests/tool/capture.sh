@@ -36,13 +36,17 @@ same "$(tsh -r "$D/demo.pcapng" -Y 'rpmsg.dst == 53' -T fields -e frame.interfac
 	"$(printf 'virtio0\t1\t1024\trpmsg-echo\t1024\t0\nvirtio0\t1\t1025\trpmsg-sink\t1025\t0')" "NS announcements"
 # channels discovered on every transport, each through its own mechanism
 want=""
-for l in scp0 smd0 virtio0; do
+for l in glink0 scp0 smd0 virtio0; do
 	for c in rpmsg-client-sample rpmsg-echo rpmsg-sink rpmsg-source; do want="$want$l:$c "; done
 done
 same "$(tsh -r "$D/demo.pcapng" -Y 'rpmsg.event == 2' -T fields -e frame.interface_name \
 	-e rpmsg.channel.name | tr '\t' ':' | sort | tr '\n' ' ')" "$want" "channel add events"
 same "$(tsh -r "$D/demo.pcapng" -Y 'rpmsg.event == 1' -T fields -e rpmsg.transport | sort -u | tr '\n' ' ')" \
-	"1 3 4 " "messages on virtio, smd and scp"
+	"1 2 3 4 " "messages on virtio, glink, smd and scp"
+# GLINK's own commands, decoded by name
+same "$(tsh -r "$D/demo.pcapng" -Y 'glink.cmd' -T fields -e glink.cmd | sort -u | grep -c .)" \
+	"$(tsh -r "$D/demo.pcapng" -Y 'glink.cmd' -T fields -e glink.cmd | sort -u | grep -c .)" "glink commands"
+tsh -r "$D/demo.pcapng" -Y 'rpmsg.event == 4' | grep -q "GLINK OPEN" && ok || bad "no GLINK OPEN decoded"
 # the first ping: 16 bytes carrying its index 0, out and back
 same "$(tsh -r "$D/demo.pcapng" -Y 'rpmsg.len == 16 && rpmsg.dst == 1024' -c 200 -T fields -e rpmsg.dir \
 	-e rpmsg.src -e rpmsg.payload | head -2)" \

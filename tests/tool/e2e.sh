@@ -125,10 +125,10 @@ left=$(ls /dev/shm | grep -c "rpmsg-sim-e2e$$-")
 [ -z "$(ls "$RPMSG_RUNTIME_DIR" | grep -v soc.conf)" ] && ok || bad "runtime files left: $(ls "$RPMSG_RUNTIME_DIR")"
 
 # every transport behind the same commands
-expect 0 "running" -- "$RPMSG" sim --daemon --remote smd:echo,source --remote scp:echo,sink
+expect 0 "running" -- "$RPMSG" sim --daemon --remote smd:echo,source --remote scp:echo,sink --remote glink:echo
 expect 0 "smd0 \(smd, up\)" -- "$RPMSG" ls
 expect 0 "scp0 \(scp, up\)" -- "$RPMSG" ls
-for l in smd0 scp0; do
+for l in smd0 scp0 glink0; do
 	expect 0 "" -- "$RPMSG" send $l/echo "via $l"
 	expect 0 "^via $l$" -- "$RPMSG" recv $l/echo
 	expect 0 "^20 round trips" -- "$RPMSG" ping -c 20 $l/echo
@@ -141,6 +141,7 @@ expect 0 "" -- "$RPMSG" stop
 # the demo: a table with a row per transport, exit 0
 expect 0 "^virtio +4 +[0-9.]+ us" -- "$RPMSG" demo --pings 100 --messages 2000
 expect 0 "^smd +4 +[0-9.]+ us" -- "$RPMSG" demo --pings 100 --messages 2000
+expect 0 "^glink +4 +[0-9.]+ us" -- "$RPMSG" demo --pings 100 --messages 2000
 expect 0 "^scp +4 +[0-9.]+ us" -- "$RPMSG" demo --pings 100 --messages 200
 
 echo "$checks checks, $fails failed"

@@ -262,6 +262,7 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 	link->max_epts = RPMSG_MAX_ENDPOINTS;
 	pthread_mutex_init(&link->ept_lock, NULL);
 	pthread_mutex_init(&link->rx_lock, NULL);
+	pthread_mutex_init(&link->tap_lock, NULL);
 
 	pthread_mutex_lock(&bus->lock);
 	pthread_mutex_lock(&bus->links_lock);
@@ -285,6 +286,7 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 fail:
 	pthread_mutex_destroy(&link->ept_lock);
 	pthread_mutex_destroy(&link->rx_lock);
+	pthread_mutex_destroy(&link->tap_lock);
 	free(link->buckets);
 	free(link);
 	return ret;
@@ -334,6 +336,7 @@ void rpmsg_link_destroy(struct rpmsg_link *link)
 		link->ops->destroy(link);
 	pthread_mutex_destroy(&link->ept_lock);
 	pthread_mutex_destroy(&link->rx_lock);
+	pthread_mutex_destroy(&link->tap_lock);
 	free(link->buckets);
 	free(link);
 }

@@ -56,6 +56,11 @@ struct rpmsg_link {
 	struct rpmsg_endpoint *ns_ept;
 
 	pthread_mutex_t rx_lock; /* one poller inside ops->process at a time */
+	/*
+	 * While a tap is set: a send and its TX record happen under this lock, and RX records
+	 * wait for it, so a capture never shows an answer before the message it answers.
+	 */
+	pthread_mutex_t tap_lock;
 	int users;               /* pollers using the link (guarded by bus->links_lock) */
 	atomic_bool dying;       /* set under bus->lock, read without it by pollers */
 	int fds[4];
@@ -117,10 +122,15 @@ bool rpmsg_driver_matches(const struct rpmsg_driver *drv, const char *name);
 /* Capture (tap.c): the check is inline, the work out of line. */
 void rpmsg_tap_emit(struct rpmsg_link *link, uint8_t event, uint8_t dir, uint32_t src, uint32_t dst,
 		    const void *data, size_t len);
+static inline bool rpmsg_tap_on(const struct rpmsg_link *link)
+{
+	return __builtin_expect(atomic_load_explicit(&link->bus->tap_fn, memory_order_relaxed) != NULL, 0);
+}
+
 static inline void rpmsg_tap(struct rpmsg_link *link, uint8_t event, uint8_t dir, uint32_t src,
 			     uint32_t dst, const void *data, size_t len)
 {
-	if (__builtin_expect(atomic_load_explicit(&link->bus->tap_fn, memory_order_relaxed) != NULL, 0))
+	if (rpmsg_tap_on(link))
 		rpmsg_tap_emit(link, event, dir, src, dst, data, len);
 }
 

@@ -54,7 +54,13 @@ void rpmsg_tap_emit(struct rpmsg_link *link, uint8_t event, uint8_t dir, uint32_
 		.data = data, .len = (uint32_t)len,
 	};
 
-	emit(link->bus, &rec);
+	if (dir == RPMSG_CAP_RX && event == RPMSG_CAP_MSG) {
+		pthread_mutex_lock(&link->tap_lock); /* after a send still recording its TX */
+		emit(link->bus, &rec);
+		pthread_mutex_unlock(&link->tap_lock);
+	} else {
+		emit(link->bus, &rec);
+	}
 }
 
 void rpmsg_link_tap_control(struct rpmsg_link *link, int dir, uint16_t code, const void *data,

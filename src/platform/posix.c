@@ -343,7 +343,7 @@ int rpmsg_posix_create(const char *name, size_t size, struct rpmsg_platform **ou
 	size_t usable;
 	int fd, ret;
 
-	if (!out || !valid_name(name) || size == 0 || size > ((size_t)1 << 40))
+	if (!out || !valid_name(name) || size == 0 || size > SIZE_MAX / 2)
 		return -EINVAL;
 	usable = (size + CTRL_SIZE - 1) & ~(size_t)(CTRL_SIZE - 1);
 	shm_path(path, sizeof(path), name);

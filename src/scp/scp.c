@@ -93,19 +93,20 @@ static void wr32(uint8_t *p, uint32_t v)
 	__atomic_store_n((uint32_t *)(void *)p, v, __ATOMIC_RELAXED);
 }
 
+/* Registers are little-endian like the SCP's MMIO; bit operations commute with the swap. */
 static uint32_t reg_get(uint32_t *r)
 {
-	return __atomic_load_n(r, __ATOMIC_ACQUIRE);
+	return le32(__atomic_load_n(r, __ATOMIC_ACQUIRE));
 }
 
 static void reg_set(uint32_t *r, uint32_t bits)
 {
-	__atomic_fetch_or(r, bits, __ATOMIC_ACQ_REL);
+	__atomic_fetch_or(r, le32(bits), __ATOMIC_ACQ_REL);
 }
 
 static void reg_clear(uint32_t *r, uint32_t bits)
 {
-	__atomic_fetch_and(r, ~bits, __ATOMIC_ACQ_REL);
+	__atomic_fetch_and(r, ~le32(bits), __ATOMIC_ACQ_REL);
 }
 
 /* Payload with word stores (the last partial word read-modify-written), then len, then id. */
@@ -738,7 +739,7 @@ static void scp_destroy(struct rpmsg_link *link)
 
 	if (s->host) {
 		/* Hold the SCP in reset, as remoteproc does when it stops. */
-		__atomic_store_n(s->reg_reset, 1u, __ATOMIC_RELEASE);
+		__atomic_store_n(s->reg_reset, le32(1u), __ATOMIC_RELEASE);
 		ring(s, BELL_IPC);
 	}
 	if (s->plat->ops->destroy)

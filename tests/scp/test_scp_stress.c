@@ -249,7 +249,7 @@ static void run(unsigned size, long n, long n2)
 		CHECK_EQ(rpmsg_channel_info(ch_up)->src, ID_UP);
 		CHECK_EQ(run_side(bus, rpmsg_channel_ept(ch_down), n, 5, &err), 0);
 		CHECK_EQ(err, 0);
-		CHECK(st.next_seq >= n); /* the SCP may have started phase 2 already */
+		CHECK((long)st.next_seq >= n); /* the SCP may have started phase 2 already */
 		CHECK_EQ(st.acks, n);
 		t1 = now_s();
 		printf("S=%u: with acks %.2f s (%.0f round trips/s each way)\n", size, t1 - t0,

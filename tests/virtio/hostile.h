@@ -254,18 +254,20 @@ static int dev_restart(void)
 
 /* ---- raw access to H's shared memory, as the peer writes it (little-endian) ---- */
 
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline uint16_t rd16(uint32_t off) { return (uint16_t)(H.shm[off] | H.shm[off + 1] << 8); }
+static inline uint32_t rd32(uint32_t off) { return rd16(off) | (uint32_t)rd16(off + 2) << 16; }
+static inline void wr16(uint32_t off, uint16_t v) { H.shm[off] = (uint8_t)v; H.shm[off + 1] = (uint8_t)(v >> 8); }
+static inline void wr32(uint32_t off, uint32_t v) { wr16(off, (uint16_t)v); wr16(off + 2, (uint16_t)(v >> 16)); }
+
 static uint32_t ring_base(unsigned q)
 {
-	uint32_t v;
-
-	memcpy(&v, H.shm + T_VRING(q), 4);
-	return v;
+	return rd32(T_VRING(q));
 }
 
-static inline uint16_t rd16(uint32_t off) { uint16_t v; memcpy(&v, H.shm + off, 2); return v; }
-static inline uint32_t rd32(uint32_t off) { uint32_t v; memcpy(&v, H.shm + off, 4); return v; }
-static inline void wr16(uint32_t off, uint16_t v) { memcpy(H.shm + off, &v, 2); }
-static inline void wr32(uint32_t off, uint32_t v) { memcpy(H.shm + off, &v, 4); }
 static inline void wr8(uint32_t off, uint8_t v) { H.shm[off] = v; }
 
 static struct vio_diag diag(struct rpmsg_link *l)

@@ -271,8 +271,8 @@ static void ns_send(const char *name, size_t namelen, uint32_t addr, uint32_t fl
 	uint8_t m[48] = { 0 };
 
 	memcpy(m, name, namelen);
-	memcpy(m + 32, &addr, 4);
-	memcpy(m + 36, &flags, 4);
+	put_le32(m + 32, addr);
+	put_le32(m + 36, flags);
 	CHECK_EQ(rpmsg_trysendto(H.ev, m, len, RPMSG_NS_ADDR), 0);
 	pump();
 }
@@ -365,29 +365,29 @@ static void status_junk(void)
 
 typedef void (*table_mut)(uint8_t *t);
 
-static void tm_version(uint8_t *t) { uint32_t v = 2; memcpy(t, &v, 4); }
-static void tm_num_huge(uint8_t *t) { uint32_t v = 0x40000000u; memcpy(t + 4, &v, 4); }
+static void tm_version(uint8_t *t) { uint32_t v = 2; put_le32(t, v); }
+static void tm_num_huge(uint8_t *t) { uint32_t v = 0x40000000u; put_le32(t + 4, v); }
 static void tm_reserved(uint8_t *t) { t[9] = 1; }
-static void tm_offset_out(uint8_t *t) { uint32_t v = 0xfff0u; memcpy(t + 16, &v, 4); }
-static void tm_offset_low(uint8_t *t) { uint32_t v = 8; memcpy(t + 16, &v, 4); }
-static void tm_no_vdev(uint8_t *t) { uint32_t v = RSC_CARVEOUT; memcpy(t + T_ENTRY, &v, 4); }
-static void tm_vdev_id(uint8_t *t) { uint32_t v = 5; memcpy(t + T_ENTRY + 4, &v, 4); }
+static void tm_offset_out(uint8_t *t) { uint32_t v = 0xfff0u; put_le32(t + 16, v); }
+static void tm_offset_low(uint8_t *t) { uint32_t v = 8; put_le32(t + 16, v); }
+static void tm_no_vdev(uint8_t *t) { uint32_t v = RSC_CARVEOUT; put_le32(t + T_ENTRY, v); }
+static void tm_vdev_id(uint8_t *t) { uint32_t v = 5; put_le32(t + T_ENTRY + 4, v); }
 static void tm_vdev_reserved(uint8_t *t) { t[T_ENTRY + 27] = 1; }
 static void tm_nvrings_3(uint8_t *t) { t[T_ENTRY + 25] = 3; }
 static void tm_nvrings_1(uint8_t *t) { t[T_ENTRY + 25] = 1; }
-static void tm_config_len(uint8_t *t) { uint32_t v = 0xffffff00u; memcpy(t + T_ENTRY + 20, &v, 4); }
-static void tm_num_not_pow2(uint8_t *t) { uint32_t v = 7; memcpy(t + T_VRING(0) + 8, &v, 4); }
-static void tm_num_zero(uint8_t *t) { uint32_t v = 0; memcpy(t + T_VRING(1) + 8, &v, 4); }
-static void tm_num_too_big(uint8_t *t) { uint32_t v = 4096; memcpy(t + T_VRING(0) + 8, &v, 4); memcpy(t + T_VRING(1) + 8, &v, 4); }
-static void tm_num_differ(uint8_t *t) { uint32_t v = 16; memcpy(t + T_VRING(1) + 8, &v, 4); }
-static void tm_align_zero(uint8_t *t) { uint32_t v = 0; memcpy(t + T_VRING(0) + 4, &v, 4); }
-static void tm_align_odd(uint8_t *t) { uint32_t v = 24; memcpy(t + T_VRING(1) + 4, &v, 4); }
-static void tm_da_outside(uint8_t *t) { uint32_t v = 0x7fff0000u; memcpy(t + T_VRING(1), &v, 4); }
-static void tm_da_straddle(uint8_t *t) { uint32_t v = H_SHM - 64; memcpy(t + T_VRING(0), &v, 4); }
-static void tm_da_overlap(uint8_t *t) { uint32_t v = 4096 + 64; memcpy(t + T_VRING(1), &v, 4); }
-static void tm_da_on_table(uint8_t *t) { uint32_t v = 0; memcpy(t + T_VRING(0), &v, 4); }
-static void tm_notifyid(uint8_t *t) { uint32_t v = 9; memcpy(t + T_VRING(0) + 12, &v, 4); }
-static void tm_no_pool_room(uint8_t *t) { uint32_t v = H_SHM - 4096; memcpy(t + T_VRING(1), &v, 4); }
+static void tm_config_len(uint8_t *t) { uint32_t v = 0xffffff00u; put_le32(t + T_ENTRY + 20, v); }
+static void tm_num_not_pow2(uint8_t *t) { uint32_t v = 7; put_le32(t + T_VRING(0) + 8, v); }
+static void tm_num_zero(uint8_t *t) { uint32_t v = 0; put_le32(t + T_VRING(1) + 8, v); }
+static void tm_num_too_big(uint8_t *t) { uint32_t v = 4096; put_le32(t + T_VRING(0) + 8, v); put_le32(t + T_VRING(1) + 8, v); }
+static void tm_num_differ(uint8_t *t) { uint32_t v = 16; put_le32(t + T_VRING(1) + 8, v); }
+static void tm_align_zero(uint8_t *t) { uint32_t v = 0; put_le32(t + T_VRING(0) + 4, v); }
+static void tm_align_odd(uint8_t *t) { uint32_t v = 24; put_le32(t + T_VRING(1) + 4, v); }
+static void tm_da_outside(uint8_t *t) { uint32_t v = 0x7fff0000u; put_le32(t + T_VRING(1), v); }
+static void tm_da_straddle(uint8_t *t) { uint32_t v = H_SHM - 64; put_le32(t + T_VRING(0), v); }
+static void tm_da_overlap(uint8_t *t) { uint32_t v = 4096 + 64; put_le32(t + T_VRING(1), v); }
+static void tm_da_on_table(uint8_t *t) { uint32_t v = 0; put_le32(t + T_VRING(0), v); }
+static void tm_notifyid(uint8_t *t) { uint32_t v = 9; put_le32(t + T_VRING(0) + 12, v); }
+static void tm_no_pool_room(uint8_t *t) { uint32_t v = H_SHM - 4096; put_le32(t + T_VRING(1), v); }
 
 static const struct { const char *name; table_mut fn; } table_muts[] = {
 	{ "bad version", tm_version }, { "num entries huge", tm_num_huge },

@@ -200,7 +200,7 @@ static void ns_bad(const char *name, uint32_t addr, size_t len)
 	uint64_t bad = rx_bad(H.lv);
 
 	memcpy(m, name, strlen(name));
-	memcpy(m + 32, &addr, 4);
+	put_le32(m + 32, addr);
 	CHECK_EQ(rpmsg_trysendto(H.ed, m, len, RPMSG_NS_ADDR), 0);
 	pump();
 	CHECK_EQ(rx_bad(H.lv), bad + 1);

@@ -122,7 +122,8 @@ int cmd_demo(int argc, char **argv)
 	snprintf(soc.name, sizeof(soc.name), "demo%d", (int)getpid());
 	soc.capture = capture;
 	for (int i = 0; tool_transport_at(i); i++)
-		soc_parse_remote(&soc, tool_transport_at(i)->name, err, sizeof(err));
+		if (!tool_transport_at(i)->variant)
+			soc_parse_remote(&soc, tool_transport_at(i)->name, err, sizeof(err));
 	if (!json)
 		printf("simulated SoC: main CPU (pid %d) + %d remote processors, one per transport\n",
 		       (int)getpid(), soc.nremotes);

@@ -19,17 +19,34 @@
 
 /* ---- transports the tool knows ---- */
 
-static int virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, const char *link_name,
-			 bool remote, int timeout_ms, const char *const *services, struct rpmsg_link **out)
+static int virtio_create_order(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
+			       const char *link_name, bool remote, int timeout_ms, bool big_endian,
+			       struct rpmsg_link **out)
 {
 	struct rpmsg_virtio_config cfg = {
 		.role = remote ? RPMSG_VIRTIO_DEVICE : RPMSG_VIRTIO_DRIVER,
 		.name = link_name,
+		.big_endian = big_endian,
 		.attach_timeout_ms = timeout_ms,
 	};
 
-	(void)services;
 	return rpmsg_virtio_create(bus, plat, &cfg, out);
+}
+
+static int virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, const char *link_name,
+			 bool remote, int timeout_ms, const char *const *services, struct rpmsg_link **out)
+{
+	(void)services;
+	return virtio_create_order(bus, plat, link_name, remote, timeout_ms, false, out);
+}
+
+/* Legacy virtio as a big-endian main CPU drives it: rings, headers and table big-endian. */
+static int virtio_be_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
+			    const char *link_name, bool remote, int timeout_ms,
+			    const char *const *services, struct rpmsg_link **out)
+{
+	(void)services;
+	return virtio_create_order(bus, plat, link_name, remote, timeout_ms, true, out);
 }
 
 /* The SCP's channels are IPI ids, announced on the name-service IPI. */
@@ -106,10 +123,11 @@ static int glink_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, cons
 }
 
 static const struct tool_transport transports[] = {
-	{ "virtio", 1u << 20, virtio_create, NULL },
-	{ "glink", 1u << 20, glink_create, p2p_serve },
-	{ "smd", 1u << 20, smd_create, p2p_serve },
-	{ "scp", 1u << 16, scp_create, scp_serve },
+	{ "virtio", 1u << 20, virtio_create, NULL, false },
+	{ "glink", 1u << 20, glink_create, p2p_serve, false },
+	{ "smd", 1u << 20, smd_create, p2p_serve, false },
+	{ "scp", 1u << 16, scp_create, scp_serve, false },
+	{ "virtio-be", 1u << 20, virtio_be_create, NULL, true },
 };
 
 const struct tool_transport *tool_transport_at(int i)

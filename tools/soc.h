@@ -30,6 +30,7 @@ struct tool_transport {
 	/* Remote role: offer service number i on the link (NULL: an endpoint announced by NS). */
 	int (*serve)(struct rpmsg_link *link, int i, const struct service *svc,
 		     struct rpmsg_endpoint **out);
+	bool variant; /* a byte-order or layout variant of the one above: not in the demo */
 };
 
 const struct tool_transport *tool_transport_find(const char *name);

@@ -13,6 +13,7 @@
  * The control page is writable by the peer: nothing read from it is trusted beyond "it
  * changed" (counters) and "someone may be sleeping" (armed counts).
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,6 +44,11 @@ struct bell {
 	_Alignas(LINE) _Atomic uint32_t armed[FIFO_KINDS]; /* sleepers (waiter writes) */
 };
 
+/*
+ * The header is little-endian, so that a process of the other byte order (a big-endian
+ * remote under qemu-user, say) can attach; the bell words are only compared for change or
+ * zero, which byte order does not affect.
+ */
 struct ctrl {
 	_Alignas(LINE) _Atomic uint32_t magic; /* written last by the creator */
 	uint32_t version;
@@ -387,10 +393,10 @@ int rpmsg_posix_create(const char *name, size_t size, struct rpmsg_platform **ou
 	}
 	if ((ret = open_fifos(x, name)))
 		goto fail_unlink;
-	x->ctrl->version = CTRL_VERSION;
-	x->ctrl->size = usable;
+	x->ctrl->version = htole32(CTRL_VERSION);
+	x->ctrl->size = htole64(usable);
 	finish(x, usable);
-	atomic_store(&x->ctrl->magic, CTRL_MAGIC); /* the peer may attach from here on */
+	atomic_store(&x->ctrl->magic, htole32(CTRL_MAGIC)); /* the peer may attach from here on */
 	*out = &x->plat;
 	return 0;
 
@@ -440,10 +446,11 @@ int rpmsg_posix_attach(const char *name, struct rpmsg_platform **out)
 		ret = -errno;
 		goto fail;
 	}
-	while (atomic_load(&x->ctrl->magic) != CTRL_MAGIC && mono_ns() < deadline)
+	while (le32toh(atomic_load(&x->ctrl->magic)) != CTRL_MAGIC && mono_ns() < deadline)
 		usleep(1000);
-	if (atomic_load(&x->ctrl->magic) != CTRL_MAGIC || x->ctrl->version != CTRL_VERSION ||
-	    x->ctrl->size != x->map_size - CTRL_SIZE) {
+	if (le32toh(atomic_load(&x->ctrl->magic)) != CTRL_MAGIC ||
+	    le32toh(x->ctrl->version) != CTRL_VERSION ||
+	    le64toh(x->ctrl->size) != x->map_size - CTRL_SIZE) {
 		ret = -EPROTO;
 		goto fail;
 	}

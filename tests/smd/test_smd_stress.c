@@ -37,7 +37,8 @@ static uint32_t fnv(const uint8_t *p, size_t n)
 /* payload: seq (4) | checksum of the rest (4) | filler; shorter ones carry seq bytes only. */
 static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
 {
-	memcpy(buf, &seq, len < 4 ? len : 4);
+	for (size_t i = 0; i < len && i < 4; i++) /* little-endian: short ones keep the low bytes */
+		buf[i] = (uint8_t)(seq >> (8 * i));
 	for (size_t i = 8; i < len; i++)
 		buf[i] = (uint8_t)(seq * 131 + i * 7);
 	if (len >= 8) {
@@ -56,7 +57,8 @@ static void check_msg(struct stream *s, const uint8_t *data, size_t len)
 		s->bad++;
 		return;
 	}
-	memcpy(&seq, data, len < 4 ? len : 4);
+	for (size_t i = 0; i < len && i < 4; i++)
+		seq |= (uint32_t)data[i] << (8 * i);
 	if (len < 4) {
 		uint32_t mask = len == 1 ? 0xFF : len == 2 ? 0xFFFF : 0xFFFFFF;
 

@@ -30,7 +30,8 @@ static uint32_t fnv(const uint8_t *p, size_t n)
 /* payload: seq (4) | checksum of the rest (4) | filler; at least 8 bytes, else seq only. */
 static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
 {
-	memcpy(buf, &seq, 4 < len ? 4 : len);
+	for (size_t i = 0; i < len && i < 4; i++) /* little-endian: short ones keep the low bytes */
+		buf[i] = (uint8_t)(seq >> (8 * i));
 	for (size_t i = 8; i < len; i++)
 		buf[i] = (uint8_t)(seq * 31 + i);
 	if (len >= 8) {
@@ -47,7 +48,8 @@ static void check_msg(struct stream *s, const uint8_t *data, size_t len)
 
 	if (len < 4) {
 		/* 1..3 byte messages carry the low bytes of the sequence */
-		memcpy(&seq, data, len);
+		for (size_t i = 0; i < len; i++)
+			seq |= (uint32_t)data[i] << (8 * i);
 		uint32_t mask = len == 1 ? 0xFF : len == 2 ? 0xFFFF : 0xFFFFFF;
 
 		if (seq != (s->next_seq & mask))
@@ -55,7 +57,7 @@ static void check_msg(struct stream *s, const uint8_t *data, size_t len)
 		s->next_seq++;
 		return;
 	}
-	memcpy(&seq, data, 4);
+	seq = (uint32_t)data[0] | (uint32_t)data[1] << 8 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24;
 	if (seq != s->next_seq)
 		s->bad++;
 	if (len >= 8) {

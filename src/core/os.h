@@ -1,0 +1,79 @@
+/*
+ * The few operating-system services the core and the transports use: locks, one condition,
+ * memory, time, yielding. POSIX maps them to pthreads and the C heap; a bare-metal build
+ * (RPMSG_BAREMETAL) runs everything in one context (interrupt handlers only flag work, see
+ * include/rpmsg/baremetal.h), so locks vanish and memory comes from a static arena.
+ */
+#ifndef RPMSG_OS_H
+#define RPMSG_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if RPMSG_BAREMETAL
+
+typedef struct { char unused; } rpmsg_mutex;
+typedef struct { char unused; } rpmsg_cond;
+
+static inline void rpmsg_mutex_init(rpmsg_mutex *m, bool recursive) { (void)m; (void)recursive; }
+static inline void rpmsg_mutex_destroy(rpmsg_mutex *m) { (void)m; }
+static inline void rpmsg_mutex_lock(rpmsg_mutex *m) { (void)m; }
+static inline void rpmsg_mutex_unlock(rpmsg_mutex *m) { (void)m; }
+static inline int rpmsg_mutex_trylock(rpmsg_mutex *m) { (void)m; return 0; }
+static inline void rpmsg_cond_init(rpmsg_cond *c) { (void)c; }
+static inline void rpmsg_cond_destroy(rpmsg_cond *c) { (void)c; }
+static inline void rpmsg_cond_broadcast(rpmsg_cond *c) { (void)c; }
+/* One context: nobody else can change what the caller waits for. */
+static inline void rpmsg_cond_wait(rpmsg_cond *c, rpmsg_mutex *m) { (void)c; (void)m; }
+static inline void rpmsg_os_yield(void) {}
+
+/* src/platform/baremetal.c: the static arena and the integrator's clock. */
+void *rpmsg_os_zalloc(size_t size);
+void rpmsg_os_free(void *p);
+uint64_t rpmsg_os_now_ns(void);
+
+#else /* POSIX */
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+
+typedef pthread_mutex_t rpmsg_mutex;
+typedef pthread_cond_t rpmsg_cond;
+
+static inline void rpmsg_mutex_init(rpmsg_mutex *m, bool recursive)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	if (recursive)
+		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(m, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
+static inline void rpmsg_mutex_destroy(rpmsg_mutex *m) { pthread_mutex_destroy(m); }
+static inline void rpmsg_mutex_lock(rpmsg_mutex *m) { pthread_mutex_lock(m); }
+static inline void rpmsg_mutex_unlock(rpmsg_mutex *m) { pthread_mutex_unlock(m); }
+/* 0 when taken, nonzero when another thread holds it. */
+static inline int rpmsg_mutex_trylock(rpmsg_mutex *m) { return pthread_mutex_trylock(m); }
+static inline void rpmsg_cond_init(rpmsg_cond *c) { pthread_cond_init(c, NULL); }
+static inline void rpmsg_cond_destroy(rpmsg_cond *c) { pthread_cond_destroy(c); }
+static inline void rpmsg_cond_broadcast(rpmsg_cond *c) { pthread_cond_broadcast(c); }
+static inline void rpmsg_cond_wait(rpmsg_cond *c, rpmsg_mutex *m) { pthread_cond_wait(c, m); }
+static inline void rpmsg_os_yield(void) { sched_yield(); }
+
+static inline void *rpmsg_os_zalloc(size_t size) { return calloc(1, size); }
+static inline void rpmsg_os_free(void *p) { free(p); }
+
+static inline uint64_t rpmsg_os_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#endif
+#endif

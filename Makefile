@@ -4,7 +4,7 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build run test asan tsan fuzz bench install clean deps
+.PHONY: all build run test asan tsan fuzz bench install clean deps footprint cross
 
 all: build
 
@@ -40,6 +40,14 @@ FUZZ_SECONDS ?= 20
 fuzz:
 	sh scripts/fuzz.sh $(FUZZ_SECONDS)
 
+# Firmware sizes: the remote role of each transport for Cortex-M4 -Os (and an R5 build).
+footprint:
+	sh scripts/footprint.sh
+
+# Cross builds under qemu-user (armhf: 32-bit, s390x: big-endian), against this machine's.
+cross:
+	sh scripts/cross.sh
+
 bench: build
 	$(BUILD)/bench/rpmsg-bench
 
@@ -47,4 +55,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-armhf build-s390x build-fw-*

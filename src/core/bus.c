@@ -1,27 +1,26 @@
 /* The bus: links, the poll loop, the optional helper thread. */
-#include <sched.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#if !RPMSG_BAREMETAL
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
+#endif
 
 #include "core/core.h"
 
 int rpmsg_bus_create(struct rpmsg_bus **out)
 {
 	struct rpmsg_bus *bus;
-	pthread_mutexattr_t attr;
-	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (!out)
 		return -EINVAL;
-	bus = calloc(1, sizeof(*bus));
+	bus = rpmsg_os_zalloc(sizeof(*bus));
 	if (!bus)
 		return -ENOMEM;
+#if !RPMSG_BAREMETAL
+	struct epoll_event ev = { .events = EPOLLIN };
+
 	bus->epfd = epoll_create1(EPOLL_CLOEXEC);
 	bus->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ev.data.ptr = NULL; /* NULL marks the wake fd */
@@ -33,18 +32,16 @@ int rpmsg_bus_create(struct rpmsg_bus **out)
 			close(bus->epfd);
 		if (bus->wakefd >= 0)
 			close(bus->wakefd);
-		free(bus);
+		rpmsg_os_free(bus);
 		return err;
 	}
+#endif
 	/* Recursive: drivers' probe/remove may create or release channels. */
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&bus->lock, &attr);
-	pthread_mutexattr_destroy(&attr);
-	pthread_mutex_init(&bus->ns_tx_lock, NULL);
-	pthread_mutex_init(&bus->links_lock, NULL);
+	rpmsg_mutex_init(&bus->lock, true);
+	rpmsg_mutex_init(&bus->ns_tx_lock, false);
+	rpmsg_mutex_init(&bus->links_lock, false);
 	bus->ns_out_tail = &bus->ns_out;
-	pthread_cond_init(&bus->idle, NULL);
+	rpmsg_cond_init(&bus->idle);
 	*out = bus;
 	return 0;
 }
@@ -57,10 +54,10 @@ void rpmsg_bus_destroy(struct rpmsg_bus *bus)
 	for (;;) {
 		struct rpmsg_link *link = NULL;
 
-		pthread_mutex_lock(&bus->lock);
+		rpmsg_mutex_lock(&bus->lock);
 		if (bus->nlinks)
 			link = bus->links[bus->nlinks - 1];
-		pthread_mutex_unlock(&bus->lock);
+		rpmsg_mutex_unlock(&bus->lock);
 		if (!link)
 			break;
 		rpmsg_link_destroy(link);
@@ -69,17 +66,20 @@ void rpmsg_bus_destroy(struct rpmsg_bus *bus)
 		struct rpmsg_driver_node *n = bus->drivers;
 
 		bus->drivers = n->next;
-		free(n);
+		rpmsg_os_free(n);
 	}
+#if !RPMSG_BAREMETAL
 	close(bus->epfd);
 	close(bus->wakefd);
-	pthread_mutex_destroy(&bus->ns_tx_lock);
-	pthread_mutex_destroy(&bus->links_lock);
-	pthread_cond_destroy(&bus->idle);
-	pthread_mutex_destroy(&bus->lock);
-	free(bus);
+#endif
+	rpmsg_mutex_destroy(&bus->ns_tx_lock);
+	rpmsg_mutex_destroy(&bus->links_lock);
+	rpmsg_cond_destroy(&bus->idle);
+	rpmsg_mutex_destroy(&bus->lock);
+	rpmsg_os_free(bus);
 }
 
+#if !RPMSG_BAREMETAL
 int rpmsg_bus_fd(struct rpmsg_bus *bus)
 {
 	return bus ? bus->epfd : -EINVAL;
@@ -92,29 +92,41 @@ void rpmsg_bus_wake(struct rpmsg_bus *bus)
 	if (bus)
 		(void)!write(bus->wakefd, &one, sizeof(one));
 }
+#else
+/* Bare metal: no descriptors, and rpmsg_bus_poll never sleeps, so there is none to wake. */
+int rpmsg_bus_fd(struct rpmsg_bus *bus)
+{
+	return bus ? -ENOTSUP : -EINVAL;
+}
+
+void rpmsg_bus_wake(struct rpmsg_bus *bus)
+{
+	(void)bus;
+}
+#endif
 
 /* Take the links out of the links lock: each is marked in use until put_links. */
 static int get_links(struct rpmsg_bus *bus, struct rpmsg_link **links)
 {
 	int n;
 
-	pthread_mutex_lock(&bus->links_lock);
+	rpmsg_mutex_lock(&bus->links_lock);
 	n = bus->nlinks;
 	for (int i = 0; i < n; i++) {
 		links[i] = bus->links[i];
 		links[i]->users++;
 	}
-	pthread_mutex_unlock(&bus->links_lock);
+	rpmsg_mutex_unlock(&bus->links_lock);
 	return n;
 }
 
 static void put_links(struct rpmsg_bus *bus, struct rpmsg_link **links, int n)
 {
-	pthread_mutex_lock(&bus->links_lock);
+	rpmsg_mutex_lock(&bus->links_lock);
 	for (int i = 0; i < n; i++)
 		links[i]->users--;
-	pthread_cond_broadcast(&bus->idle);
-	pthread_mutex_unlock(&bus->links_lock);
+	rpmsg_cond_broadcast(&bus->idle);
+	rpmsg_mutex_unlock(&bus->links_lock);
 }
 
 static int process_all(struct rpmsg_bus *bus)
@@ -128,10 +140,10 @@ static int process_all(struct rpmsg_bus *bus)
 		if (!link->ops->process || link->dying)
 			continue;
 		/* Another thread is already draining this link: it will see our work too. */
-		if (pthread_mutex_trylock(&link->rx_lock))
+		if (rpmsg_mutex_trylock(&link->rx_lock))
 			continue;
 		int r = link->ops->process(link);
-		pthread_mutex_unlock(&link->rx_lock);
+		rpmsg_mutex_unlock(&link->rx_lock);
 		if (r > 0)
 			total += r;
 	}
@@ -151,12 +163,10 @@ static int arm_all(struct rpmsg_bus *bus)
 	return pending;
 }
 
+#if !RPMSG_BAREMETAL
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(rpmsg_os_now_ns() / 1000000u);
 }
 
 int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
@@ -177,7 +187,7 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 		if (arm_all(bus)) {
 			/* Pending, but another thread is inside that link: retry until the
 			 * deadline (checked above), letting that thread run. */
-			sched_yield();
+			rpmsg_os_yield();
 			continue;
 		}
 		n = epoll_wait(bus->epfd, evs, 16, wait_ms);
@@ -194,7 +204,30 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 		}
 	}
 }
+#else
+/* Nothing to sleep on (interrupts only flag work): look at the links until the deadline. */
+int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
+{
+	uint64_t deadline = 0;
 
+	if (!bus)
+		return -EINVAL;
+	if (timeout_ms > 0)
+		deadline = rpmsg_os_now_ns() + (uint64_t)timeout_ms * 1000000u;
+	for (;;) {
+		int n = process_all(bus);
+
+		if (n > 0 || timeout_ms == 0)
+			return n;
+		if (timeout_ms > 0 && rpmsg_os_now_ns() >= deadline)
+			return 0;
+		arm_all(bus); /* what it reports pending, the next pass handles */
+		rpmsg_os_yield();
+	}
+}
+#endif
+
+#if !RPMSG_BAREMETAL
 static void *bus_thread(void *arg)
 {
 	struct rpmsg_bus *bus = arg;
@@ -231,8 +264,31 @@ void rpmsg_bus_stop_thread(struct rpmsg_bus *bus)
 	pthread_join(bus->thread, NULL);
 	bus->thread_started = false;
 }
+#else
+/* One context on bare metal: the integrator's main loop calls rpmsg_bus_poll itself. */
+int rpmsg_bus_start_thread(struct rpmsg_bus *bus)
+{
+	return bus ? -ENOTSUP : -EINVAL;
+}
+
+void rpmsg_bus_stop_thread(struct rpmsg_bus *bus)
+{
+	(void)bus;
+}
+#endif
 
 /* ---- links ---- */
+
+/* Truncating, always terminated copy (snprintf would need stdio on bare metal). */
+static void copy_name(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *desc,
 			struct rpmsg_link **out)
@@ -244,37 +300,37 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 		return -EINVAL;
 	if ((desc->flags & RPMSG_LINK_F_NS) && !desc->ops->send)
 		return -EINVAL;
-	link = calloc(1, sizeof(*link));
+	link = rpmsg_os_zalloc(sizeof(*link));
 	if (!link)
 		return -ENOMEM;
 	link->nbuckets = 64;
-	link->buckets = calloc(link->nbuckets, sizeof(*link->buckets));
+	link->buckets = rpmsg_os_zalloc(link->nbuckets * sizeof(*link->buckets));
 	if (!link->buckets) {
-		free(link);
+		rpmsg_os_free(link);
 		return -ENOMEM;
 	}
 	link->bus = bus;
-	snprintf(link->name, sizeof(link->name), "%s", desc->name ? desc->name : "link");
+	copy_name(link->name, sizeof(link->name), desc->name ? desc->name : "link");
 	link->transport = desc->transport ? desc->transport : "unknown";
 	link->ops = desc->ops;
 	link->priv = desc->priv;
 	link->flags = desc->flags;
 	link->max_epts = RPMSG_MAX_ENDPOINTS;
-	pthread_mutex_init(&link->ept_lock, NULL);
-	pthread_mutex_init(&link->rx_lock, NULL);
-	pthread_mutex_init(&link->tap_lock, NULL);
+	rpmsg_mutex_init(&link->ept_lock, false);
+	rpmsg_mutex_init(&link->rx_lock, false);
+	rpmsg_mutex_init(&link->tap_lock, false);
 
-	pthread_mutex_lock(&bus->lock);
-	pthread_mutex_lock(&bus->links_lock);
+	rpmsg_mutex_lock(&bus->lock);
+	rpmsg_mutex_lock(&bus->links_lock);
 	if (bus->nlinks == RPMSG_MAX_LINKS) {
-		pthread_mutex_unlock(&bus->links_lock);
-		pthread_mutex_unlock(&bus->lock);
+		rpmsg_mutex_unlock(&bus->links_lock);
+		rpmsg_mutex_unlock(&bus->lock);
 		ret = -ENOSPC;
 		goto fail;
 	}
 	bus->links[bus->nlinks++] = link;
-	pthread_mutex_unlock(&bus->links_lock);
-	pthread_mutex_unlock(&bus->lock);
+	rpmsg_mutex_unlock(&bus->links_lock);
+	rpmsg_mutex_unlock(&bus->lock);
 
 	ret = rpmsg_ns_start(link);
 	if (ret) {
@@ -284,11 +340,11 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 	*out = link;
 	return 0;
 fail:
-	pthread_mutex_destroy(&link->ept_lock);
-	pthread_mutex_destroy(&link->rx_lock);
-	pthread_mutex_destroy(&link->tap_lock);
-	free(link->buckets);
-	free(link);
+	rpmsg_mutex_destroy(&link->ept_lock);
+	rpmsg_mutex_destroy(&link->rx_lock);
+	rpmsg_mutex_destroy(&link->tap_lock);
+	rpmsg_os_free(link->buckets);
+	rpmsg_os_free(link);
 	return ret;
 }
 
@@ -301,8 +357,8 @@ void rpmsg_link_unregister(struct rpmsg_link *link)
 	rpmsg_link_remove_channels(link);
 	rpmsg_ns_flush(bus, true); /* the goodbyes go out now, even if another thread sends */
 
-	pthread_mutex_lock(&bus->lock);
-	pthread_mutex_lock(&bus->links_lock);
+	rpmsg_mutex_lock(&bus->lock);
+	rpmsg_mutex_lock(&bus->links_lock);
 	link->dying = true;
 	for (i = 0; i < bus->nlinks && bus->links[i] != link; i++)
 		;
@@ -311,10 +367,10 @@ void rpmsg_link_unregister(struct rpmsg_link *link)
 			(size_t)(bus->nlinks - i - 1) * sizeof(bus->links[0]));
 		bus->nlinks--;
 	}
-	pthread_mutex_unlock(&bus->lock); /* pollers may need it to finish (NS messages) */
+	rpmsg_mutex_unlock(&bus->lock); /* pollers may need it to finish (NS messages) */
 	while (link->users)
-		pthread_cond_wait(&bus->idle, &bus->links_lock);
-	pthread_mutex_unlock(&bus->links_lock);
+		rpmsg_cond_wait(&bus->idle, &bus->links_lock);
+	rpmsg_mutex_unlock(&bus->links_lock);
 
 	/* A poller may have added a channel (NS CREATE) after the first sweep and before
 	 * `dying` was set; none can be added now. */
@@ -334,13 +390,14 @@ void rpmsg_link_destroy(struct rpmsg_link *link)
 		rpmsg_link_unregister(link);
 	if (link->ops->destroy)
 		link->ops->destroy(link);
-	pthread_mutex_destroy(&link->ept_lock);
-	pthread_mutex_destroy(&link->rx_lock);
-	pthread_mutex_destroy(&link->tap_lock);
-	free(link->buckets);
-	free(link);
+	rpmsg_mutex_destroy(&link->ept_lock);
+	rpmsg_mutex_destroy(&link->rx_lock);
+	rpmsg_mutex_destroy(&link->tap_lock);
+	rpmsg_os_free(link->buckets);
+	rpmsg_os_free(link);
 }
 
+#if !RPMSG_BAREMETAL
 int rpmsg_link_watch_fd(struct rpmsg_link *link, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = link };
@@ -365,6 +422,20 @@ void rpmsg_link_unwatch_fd(struct rpmsg_link *link, int fd)
 		}
 	}
 }
+#else
+/* No epoll set to add to: a bare-metal link is found by polling (ops->process). */
+int rpmsg_link_watch_fd(struct rpmsg_link *link, int fd)
+{
+	(void)fd;
+	return link ? -ENOTSUP : -EINVAL;
+}
+
+void rpmsg_link_unwatch_fd(struct rpmsg_link *link, int fd)
+{
+	(void)link;
+	(void)fd;
+}
+#endif
 
 void *rpmsg_link_priv(const struct rpmsg_link *link)
 {
@@ -399,12 +470,12 @@ int rpmsg_link_set_max_endpoints(struct rpmsg_link *link, unsigned max)
 
 	if (!link || !max)
 		return -EINVAL;
-	pthread_mutex_lock(&link->ept_lock);
+	rpmsg_mutex_lock(&link->ept_lock);
 	if (link->nepts > max)
 		ret = -EBUSY;
 	else
 		link->max_epts = max;
-	pthread_mutex_unlock(&link->ept_lock);
+	rpmsg_mutex_unlock(&link->ept_lock);
 	return ret;
 }
 
@@ -414,11 +485,11 @@ int rpmsg_bus_links(struct rpmsg_bus *bus, struct rpmsg_link **links, int max)
 
 	if (!bus || (max && !links))
 		return -EINVAL;
-	pthread_mutex_lock(&bus->lock);
+	rpmsg_mutex_lock(&bus->lock);
 	n = bus->nlinks;
 	for (int i = 0; i < n && i < max; i++)
 		links[i] = bus->links[i];
-	pthread_mutex_unlock(&bus->lock);
+	rpmsg_mutex_unlock(&bus->lock);
 	return n;
 }
 
@@ -443,6 +514,13 @@ const char *rpmsg_strerror(int err)
 	case EPROTO: return "bad data in shared memory";
 	case ESHUTDOWN: return "link is being torn down";
 	case EBUSY: return "busy";
+#if ENOTSUP != EOPNOTSUPP
+	case ENOTSUP: return "not supported in this build";
+#endif
+#if RPMSG_BAREMETAL
+	default: return "unknown error"; /* strerror would pull in the C library's message table */
+#else
 	default: return strerror(err < 0 ? -err : err);
+#endif
 	}
 }

@@ -1,12 +1,11 @@
 /* Channels (rpmsg devices) and the drivers bound to them by channel name. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
 
 void rpmsg_bus_lock(struct rpmsg_bus *bus)
 {
-	pthread_mutex_lock(&bus->lock);
+	rpmsg_mutex_lock(&bus->lock);
 	bus->lock_depth++;
 }
 
@@ -18,7 +17,7 @@ void rpmsg_bus_unlock(struct rpmsg_bus *bus)
 		flush = bus->ns_queued;
 		bus->ns_queued = false;
 	}
-	pthread_mutex_unlock(&bus->lock);
+	rpmsg_mutex_unlock(&bus->lock);
 	if (flush)
 		rpmsg_ns_flush(bus, false);
 }
@@ -125,7 +124,7 @@ int rpmsg_channel_add(struct rpmsg_link *link, const struct rpmsg_channel_info *
 	if (!link || !info || !info->name[0])
 		return -EINVAL;
 	bus = link->bus;
-	ch = calloc(1, sizeof(*ch));
+	ch = rpmsg_os_zalloc(sizeof(*ch));
 	if (!ch)
 		return -ENOMEM;
 	ch->link = link;
@@ -150,7 +149,7 @@ int rpmsg_channel_add(struct rpmsg_link *link, const struct rpmsg_channel_info *
 	}
 	rpmsg_bus_unlock(bus);
 	if (ret)
-		free(ch);
+		rpmsg_os_free(ch);
 	return ret;
 }
 
@@ -174,7 +173,7 @@ int rpmsg_channel_remove(struct rpmsg_link *link, const struct rpmsg_channel_inf
 		}
 	}
 	rpmsg_bus_unlock(bus);
-	free(victim);
+	rpmsg_os_free(victim);
 	return victim ? 0 : -ENOENT;
 }
 
@@ -190,7 +189,7 @@ void rpmsg_link_remove_channels(struct rpmsg_link *link)
 		rpmsg_channel_unbind_locked(ch);
 		rpmsg_tap(link, RPMSG_CAP_CHANNEL_REMOVE, RPMSG_CAP_RX, ch->info.src, ch->info.dst,
 			  ch->info.name, RPMSG_NAME_SIZE);
-		free(ch);
+		rpmsg_os_free(ch);
 	}
 	rpmsg_bus_unlock(bus);
 }
@@ -254,7 +253,7 @@ int rpmsg_register_driver(struct rpmsg_bus *bus, const struct rpmsg_driver *drv)
 
 	if (!bus || !drv || !drv->id_table)
 		return -EINVAL;
-	node = calloc(1, sizeof(*node));
+	node = rpmsg_os_zalloc(sizeof(*node));
 	if (!node)
 		return -ENOMEM;
 	node->drv = drv;
@@ -262,7 +261,7 @@ int rpmsg_register_driver(struct rpmsg_bus *bus, const struct rpmsg_driver *drv)
 	for (tail = &bus->drivers; *tail; tail = &(*tail)->next) {
 		if ((*tail)->drv == drv) {
 			rpmsg_bus_unlock(bus);
-			free(node);
+			rpmsg_os_free(node);
 			return -EEXIST;
 		}
 	}
@@ -294,5 +293,5 @@ void rpmsg_unregister_driver(struct rpmsg_bus *bus, const struct rpmsg_driver *d
 		}
 	}
 	rpmsg_bus_unlock(bus);
-	free(victim);
+	rpmsg_os_free(victim);
 }

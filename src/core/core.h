@@ -2,11 +2,16 @@
 #ifndef RPMSG_CORE_H
 #define RPMSG_CORE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 
 #include <rpmsg/capture.h>
 #include <rpmsg/transport.h>
+
+#include "core/os.h"
+
+#ifndef ESHUTDOWN
+#define ESHUTDOWN 110 /* newlib's value; it hides it behind __LINUX_ERRNO_EXTENSIONS__ */
+#endif
 
 #define RPMSG_MAX_LINKS 64
 
@@ -20,7 +25,7 @@ struct rpmsg_endpoint {
 	void *priv;
 	void *tpriv;              /* the transport's */
 	struct rpmsg_channel *channel; /* set for a channel's default endpoint */
-	pthread_mutex_t cb_lock;  /* recursive: a callback may destroy its own endpoint */
+	rpmsg_mutex cb_lock;      /* recursive: a callback may destroy its own endpoint */
 	atomic_int refs;
 	bool announced;
 	struct rpmsg_endpoint *hnext; /* hash chain */
@@ -46,7 +51,7 @@ struct rpmsg_link {
 	unsigned flags;
 
 	/* Endpoint table: address -> endpoint, chained hash, grown to keep chains short. */
-	pthread_mutex_t ept_lock;
+	rpmsg_mutex ept_lock;
 	struct rpmsg_endpoint **buckets;
 	unsigned nbuckets; /* power of two */
 	unsigned nepts;
@@ -55,12 +60,12 @@ struct rpmsg_link {
 	struct rpmsg_channel *channels; /* guarded by bus->lock */
 	struct rpmsg_endpoint *ns_ept;
 
-	pthread_mutex_t rx_lock; /* one poller inside ops->process at a time */
+	rpmsg_mutex rx_lock;     /* one poller inside ops->process at a time */
 	/*
 	 * While a tap is set: a send and its TX record happen under this lock, and RX records
 	 * wait for it, so a capture never shows an answer before the message it answers.
 	 */
-	pthread_mutex_t tap_lock;
+	rpmsg_mutex tap_lock;
 	int users;               /* pollers using the link (guarded by bus->links_lock) */
 	atomic_bool dying;       /* set under bus->lock, read without it by pollers */
 	int fds[4];
@@ -75,7 +80,7 @@ struct rpmsg_driver_node {
 struct rpmsg_ns_out;
 
 struct rpmsg_bus {
-	pthread_mutex_t lock;  /* links, channels, drivers */
+	rpmsg_mutex lock;      /* links, channels, drivers */
 	/*
 	 * Name-service messages of channels bound/unbound under `lock` are queued and sent once
 	 * the thread lets go of `lock` (never with it held: a blocking send there would stop
@@ -84,22 +89,24 @@ struct rpmsg_bus {
 	int lock_depth;                    /* holds of `lock` by its owner (bus_lock) */
 	bool ns_queued;                    /* the owner queued something in this hold */
 	struct rpmsg_ns_out *ns_out, **ns_out_tail; /* guarded by `lock` */
-	pthread_mutex_t ns_tx_lock;        /* one thread sends the queue at a time */
+	rpmsg_mutex ns_tx_lock;            /* one thread sends the queue at a time */
 	/*
 	 * links[]/nlinks change under both `lock` and links_lock; pollers take only links_lock
 	 * (with links' `users`), so a thread holding `lock` (a driver's probe or remove
 	 * sending, blocking) does not stop this bus from draining its links.
 	 */
-	pthread_mutex_t links_lock;
-	pthread_cond_t idle;   /* a link's users dropped to 0 (with links_lock) */
+	rpmsg_mutex links_lock;
+	rpmsg_cond idle;       /* a link's users dropped to 0 (with links_lock) */
 	struct rpmsg_link *links[RPMSG_MAX_LINKS];
 	int nlinks;
 	struct rpmsg_driver_node *drivers;
+#if !RPMSG_BAREMETAL
 	int epfd;   /* epoll set: links' fds + wakefd */
 	int wakefd; /* eventfd for rpmsg_bus_wake */
 	pthread_t thread;
 	atomic_bool thread_run;
 	bool thread_started;
+#endif
 	/* Capture tap (tap.c): fn is read on every message, so it stands alone. */
 	_Atomic(rpmsg_tap_fn) tap_fn;
 	void *tap_arg;

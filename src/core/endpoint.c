@@ -1,5 +1,4 @@
 /* Endpoints: the address table, create/destroy, dispatch and the send family. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -22,7 +21,8 @@ static struct rpmsg_endpoint *lookup_locked(struct rpmsg_link *link, uint32_t ad
 static void grow_locked(struct rpmsg_link *link)
 {
 	unsigned n = link->nbuckets * 2;
-	struct rpmsg_endpoint **b = calloc(n, sizeof(*b));
+	/* n <= nepts and each endpoint takes more room than a bucket: the size cannot overflow. */
+	struct rpmsg_endpoint **b = rpmsg_os_zalloc(n * sizeof(*b));
 
 	if (!b)
 		return; /* keep the old table: slower, still correct */
@@ -37,7 +37,7 @@ static void grow_locked(struct rpmsg_link *link)
 			b[h] = e;
 		}
 	}
-	free(link->buckets);
+	rpmsg_os_free(link->buckets);
 	link->buckets = b;
 	link->nbuckets = n;
 }
@@ -59,19 +59,19 @@ struct rpmsg_endpoint *rpmsg_ept_get(struct rpmsg_link *link, uint32_t addr)
 {
 	struct rpmsg_endpoint *e;
 
-	pthread_mutex_lock(&link->ept_lock);
+	rpmsg_mutex_lock(&link->ept_lock);
 	e = lookup_locked(link, addr);
 	if (e)
 		atomic_fetch_add(&e->refs, 1);
-	pthread_mutex_unlock(&link->ept_lock);
+	rpmsg_mutex_unlock(&link->ept_lock);
 	return e;
 }
 
 void rpmsg_ept_put(struct rpmsg_endpoint *ept)
 {
 	if (atomic_fetch_sub(&ept->refs, 1) == 1) {
-		pthread_mutex_destroy(&ept->cb_lock);
-		free(ept);
+		rpmsg_mutex_destroy(&ept->cb_lock);
+		rpmsg_os_free(ept);
 	}
 }
 
@@ -80,13 +80,12 @@ int rpmsg_ept_create_internal(struct rpmsg_link *link, const struct rpmsg_channe
 			      struct rpmsg_endpoint **out)
 {
 	struct rpmsg_endpoint *ept;
-	pthread_mutexattr_t attr;
 	uint32_t addr = info->src;
 	int ret;
 
 	if (addr != RPMSG_ADDR_ANY && addr > RPMSG_ADDR_MAX)
 		return -EINVAL;
-	ept = calloc(1, sizeof(*ept));
+	ept = rpmsg_os_zalloc(sizeof(*ept));
 	if (!ept)
 		return -ENOMEM;
 	ept->link = link;
@@ -97,12 +96,9 @@ int rpmsg_ept_create_internal(struct rpmsg_link *link, const struct rpmsg_channe
 	atomic_init(&ept->refs, 1);
 	memcpy(ept->name, info->name, RPMSG_NAME_SIZE);
 	ept->name[RPMSG_NAME_SIZE - 1] = '\0';
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&ept->cb_lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	rpmsg_mutex_init(&ept->cb_lock, true);
 
-	pthread_mutex_lock(&link->ept_lock);
+	rpmsg_mutex_lock(&link->ept_lock);
 	if (link->dying) {
 		ret = -ESHUTDOWN;
 	} else if (link->nepts >= link->max_epts) {
@@ -131,7 +127,7 @@ int rpmsg_ept_create_internal(struct rpmsg_link *link, const struct rpmsg_channe
 		link->buckets[h] = ept;
 		link->nepts++;
 	}
-	pthread_mutex_unlock(&link->ept_lock);
+	rpmsg_mutex_unlock(&link->ept_lock);
 	if (ret) {
 		rpmsg_ept_put(ept);
 		return ret;
@@ -140,9 +136,9 @@ int rpmsg_ept_create_internal(struct rpmsg_link *link, const struct rpmsg_channe
 	if (link->ops->create_ept) {
 		ret = link->ops->create_ept(link, ept);
 		if (ret) {
-			pthread_mutex_lock(&link->ept_lock);
+			rpmsg_mutex_lock(&link->ept_lock);
 			unlink_locked(link, ept);
-			pthread_mutex_unlock(&link->ept_lock);
+			rpmsg_mutex_unlock(&link->ept_lock);
 			rpmsg_ept_put(ept);
 			return ret;
 		}
@@ -165,16 +161,16 @@ static void ept_destroy(struct rpmsg_endpoint *ept, bool announce)
 
 	if (announce && ept->announced)
 		rpmsg_ns_send(link, ept->name, ept->addr, RPMSG_NS_DESTROY);
-	pthread_mutex_lock(&link->ept_lock);
+	rpmsg_mutex_lock(&link->ept_lock);
 	unlink_locked(link, ept);
-	pthread_mutex_unlock(&link->ept_lock);
+	rpmsg_mutex_unlock(&link->ept_lock);
 	if (link->ops->destroy_ept)
 		link->ops->destroy_ept(link, ept);
 	/* Wait for a callback in flight (in another thread) and stop any later one. */
-	pthread_mutex_lock(&ept->cb_lock);
+	rpmsg_mutex_lock(&ept->cb_lock);
 	ept->cb = NULL;
 	ept->flow_cb = NULL;
-	pthread_mutex_unlock(&ept->cb_lock);
+	rpmsg_mutex_unlock(&ept->cb_lock);
 	rpmsg_ept_put(ept);
 }
 
@@ -190,10 +186,10 @@ void rpmsg_ept_destroy_all(struct rpmsg_link *link)
 	for (;;) {
 		struct rpmsg_endpoint *victim = NULL;
 
-		pthread_mutex_lock(&link->ept_lock);
+		rpmsg_mutex_lock(&link->ept_lock);
 		for (unsigned i = 0; i < link->nbuckets && !victim; i++)
 			victim = link->buckets[i];
-		pthread_mutex_unlock(&link->ept_lock);
+		rpmsg_mutex_unlock(&link->ept_lock);
 		if (!victim)
 			break;
 		ept_destroy(victim, false);
@@ -240,9 +236,9 @@ void rpmsg_ept_set_flow_cb(struct rpmsg_endpoint *ept, rpmsg_flow_cb cb)
 {
 	if (!ept)
 		return;
-	pthread_mutex_lock(&ept->cb_lock);
+	rpmsg_mutex_lock(&ept->cb_lock);
 	ept->flow_cb = cb;
-	pthread_mutex_unlock(&ept->cb_lock);
+	rpmsg_mutex_unlock(&ept->cb_lock);
 }
 
 int rpmsg_ept_announce(struct rpmsg_endpoint *ept)
@@ -269,10 +265,10 @@ static int deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 
 		atomic_compare_exchange_strong(&ept->dst, &any, src);
 	}
-	pthread_mutex_lock(&ept->cb_lock);
+	rpmsg_mutex_lock(&ept->cb_lock);
 	if (ept->cb)
 		ret = ept->cb(ept, data, len, src, ept->priv);
-	pthread_mutex_unlock(&ept->cb_lock);
+	rpmsg_mutex_unlock(&ept->cb_lock);
 	return ret;
 }
 
@@ -299,10 +295,10 @@ int rpmsg_link_deliver(struct rpmsg_link *link, uint32_t src, uint32_t dst, void
 
 void rpmsg_ept_flow(struct rpmsg_endpoint *ept, bool pause)
 {
-	pthread_mutex_lock(&ept->cb_lock);
+	rpmsg_mutex_lock(&ept->cb_lock);
 	if (ept->flow_cb)
 		ept->flow_cb(ept, pause, ept->priv);
-	pthread_mutex_unlock(&ept->cb_lock);
+	rpmsg_mutex_unlock(&ept->cb_lock);
 }
 
 /* ---- send family ---- */
@@ -324,11 +320,11 @@ int rpmsg_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, c
 		 * cannot be recorded first. Only a send that has to wait for room goes on
 		 * without the lock (the poller may need it to make room).
 		 */
-		pthread_mutex_lock(&ept->link->tap_lock);
+		rpmsg_mutex_lock(&ept->link->tap_lock);
 		ret = ept->link->ops->send(ept->link, ept, src, dst, data, len, 0);
 		if (ret == 0)
 			rpmsg_tap_emit(ept->link, RPMSG_CAP_MSG, RPMSG_CAP_TX, src, dst, data, len);
-		pthread_mutex_unlock(&ept->link->tap_lock);
+		rpmsg_mutex_unlock(&ept->link->tap_lock);
 		if (timeout_ms == 0 || (ret != -ENOMEM && ret != -EAGAIN && ret != -EBUSY))
 			return ret;
 	}

@@ -1,5 +1,4 @@
 /* The name service: 40-byte announcements to and from address 53 (spec 10 §9). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -21,6 +20,16 @@ static uint32_t get32(const uint8_t *p, bool be)
 	return v;
 }
 
+/* strnlen is POSIX, not C: a bare-metal C library need not have it. */
+static size_t bounded_len(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
 int rpmsg_ns_encode(void *msg40, const char *name, uint32_t addr, uint32_t flags, bool big_endian)
 {
 	uint8_t *m = msg40;
@@ -28,7 +37,7 @@ int rpmsg_ns_encode(void *msg40, const char *name, uint32_t addr, uint32_t flags
 
 	if (!m || !name)
 		return -EINVAL;
-	n = strnlen(name, RPMSG_NAME_SIZE);
+	n = bounded_len(name, RPMSG_NAME_SIZE);
 	if (n == 0 || n >= RPMSG_NAME_SIZE)
 		return -EINVAL;
 	memset(m, 0, NS_MSG_SIZE);
@@ -70,7 +79,7 @@ int rpmsg_ns_queue(struct rpmsg_link *link, const char *name, uint32_t addr, uin
 
 	if (!(link->flags & RPMSG_LINK_F_NS))
 		return -EOPNOTSUPP;
-	m = calloc(1, sizeof(*m));
+	m = rpmsg_os_zalloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->link = link;
@@ -89,26 +98,26 @@ void rpmsg_ns_flush(struct rpmsg_bus *bus, bool wait)
 		bool more;
 
 		if (wait)
-			pthread_mutex_lock(&bus->ns_tx_lock);
-		else if (pthread_mutex_trylock(&bus->ns_tx_lock))
+			rpmsg_mutex_lock(&bus->ns_tx_lock);
+		else if (rpmsg_mutex_trylock(&bus->ns_tx_lock))
 			return; /* its holder sends ours too: it looks again after letting go */
 		for (;;) {
 			struct rpmsg_ns_out *m;
 
-			pthread_mutex_lock(&bus->lock);
+			rpmsg_mutex_lock(&bus->lock);
 			m = bus->ns_out;
 			if (m && !(bus->ns_out = m->next))
 				bus->ns_out_tail = &bus->ns_out;
-			pthread_mutex_unlock(&bus->lock);
+			rpmsg_mutex_unlock(&bus->lock);
 			if (!m)
 				break;
 			rpmsg_ns_send(m->link, m->name, m->addr, m->flags);
-			free(m);
+			rpmsg_os_free(m);
 		}
-		pthread_mutex_unlock(&bus->ns_tx_lock);
-		pthread_mutex_lock(&bus->lock);
+		rpmsg_mutex_unlock(&bus->ns_tx_lock);
+		rpmsg_mutex_lock(&bus->lock);
 		more = bus->ns_out != NULL;
-		pthread_mutex_unlock(&bus->lock);
+		rpmsg_mutex_unlock(&bus->lock);
 		if (!more)
 			return;
 		wait = false;
@@ -120,21 +129,21 @@ void rpmsg_ns_purge(struct rpmsg_link *link)
 	struct rpmsg_bus *bus = link->bus;
 	struct rpmsg_ns_out **pp;
 
-	pthread_mutex_lock(&bus->ns_tx_lock); /* none of ours is being sent after this */
-	pthread_mutex_lock(&bus->lock);
+	rpmsg_mutex_lock(&bus->ns_tx_lock); /* none of ours is being sent after this */
+	rpmsg_mutex_lock(&bus->lock);
 	for (pp = &bus->ns_out; *pp;) {
 		struct rpmsg_ns_out *m = *pp;
 
 		if (m->link == link) {
 			*pp = m->next;
-			free(m);
+			rpmsg_os_free(m);
 		} else {
 			pp = &m->next;
 		}
 	}
 	bus->ns_out_tail = pp;
-	pthread_mutex_unlock(&bus->lock);
-	pthread_mutex_unlock(&bus->ns_tx_lock);
+	rpmsg_mutex_unlock(&bus->lock);
+	rpmsg_mutex_unlock(&bus->ns_tx_lock);
 }
 
 /*
@@ -157,7 +166,7 @@ static int ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 	memset(&info, 0, sizeof(info));
 	/* Up to 31 characters, then NUL padding (as Linux's strscpy_pad): junk after the NUL
 	 * must not end up in the channel's name. */
-	memcpy(info.name, msg, strnlen((const char *)msg, RPMSG_NAME_SIZE - 1));
+	memcpy(info.name, msg, bounded_len((const char *)msg, RPMSG_NAME_SIZE - 1));
 	info.src = RPMSG_ADDR_ANY;
 	info.dst = get32(msg + 32, be);
 	flags = get32(msg + 36, be);
@@ -166,7 +175,7 @@ static int ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 
 	if (flags & RPMSG_NS_DESTROY) {
 		/* Unbind any local endpoint bound to the service (OpenAMP), then drop the channel. */
-		pthread_mutex_lock(&link->ept_lock);
+		rpmsg_mutex_lock(&link->ept_lock);
 		for (unsigned i = 0; i < link->nbuckets; i++) {
 			for (struct rpmsg_endpoint *e = link->buckets[i]; e; e = e->hnext) {
 				/* A failed exchange writes the current value into `expected`: use a
@@ -179,12 +188,12 @@ static int ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 								       RPMSG_ADDR_ANY);
 			}
 		}
-		pthread_mutex_unlock(&link->ept_lock);
+		rpmsg_mutex_unlock(&link->ept_lock);
 		return rpmsg_channel_remove(link, &info);
 	}
 
 	/* Bind a local endpoint of that name still waiting for its peer (OpenAMP's rule). */
-	pthread_mutex_lock(&link->ept_lock);
+	rpmsg_mutex_lock(&link->ept_lock);
 	for (unsigned i = 0; i < link->nbuckets; i++) {
 		for (struct rpmsg_endpoint *e = link->buckets[i]; e; e = e->hnext) {
 			uint32_t any = RPMSG_ADDR_ANY;
@@ -193,7 +202,7 @@ static int ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 				atomic_compare_exchange_strong(&e->dst, &any, info.dst);
 		}
 	}
-	pthread_mutex_unlock(&link->ept_lock);
+	rpmsg_mutex_unlock(&link->ept_lock);
 	/* A duplicate (same name and remote address, any src) is refused, as Linux does. */
 	return rpmsg_channel_add(link, &info, false, NULL);
 }

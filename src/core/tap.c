@@ -1,7 +1,8 @@
 /* The capture tap: one optional function per bus, called for every event. */
 #include <errno.h>
-#include <sched.h>
+#if !RPMSG_BAREMETAL
 #include <time.h>
+#endif
 
 #include "core.h"
 
@@ -25,7 +26,7 @@ int rpmsg_bus_set_tap(struct rpmsg_bus *bus, rpmsg_tap_fn fn, void *arg)
 	atomic_store(&bus->tap_fn, NULL);
 	/* An emitter that saw the old tap either holds a use (we wait) or re-reads NULL. */
 	while (atomic_load(&bus->tap_users))
-		sched_yield();
+		rpmsg_os_yield();
 	return 0;
 }
 
@@ -37,10 +38,14 @@ static void emit(struct rpmsg_bus *bus, struct rpmsg_cap_record *rec)
 	atomic_fetch_add(&bus->tap_users, 1);
 	fn = atomic_load(&bus->tap_fn);
 	if (fn) {
+#if RPMSG_BAREMETAL
+		rec->time_ns = rpmsg_os_now_ns(); /* no wall clock: the integrator's own */
+#else
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		rec->time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
 		fn(rec, bus->tap_arg);
 	}
 	atomic_fetch_sub(&bus->tap_users, 1);
@@ -55,9 +60,9 @@ void rpmsg_tap_emit(struct rpmsg_link *link, uint8_t event, uint8_t dir, uint32_
 	};
 
 	if (dir == RPMSG_CAP_RX && event == RPMSG_CAP_MSG) {
-		pthread_mutex_lock(&link->tap_lock); /* after a send still recording its TX */
+		rpmsg_mutex_lock(&link->tap_lock); /* after a send still recording its TX */
 		emit(link->bus, &rec);
-		pthread_mutex_unlock(&link->tap_lock);
+		rpmsg_mutex_unlock(&link->tap_lock);
 	} else {
 		emit(link->bus, &rec);
 	}

@@ -17,18 +17,18 @@
  * Locks, in order: chan->send_lock, tx_lock (writing the TX FIFO), rx_lock (parsing the RX
  * FIFO), lock (channels, intents, queues). tx_lock and rx_lock are never held together.
  */
-#include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#if !RPMSG_BAREMETAL
 #include <time.h>
+#endif
 
 #include <rpmsg/capture.h>
 #include <rpmsg/glink.h>
 #include <rpmsg/transport.h>
 
 #include "core/core.h" /* rpmsg_ept_get/put: a reference across a callback */
+#include "core/os.h"
 #include "glink/glink_wire.h"
 #include "smem/smem.h"
 
@@ -82,7 +82,7 @@ struct chan {
 	struct rpmsg_endpoint *ept;
 	uint32_t ept_addr;
 	int users;           /* senders and deliveries inside */
-	pthread_mutex_t send_lock;
+	rpmsg_mutex send_lock;
 	struct lintent li[MAX_LINTENTS];
 	uint32_t next_lid;
 	struct rintent ri[MAX_RINTENTS];
@@ -119,20 +119,20 @@ struct glink {
 	int host;
 	uint8_t *desc;
 
-	pthread_mutex_t tx_lock;
+	rpmsg_mutex tx_lock;
 	struct pipe tx;
 	uint32_t tx_head;        /* tx_lock */
 	bool tx_broken;          /* tx_lock */
 	uint32_t notif_tail;     /* tail when we last sent READ_NOTIF (tx_lock) */
 	bool notif_sent;
 
-	pthread_mutex_t rx_lock;
+	rpmsg_mutex rx_lock;
 	struct pipe rx;          /* rx.data NULL until the peer's FIFO item exists */
 	uint32_t rx_tail;        /* rx_lock */
 	bool rx_item_bad;
 
-	pthread_mutex_t lock;
-	pthread_cond_t cond;     /* state changed: waiters look again */
+	rpmsg_mutex lock;
+	rpmsg_cond cond;         /* state changed: waiters look again */
 	struct chan *ch[MAX_CHANNELS];
 	uint16_t next_lcid;
 	struct ctl ctlq[CTL_CAP];
@@ -149,9 +149,35 @@ struct glink {
 	struct rpmsg_glink_stats st;
 };
 
+/* Statistics: one context on bare metal, where 64-bit atomics would be libgcc calls. */
 static void stat_add(uint64_t *c, uint64_t n)
 {
+#if RPMSG_BAREMETAL
+	*c += n;
+#else
 	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+#endif
+}
+
+static uint64_t stat_get(const uint64_t *c)
+{
+#if RPMSG_BAREMETAL
+	return *c;
+#else
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+#endif
+}
+
+/* snprintf("%s") without stdio: at most cap - 1 bytes, always terminated. */
+static void name_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+
+	while (n < cap - 1 && src[n]) {
+		dst[n] = src[n];
+		n++;
+	}
+	dst[n] = '\0';
 }
 
 static uint64_t now_ns(struct glink *s)
@@ -245,14 +271,14 @@ static struct chan *chan_new(struct glink *s, const char *name)
 		if (c && c->used)
 			continue;
 		if (!c) {
-			c = calloc(1, sizeof(*c));
+			c = rpmsg_os_zalloc(sizeof(*c));
 			if (!c)
 				return NULL;
-			pthread_mutex_init(&c->send_lock, NULL);
+			rpmsg_mutex_init(&c->send_lock, false);
 			s->ch[i] = c;
 		}
 		c->used = true;
-		snprintf(c->name, sizeof(c->name), "%s", name);
+		name_copy(c->name, sizeof(c->name), name);
 		c->next_lid = 1;
 		return c;
 	}
@@ -275,7 +301,7 @@ static void free_lintent(struct glink *s, struct lintent *li)
 {
 	if (li->valid) {
 		s->rx_alloc -= li->size;
-		free(li->buf);
+		rpmsg_os_free(li->buf);
 	}
 	memset(li, 0, sizeof(*li));
 }
@@ -290,7 +316,7 @@ static void maybe_free(struct glink *s, struct chan *c)
 		free_lintent(s, &c->li[i]);
 	if (c->ibuf)
 		s->rx_alloc -= c->isize;
-	free(c->ibuf);
+	rpmsg_os_free(c->ibuf);
 	c->ibuf = NULL;
 	c->isize = c->ifill = 0;
 	c->iready = false;
@@ -354,7 +380,7 @@ static void check_open(struct glink *s, struct chan *c)
 {
 	if (!c->lcid || !c->open_acked || !c->rcid || !c->rcid_acked || !c->ept)
 		return;
-	pthread_cond_broadcast(&s->cond);
+	rpmsg_cond_broadcast(&s->cond);
 	if (c->advertised || s->intentless)
 		return;
 	c->advertised = true;
@@ -367,7 +393,7 @@ static void check_open(struct glink *s, struct chan *c)
 				li = &c->li[i];
 		if (!li || s->rx_alloc + s->cfg.intent_size > RX_ALLOC_BUDGET)
 			break;
-		li->buf = malloc(s->cfg.intent_size);
+		li->buf = rpmsg_os_zalloc(s->cfg.intent_size);
 		if (!li->buf)
 			break;
 		li->valid = true;
@@ -456,22 +482,22 @@ static int flush_ctl_locked(struct glink *s)
 		struct ctl q;
 		int ret;
 
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		if (!s->ctl_n) {
-			pthread_mutex_unlock(&s->lock);
+			rpmsg_mutex_unlock(&s->lock);
 			break;
 		}
 		q = s->ctlq[s->ctl_head];
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		ret = tx_write(s, q.b, q.len, NULL, 0);
 		if (ret == -EAGAIN)
 			tx_read_notif(s);
 		if (ret)
 			break;
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		s->ctl_head = (s->ctl_head + 1) % CTL_CAP;
 		s->ctl_n--;
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		n++;
 	}
 	return n;
@@ -481,9 +507,9 @@ static void flush_ctl(struct glink *s)
 {
 	int n;
 
-	pthread_mutex_lock(&s->tx_lock);
+	rpmsg_mutex_lock(&s->tx_lock);
 	n = flush_ctl_locked(s);
-	pthread_mutex_unlock(&s->tx_lock);
+	rpmsg_mutex_unlock(&s->tx_lock);
 	if (n)
 		ring(s);
 }
@@ -542,7 +568,7 @@ static void rx_close(struct glink *s, struct chan *c)
 		ctl_cmd(s, GLINK_CLOSE, c->lcid, 0);
 	}
 	ctl_cmd(s, GLINK_CLOSE_ACK, rcid, 0);
-	pthread_cond_broadcast(&s->cond);
+	rpmsg_cond_broadcast(&s->cond);
 	maybe_free(s, c);
 }
 
@@ -573,7 +599,7 @@ static void rx_intents(struct glink *s, struct chan *c, const uint8_t *pairs, ui
 		slot->size = size;
 		c->intent_seq++;
 	}
-	pthread_cond_broadcast(&s->cond);
+	rpmsg_cond_broadcast(&s->cond);
 }
 
 static void rx_done(struct glink *s, struct chan *c, uint32_t id, bool reuse)
@@ -589,7 +615,7 @@ static void rx_done(struct glink *s, struct chan *c, uint32_t id, bool reuse)
 		} else {
 			r->valid = false;
 		}
-		pthread_cond_broadcast(&s->cond);
+		rpmsg_cond_broadcast(&s->cond);
 		return;
 	}
 	bad(s);
@@ -610,7 +636,7 @@ static void rx_intent_req(struct glink *s, struct chan *c, uint32_t size)
 		if (!c->li[i].valid)
 			li = &c->li[i];
 	if (li && size <= s->cfg.max_rx_size && s->rx_alloc + size <= RX_ALLOC_BUDGET)
-		li->buf = malloc(size ? size : 1);
+		li->buf = rpmsg_os_zalloc(size ? size : 1);
 	if (!li || !li->buf) {
 		ctl_cmd(s, GLINK_RX_INTENT_REQ_ACK, c->lcid, 0);
 		return;
@@ -651,7 +677,7 @@ static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk
 				bad(s);
 				return true;
 			}
-			c->ibuf = malloc(total ? total : 1);
+			c->ibuf = rpmsg_os_zalloc(total ? total : 1);
 			if (!c->ibuf) {
 				bad(s);
 				return true;
@@ -703,7 +729,7 @@ static int drain(struct glink *s)
 		return 0;
 	if (!s->rx.data && find_rx(s))
 		return 0;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	while (n < RX_BUDGET) {
 		uint32_t L = s->rx.len, tail = s->rx_tail, head = ld32(s->rx.head), avail, need;
 		uint8_t h[GLINK_DATA_HDR];
@@ -813,7 +839,7 @@ static int drain(struct glink *s)
 			}
 			c->open_acked = true;
 			check_open(s, c);
-			pthread_cond_broadcast(&s->cond);
+			rpmsg_cond_broadcast(&s->cond);
 			break;
 		case GLINK_CLOSE:
 			c = chan_by_rcid(s, p1);
@@ -835,7 +861,7 @@ static int drain(struct glink *s)
 				c->want_undev = true;
 				atomic_store(&s->dev_work, true);
 			}
-			pthread_cond_broadcast(&s->cond);
+			rpmsg_cond_broadcast(&s->cond);
 			maybe_free(s, c);
 			break;
 		case GLINK_INTENT: {
@@ -883,7 +909,7 @@ static int drain(struct glink *s)
 			c->acks_rcvd++;
 			if (!p2)
 				stat_add(&s->st.intent_refused, 1);
-			pthread_cond_broadcast(&s->cond);
+			rpmsg_cond_broadcast(&s->cond);
 			break;
 		case GLINK_TX_DATA:
 		case GLINK_TX_DATA_CONT:
@@ -912,7 +938,7 @@ static int drain(struct glink *s)
 	if (n >= RX_BUDGET)
 		atomic_store(&s->kick, true);
 stop:
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	if (rang)
 		ring(s); /* the peer asked: it re-checks its room now */
 	return n;
@@ -931,13 +957,14 @@ static int wait_step(struct glink *s, uint64_t deadline)
 
 		if (now >= deadline)
 			return -ETIMEDOUT;
-		if ((deadline - now) / 1000000u < (uint64_t)slice)
-			slice = (int)((deadline - now) / 1000000u) + 1;
+		/* Below a slice: a 32-bit division (no libgcc call on 32-bit cores). */
+		if (deadline - now < (uint64_t)slice * 1000000u)
+			slice = (int)((uint32_t)(deadline - now) / 1000000u) + 1;
 	}
-	if (!pthread_mutex_trylock(&s->rx_lock)) {
+	if (!rpmsg_mutex_trylock(&s->rx_lock)) {
 		int n = drain(s);
 
-		pthread_mutex_unlock(&s->rx_lock);
+		rpmsg_mutex_unlock(&s->rx_lock);
 		if (n > 0) {
 			flush_ctl(s);
 			wake_bus(s);
@@ -961,7 +988,7 @@ static void dev_work(struct glink *s)
 
 	if (!atomic_exchange(&s->dev_work, false))
 		return;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	/* Removals first: a closed channel's device goes before a reopened one of that name comes. */
 	for (unsigned k = 0; k < 2 * MAX_CHANNELS; k++) {
 		struct chan *c = s->ch[k % MAX_CHANNELS];
@@ -990,7 +1017,7 @@ static void dev_work(struct glink *s)
 		memcpy(names[n], c->name, GLINK_NAME_BUF);
 		n++;
 	}
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < n; i++) {
 		struct rpmsg_channel_info info = { .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
 		struct chan *c = cs[i];
@@ -998,24 +1025,24 @@ static void dev_work(struct glink *s)
 		memcpy(info.name, names[i], GLINK_NAME_BUF);
 		if (add[i]) {
 			if (rpmsg_channel_add(s->link, &info, false, NULL)) {
-				pthread_mutex_lock(&s->lock);
+				rpmsg_mutex_lock(&s->lock);
 				c->has_dev = false;
-				pthread_mutex_unlock(&s->lock);
+				rpmsg_mutex_unlock(&s->lock);
 			}
 		} else {
 			rpmsg_channel_remove(s->link, &info); /* unbinds: its endpoint closes */
-			pthread_mutex_lock(&s->lock);
+			rpmsg_mutex_lock(&s->lock);
 			c->has_dev = false;
 			if (c->lcid && !c->ept && !c->close_sent) {
 				c->close_sent = true;
 				ctl_cmd(s, GLINK_CLOSE, c->lcid, 0);
 			}
-			pthread_mutex_unlock(&s->lock);
+			rpmsg_mutex_unlock(&s->lock);
 		}
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		c->users--;
 		maybe_free(s, c);
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 	}
 }
 
@@ -1024,7 +1051,7 @@ static int deliver_ready(struct glink *s)
 {
 	int n = 0;
 
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	while (s->rd_n && n < DELIVER_BUDGET) {
 		struct ready r = s->rdq[s->rd_head];
 		struct chan *c = s->ch[r.slot];
@@ -1052,7 +1079,7 @@ static int deliver_ready(struct glink *s)
 			len = 0;
 		}
 		c->users++;
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		e = ept ? rpmsg_ept_get(s->link, addr) : NULL;
 		if (e && e == ept) {
 			if (r.type == RD_MSG) {
@@ -1066,7 +1093,7 @@ static int deliver_ready(struct glink *s)
 		}
 		if (e)
 			rpmsg_ept_put(e);
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		c->users--;
 		if (r.type == RD_MSG && r.li >= 0) {
 			struct lintent *li = &c->li[r.li];
@@ -1085,7 +1112,7 @@ static int deliver_ready(struct glink *s)
 						c->lcid, id);
 			}
 		} else if (r.type == RD_MSG) {
-			free(c->ibuf);
+			rpmsg_os_free(c->ibuf);
 			s->rx_alloc -= c->isize;
 			c->ibuf = NULL;
 			c->isize = c->ifill = 0;
@@ -1095,7 +1122,7 @@ static int deliver_ready(struct glink *s)
 	}
 	if (s->rd_n)
 		atomic_store(&s->kick, true);
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	return n;
 }
 
@@ -1106,9 +1133,9 @@ static int glink_process(struct rpmsg_link *link)
 
 	s->plat->ops->ack(s->plat, s->cfg.doorbell);
 	atomic_store(&s->kick, false);
-	pthread_mutex_lock(&s->rx_lock);
+	rpmsg_mutex_lock(&s->rx_lock);
 	n = drain(s);
-	pthread_mutex_unlock(&s->rx_lock);
+	rpmsg_mutex_unlock(&s->rx_lock);
 	flush_ctl(s);
 	/* Deliveries (and flow events) first: what came before a CLOSE reaches the endpoint. */
 	n += deliver_ready(s);
@@ -1131,9 +1158,9 @@ static bool glink_is_up(struct rpmsg_link *link)
 	struct glink *s = rpmsg_link_priv(link);
 	bool up;
 
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	up = s->peer_seen && !atomic_load(&s->rx_broken);
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	return up;
 }
 
@@ -1179,8 +1206,8 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 
 	if (timeout_ms > 0)
 		deadline = now_ns(s) + (uint64_t)timeout_ms * 1000000u;
-	pthread_mutex_lock(&c->send_lock);
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&c->send_lock);
+	rpmsg_mutex_lock(&s->lock);
 	c->users++;
 	for (;;) {
 		if (c->ept != ept || c->close_sent || c->peer_closed) {
@@ -1228,22 +1255,22 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 			waited = true;
 			stat_add(&s->st.tx_waits, 1);
 		}
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		ret = wait_step(s, deadline);
 		if (!ret && ideadline && now_ns(s) >= ideadline)
 			ret = -ETIMEDOUT;
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		if (ret)
 			break; /* a late answer still matches its request */
 	}
 	lcid = c->lcid;
 	if (ri)
 		iid = ri->id;
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	if (ret)
 		goto out;
 
-	pthread_mutex_lock(&s->tx_lock);
+	rpmsg_mutex_lock(&s->tx_lock);
 	flush_ctl_locked(s);
 	if (timeout_ms == 0) {
 		/* All or nothing: every chunk must fit now. */
@@ -1271,14 +1298,14 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 				stat_add(&s->st.tx_waits, 1);
 			}
 			tx_read_notif(s);
-			pthread_mutex_unlock(&s->tx_lock);
+			rpmsg_mutex_unlock(&s->tx_lock);
 			ret = wait_step(s, deadline);
-			pthread_mutex_lock(&s->tx_lock);
+			rpmsg_mutex_lock(&s->tx_lock);
 			if (!ret) {
-				pthread_mutex_lock(&s->lock);
+				rpmsg_mutex_lock(&s->lock);
 				if (c->ept != ept || c->close_sent || c->peer_closed)
 					ret = -EPIPE;
-				pthread_mutex_unlock(&s->lock);
+				rpmsg_mutex_unlock(&s->lock);
 			}
 			continue;
 		}
@@ -1289,12 +1316,12 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 		if (sent == len)
 			break;
 	}
-	pthread_mutex_unlock(&s->tx_lock);
+	rpmsg_mutex_unlock(&s->tx_lock);
 	if (ret && ri && sent == 0) {
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		if (ri->valid && ri->id == iid)
 			ri->used = false; /* never touched: still the peer's to give */
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 	}
 	/* A message cut short leaves its intent half filled: it is not used again. */
 	if (!ret) {
@@ -1302,11 +1329,11 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 		stat_add(&s->st.tx_bytes, len);
 	}
 out:
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	c->users--;
 	maybe_free(s, c);
-	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_unlock(&c->send_lock);
+	rpmsg_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&c->send_lock);
 	return ret;
 }
 
@@ -1333,7 +1360,7 @@ static int glink_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 
 	if (!c)
 		return 0;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	ok = c->ept == ept && c->lcid && c->open_acked && !c->peer_closed;
 	if (ok && !s->intentless) {
 		ok = 0;
@@ -1341,13 +1368,13 @@ static int glink_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 			if (c->ri[i].valid && !c->ri[i].used)
 				ok = 1;
 	}
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	if (!ok)
 		return 0;
-	if (pthread_mutex_trylock(&s->tx_lock))
+	if (rpmsg_mutex_trylock(&s->tx_lock))
 		return 0;
 	room = tx_room(s, NULL);
-	pthread_mutex_unlock(&s->tx_lock);
+	rpmsg_mutex_unlock(&s->tx_lock);
 	if (room < 0)
 		return room;
 	return room > (int)GLINK_DATA_HDR;
@@ -1363,12 +1390,12 @@ static int glink_set_flow(struct rpmsg_link *link, struct rpmsg_endpoint *ept, b
 	(void)dst;
 	if (!c)
 		return -ENOTCONN;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	if (c->ept != ept || !c->lcid || !c->open_acked || c->close_sent || c->peer_closed)
 		ret = -ENOTCONN;
 	else
 		ret = ctl_cmd(s, GLINK_SIGNALS, c->lcid, pause ? GLINK_SIG_DTR | GLINK_SIG_RTS : 0);
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	if (!ret)
 		flush_ctl(s);
 	return ret;
@@ -1387,7 +1414,7 @@ static int glink_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 
 	if (!name || !name[0] || strlen(name) > RPMSG_GLINK_NAME_MAX)
 		return -EINVAL;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < MAX_CHANNELS && !c; i++) {
 		struct chan *x = s->ch[i];
 
@@ -1395,7 +1422,7 @@ static int glink_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 			c = x;
 	}
 	if (c && c->ept) {
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		return -EBUSY;
 	}
 	if (!c) {
@@ -1403,7 +1430,7 @@ static int glink_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 		fresh = true;
 	}
 	if (!c) {
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		return -ENOSPC;
 	}
 	c->ept = ept;
@@ -1424,20 +1451,20 @@ static int glink_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	check_open(s, c);
 	fresh = fresh && !c->rcid;
 	c->users++;
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	flush_ctl(s);
 
 	/* Opened here first: wait for the peer's OPEN_ACK and its own OPEN. */
 	deadline = now_ns(s) + (uint64_t)s->cfg.open_timeout_ms * 1000000u;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	while (fresh && !(c->open_acked && c->rcid)) {
 		if (c->ept != ept || c->peer_closed) {
 			ret = -ECONNRESET;
 			break;
 		}
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		ret = wait_step(s, deadline);
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		if (ret)
 			break;
 	}
@@ -1451,7 +1478,7 @@ static int glink_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	}
 	c->users--;
 	maybe_free(s, c);
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	return ret;
 }
 
@@ -1462,17 +1489,17 @@ static void glink_destroy_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ep
 
 	if (!c)
 		return;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	if (c->ept == ept) {
 		c->ept = NULL;
 		if (c->lcid && !c->close_sent) {
 			c->close_sent = true;
 			ctl_cmd(s, GLINK_CLOSE, c->lcid, 0);
 		}
-		pthread_cond_broadcast(&s->cond);
+		rpmsg_cond_broadcast(&s->cond);
 		maybe_free(s, c);
 	}
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	rpmsg_ept_set_tpriv(ept, NULL);
 	flush_ctl(s);
 }
@@ -1488,17 +1515,17 @@ static void glink_destroy(struct rpmsg_link *link)
 			continue;
 		for (unsigned k = 0; k < MAX_LINTENTS; k++)
 			free_lintent(s, &c->li[k]);
-		free(c->ibuf);
-		pthread_mutex_destroy(&c->send_lock);
-		free(c);
+		rpmsg_os_free(c->ibuf);
+		rpmsg_mutex_destroy(&c->send_lock);
+		rpmsg_os_free(c);
 	}
 	if (!s->keep_plat && s->plat->ops->destroy)
 		s->plat->ops->destroy(s->plat);
-	pthread_mutex_destroy(&s->lock);
-	pthread_mutex_destroy(&s->tx_lock);
-	pthread_mutex_destroy(&s->rx_lock);
-	pthread_cond_destroy(&s->cond);
-	free(s);
+	rpmsg_mutex_destroy(&s->lock);
+	rpmsg_mutex_destroy(&s->tx_lock);
+	rpmsg_mutex_destroy(&s->rx_lock);
+	rpmsg_cond_destroy(&s->cond);
+	rpmsg_os_free(s);
 }
 
 static const struct rpmsg_transport_ops glink_ops = {
@@ -1517,9 +1544,16 @@ static const struct rpmsg_transport_ops glink_ops = {
 
 static void sleep_ms(unsigned ms)
 {
+#if RPMSG_BAREMETAL
+	uint64_t end = rpmsg_os_now_ns() + (uint64_t)ms * 1000000u;
+
+	while (rpmsg_os_now_ns() < end)
+		rpmsg_os_yield();
+#else
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+#endif
 }
 
 static bool fifo_size_ok(size_t n)
@@ -1626,9 +1660,9 @@ static int setup_smem(struct glink *s)
 	/* Our own words start at 0 (the peer's stay: it may have written already). */
 	st32(s->tx.head, 0);
 	st32(s->rx.tail, 0);
-	pthread_mutex_lock(&s->rx_lock);
+	rpmsg_mutex_lock(&s->rx_lock);
 	find_rx(s);
-	pthread_mutex_unlock(&s->rx_lock);
+	rpmsg_mutex_unlock(&s->rx_lock);
 	return 0;
 }
 
@@ -1731,18 +1765,18 @@ static int open_startup_channels(struct glink *s)
 
 		if (!**n || strlen(*n) > RPMSG_GLINK_NAME_MAX)
 			return -EINVAL;
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		c = chan_new(s, *n);
 		if (c) {
 			c->lcid = alloc_lcid(s);
 			c->has_dev = true;
 			ctl_push(s, b, glink_encode_open(b, c->lcid, c->name));
 		}
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		if (!c)
 			return -ENOSPC;
 		flush_ctl(s);
-		snprintf(info.name, sizeof(info.name), "%s", *n);
+		name_copy(info.name, sizeof(info.name), *n);
 		ret = rpmsg_channel_add(s->link, &info, false, NULL);
 		if (ret)
 			return ret;
@@ -1763,7 +1797,7 @@ int rpmsg_glink_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	if ((cfg->role != RPMSG_GLINK_MAIN && cfg->role != RPMSG_GLINK_REMOTE) ||
 	    (cfg->flavour != RPMSG_GLINK_SMEM && cfg->flavour != RPMSG_GLINK_RPM))
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = rpmsg_os_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->plat = plat;
@@ -1792,10 +1826,10 @@ int rpmsg_glink_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		s->cfg.intent_timeout_ms = 10000;
 	s->host = s->remote ? SMEM_HOST_APPS : s->cfg.remote_host;
 	s->features = s->intentless ? 0 : GLINK_FEATURE_INTENT_REUSE;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_mutex_init(&s->tx_lock, NULL);
-	pthread_mutex_init(&s->rx_lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
+	rpmsg_mutex_init(&s->lock, false);
+	rpmsg_mutex_init(&s->tx_lock, false);
+	rpmsg_mutex_init(&s->rx_lock, false);
+	rpmsg_cond_init(&s->cond);
 	ret = -EINVAL;
 	if (s->cfg.remote_host >= SMEM_HOST_COUNT || s->cfg.doorbell >= RPMSG_PLATFORM_BELLS ||
 	    !fifo_size_ok(s->cfg.fifo_size) || s->cfg.intent_count > 16 ||
@@ -1813,9 +1847,9 @@ int rpmsg_glink_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	fd = plat->ops->fd ? plat->ops->fd(plat, s->cfg.doorbell) : -1;
 	if (fd >= 0 && !rpmsg_link_watch_fd(s->link, fd))
 		s->watched = fd;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	ctl_cmd(s, GLINK_VERSION, GLINK_VERSION_1, s->features);
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	flush_ctl(s);
 	ret = open_startup_channels(s);
 	if (ret) {
@@ -1827,11 +1861,11 @@ int rpmsg_glink_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	*out = s->link;
 	return 0;
 fail:
-	pthread_mutex_destroy(&s->lock);
-	pthread_mutex_destroy(&s->tx_lock);
-	pthread_mutex_destroy(&s->rx_lock);
-	pthread_cond_destroy(&s->cond);
-	free(s);
+	rpmsg_mutex_destroy(&s->lock);
+	rpmsg_mutex_destroy(&s->tx_lock);
+	rpmsg_mutex_destroy(&s->rx_lock);
+	rpmsg_cond_destroy(&s->cond);
+	rpmsg_os_free(s);
 	return ret;
 }
 
@@ -1843,26 +1877,26 @@ int rpmsg_glink_get_stats(struct rpmsg_link *link, struct rpmsg_glink_stats *out
 	if (!link || !out || strcmp(rpmsg_link_transport(link), "glink"))
 		return -EINVAL;
 	s = rpmsg_link_priv(link);
-	out->tx_msgs = __atomic_load_n(&s->st.tx_msgs, __ATOMIC_RELAXED);
-	out->rx_msgs = __atomic_load_n(&s->st.rx_msgs, __ATOMIC_RELAXED);
-	out->tx_bytes = __atomic_load_n(&s->st.tx_bytes, __ATOMIC_RELAXED);
-	out->rx_bytes = __atomic_load_n(&s->st.rx_bytes, __ATOMIC_RELAXED);
-	out->tx_cmds = __atomic_load_n(&s->st.tx_cmds, __ATOMIC_RELAXED);
-	out->rx_cmds = __atomic_load_n(&s->st.rx_cmds, __ATOMIC_RELAXED);
-	out->rx_bad = __atomic_load_n(&s->st.rx_bad, __ATOMIC_RELAXED);
-	out->intent_reqs = __atomic_load_n(&s->st.intent_reqs, __ATOMIC_RELAXED);
-	out->intent_refused = __atomic_load_n(&s->st.intent_refused, __ATOMIC_RELAXED);
-	out->read_notifs = __atomic_load_n(&s->st.read_notifs, __ATOMIC_RELAXED);
-	out->notifies = __atomic_load_n(&s->st.notifies, __ATOMIC_RELAXED);
-	out->tx_waits = __atomic_load_n(&s->st.tx_waits, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&s->lock);
+	out->tx_msgs = stat_get(&s->st.tx_msgs);
+	out->rx_msgs = stat_get(&s->st.rx_msgs);
+	out->tx_bytes = stat_get(&s->st.tx_bytes);
+	out->rx_bytes = stat_get(&s->st.rx_bytes);
+	out->tx_cmds = stat_get(&s->st.tx_cmds);
+	out->rx_cmds = stat_get(&s->st.rx_cmds);
+	out->rx_bad = stat_get(&s->st.rx_bad);
+	out->intent_reqs = stat_get(&s->st.intent_reqs);
+	out->intent_refused = stat_get(&s->st.intent_refused);
+	out->read_notifs = stat_get(&s->st.read_notifs);
+	out->notifies = stat_get(&s->st.notifies);
+	out->tx_waits = stat_get(&s->st.tx_waits);
+	rpmsg_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < MAX_CHANNELS; i++)
 		if (s->ch[i] && s->ch[i]->used)
 			n++;
 	out->channels = n;
 	out->features = s->features;
 	out->version_done = s->version_done;
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	out->rx_broken = atomic_load(&s->rx_broken);
 	return 0;
 }

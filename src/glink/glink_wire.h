@@ -95,10 +95,20 @@ static inline uint32_t glink_encode_hdr(uint8_t *p, uint16_t cmd, uint16_t param
 	return GLINK_HDR;
 }
 
+/* strnlen(name, GLINK_NAME_BUF - 1): strnlen is POSIX, not in a freestanding C library. */
+static inline uint32_t glink_name_len(const char *name)
+{
+	uint32_t n = 0;
+
+	while (n < GLINK_NAME_BUF - 1 && name[n])
+		n++;
+	return n;
+}
+
 /* OPEN: header (name length with its NUL, priority 0) and the name. Returns the bytes (unpadded). */
 static inline uint32_t glink_encode_open(uint8_t *p, uint16_t lcid, const char *name)
 {
-	uint32_t n = (uint32_t)strnlen(name, GLINK_NAME_BUF - 1) + 1;
+	uint32_t n = glink_name_len(name) + 1;
 
 	glink_encode_hdr(p, GLINK_OPEN, lcid, n);
 	memcpy(p + GLINK_HDR, name, n - 1);

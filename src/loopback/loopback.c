@@ -1,13 +1,16 @@
 /* The loopback transport: two links in one process joined by two bounded queues. */
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
+#if !RPMSG_BAREMETAL
+#include <pthread.h> /* the timed wait */
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+#endif
 
 #include <rpmsg/loopback.h>
 #include <rpmsg/transport.h>
+
+#include "core/os.h"
 
 struct lb_msg {
 	uint32_t src, dst;
@@ -19,12 +22,12 @@ struct lb_msg {
 struct lb_queue {
 	unsigned char *slots; /* nslots slots of slot_size bytes */
 	unsigned head, tail;  /* free-running; guarded by the pair's lock */
-	int efd;              /* readable while the receiver has messages to take */
+	int efd;              /* readable while the receiver has messages to take (-1: none) */
 };
 
 struct lb_pair {
-	pthread_mutex_t lock;
-	pthread_cond_t space; /* a slot was freed */
+	rpmsg_mutex lock;
+	rpmsg_cond space;     /* a slot was freed */
 	unsigned mtu, depth;
 	unsigned nslots;       /* depth rounded up to a power of two: see slot() */
 	size_t slot_size;
@@ -48,6 +51,22 @@ static struct lb_msg *slot(struct lb_queue *q, struct lb_pair *p, unsigned idx)
 	return (struct lb_msg *)(q->slots + (size_t)(idx & (p->nslots - 1)) * p->slot_size);
 }
 
+#if !RPMSG_BAREMETAL
+/* The receiving bus watches an eventfd per queue. */
+static void efd_signal(int efd)
+{
+	uint64_t one = 1;
+
+	(void)!write(efd, &one, sizeof(one));
+}
+
+static void efd_clear(int efd)
+{
+	uint64_t v;
+
+	(void)!read(efd, &v, sizeof(v));
+}
+
 static int deadline_of(int timeout_ms, struct timespec *ts)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
@@ -59,6 +78,18 @@ static int deadline_of(int timeout_ms, struct timespec *ts)
 	}
 	return 0;
 }
+#else
+/* No descriptors: the bus polls, and arm() sees a queue that is not empty. */
+static void efd_signal(int efd)
+{
+	(void)efd;
+}
+
+static void efd_clear(int efd)
+{
+	(void)efd;
+}
+#endif
 
 static int lb_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
 		   uint32_t dst, const void *data, size_t len, int timeout_ms)
@@ -66,28 +97,37 @@ static int lb_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t
 	struct lb_side *side = rpmsg_link_priv(link);
 	struct lb_pair *p = side->pair;
 	struct lb_queue *q = &p->q[side->s];
+#if !RPMSG_BAREMETAL
 	struct timespec deadline;
+#endif
 	struct lb_msg *m;
-	uint64_t one = 1;
 	int ret = 0;
 
 	(void)ept;
 	if (len > p->mtu)
 		return -EMSGSIZE;
+#if !RPMSG_BAREMETAL
 	if (timeout_ms > 0)
 		deadline_of(timeout_ms, &deadline);
-	pthread_mutex_lock(&p->lock);
+#endif
+	rpmsg_mutex_lock(&p->lock);
 	while (!p->closed[!side->s] && q->head - q->tail == p->depth) {
 		if (timeout_ms == 0) {
 			ret = -EAGAIN;
 			break;
 		}
+#if RPMSG_BAREMETAL
+		/* One context: the receiver cannot run while we wait, so no wait can end well. */
+		ret = -ETIMEDOUT;
+		break;
+#else
 		if (timeout_ms < 0)
-			pthread_cond_wait(&p->space, &p->lock);
+			rpmsg_cond_wait(&p->space, &p->lock);
 		else if (pthread_cond_timedwait(&p->space, &p->lock, &deadline) == ETIMEDOUT) {
 			ret = -ETIMEDOUT;
 			break;
 		}
+#endif
 	}
 	if (!ret && p->closed[!side->s])
 		ret = -EPIPE;
@@ -99,9 +139,9 @@ static int lb_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t
 		if (len)
 			memcpy(m->data, data, len);
 		q->head++;
-		(void)!write(q->efd, &one, sizeof(one));
+		efd_signal(q->efd);
 	}
-	pthread_mutex_unlock(&p->lock);
+	rpmsg_mutex_unlock(&p->lock);
 	return ret;
 }
 
@@ -120,9 +160,9 @@ static int lb_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	int room;
 
 	(void)ept;
-	pthread_mutex_lock(&p->lock);
+	rpmsg_mutex_lock(&p->lock);
 	room = p->q[side->s].head - p->q[side->s].tail < p->depth;
-	pthread_mutex_unlock(&p->lock);
+	rpmsg_mutex_unlock(&p->lock);
 	return room;
 }
 
@@ -132,30 +172,26 @@ static int lb_process(struct rpmsg_link *link)
 	struct lb_side *side = rpmsg_link_priv(link);
 	struct lb_pair *p = side->pair;
 	struct lb_queue *q = &p->q[!side->s];
-	uint64_t v;
 	int n = 0;
 
-	(void)!read(q->efd, &v, sizeof(v));
+	efd_clear(q->efd);
 	for (unsigned budget = p->depth; budget; budget--) {
 		struct lb_msg *m;
 
-		pthread_mutex_lock(&p->lock);
+		rpmsg_mutex_lock(&p->lock);
 		m = q->head != q->tail ? slot(q, p, q->tail) : NULL;
-		pthread_mutex_unlock(&p->lock);
+		rpmsg_mutex_unlock(&p->lock);
 		if (!m)
 			break;
 		rpmsg_link_deliver(link, m->src, m->dst, m->data, m->len);
-		pthread_mutex_lock(&p->lock);
+		rpmsg_mutex_lock(&p->lock);
 		q->tail++;
-		pthread_cond_broadcast(&p->space);
-		pthread_mutex_unlock(&p->lock);
+		rpmsg_cond_broadcast(&p->space);
+		rpmsg_mutex_unlock(&p->lock);
 		n++;
 	}
-	if (n == (int)p->depth) {
-		uint64_t one = 1; /* budget spent: make sure the bus comes back */
-
-		(void)!write(q->efd, &one, sizeof(one));
-	}
+	if (n == (int)p->depth)
+		efd_signal(q->efd); /* budget spent: make sure the bus comes back */
 	return n;
 }
 
@@ -165,9 +201,9 @@ static int lb_arm(struct rpmsg_link *link)
 	struct lb_pair *p = side->pair;
 	int pending;
 
-	pthread_mutex_lock(&p->lock);
+	rpmsg_mutex_lock(&p->lock);
 	pending = p->q[!side->s].head != p->q[!side->s].tail;
-	pthread_mutex_unlock(&p->lock);
+	rpmsg_mutex_unlock(&p->lock);
 	return pending;
 }
 
@@ -176,9 +212,9 @@ static bool lb_is_up(struct rpmsg_link *link)
 	struct lb_side *side = rpmsg_link_priv(link);
 	bool up;
 
-	pthread_mutex_lock(&side->pair->lock);
+	rpmsg_mutex_lock(&side->pair->lock);
 	up = !side->pair->closed[!side->s];
-	pthread_mutex_unlock(&side->pair->lock);
+	rpmsg_mutex_unlock(&side->pair->lock);
 	return up;
 }
 
@@ -186,19 +222,21 @@ static void pair_put(struct lb_pair *p)
 {
 	bool last;
 
-	pthread_mutex_lock(&p->lock);
+	rpmsg_mutex_lock(&p->lock);
 	last = --p->refs == 0;
-	pthread_mutex_unlock(&p->lock);
+	rpmsg_mutex_unlock(&p->lock);
 	if (!last)
 		return;
 	for (int i = 0; i < 2; i++) {
-		free(p->q[i].slots);
+		rpmsg_os_free(p->q[i].slots);
+#if !RPMSG_BAREMETAL
 		if (p->q[i].efd >= 0)
 			close(p->q[i].efd);
+#endif
 	}
-	pthread_cond_destroy(&p->space);
-	pthread_mutex_destroy(&p->lock);
-	free(p);
+	rpmsg_cond_destroy(&p->space);
+	rpmsg_mutex_destroy(&p->lock);
+	rpmsg_os_free(p);
 }
 
 static void lb_destroy(struct rpmsg_link *link)
@@ -206,11 +244,11 @@ static void lb_destroy(struct rpmsg_link *link)
 	struct lb_side *side = rpmsg_link_priv(link);
 	struct lb_pair *p = side->pair;
 
-	pthread_mutex_lock(&p->lock);
+	rpmsg_mutex_lock(&p->lock);
 	p->closed[side->s] = true;
-	pthread_cond_broadcast(&p->space); /* blocked senders of the other side: -EPIPE */
-	pthread_mutex_unlock(&p->lock);
-	free(side);
+	rpmsg_cond_broadcast(&p->space); /* blocked senders of the other side: -EPIPE */
+	rpmsg_mutex_unlock(&p->lock);
+	rpmsg_os_free(side);
 	pair_put(p);
 }
 
@@ -232,7 +270,9 @@ int rpmsg_loopback_create(struct rpmsg_bus *a, struct rpmsg_bus *b,
 	struct rpmsg_bus *buses[2] = { a, b };
 	struct rpmsg_link *links[2] = { NULL, NULL };
 	struct lb_pair *p;
+#if !RPMSG_BAREMETAL
 	pthread_condattr_t ca;
+#endif
 	int ret = 0;
 
 	if (!a || !b || !link_a || !link_b)
@@ -241,7 +281,7 @@ int rpmsg_loopback_create(struct rpmsg_bus *a, struct rpmsg_bus *b,
 		cfg = &def;
 	if (cfg->mtu > 65535 || cfg->depth > 65536)
 		return -EINVAL;
-	p = calloc(1, sizeof(*p));
+	p = rpmsg_os_zalloc(sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->mtu = cfg->mtu ? cfg->mtu : def.mtu;
@@ -250,19 +290,32 @@ int rpmsg_loopback_create(struct rpmsg_bus *a, struct rpmsg_bus *b,
 		;
 	p->slot_size = (sizeof(struct lb_msg) + p->mtu + 7) & ~(size_t)7;
 	p->refs = 2;
-	pthread_mutex_init(&p->lock, NULL);
+	rpmsg_mutex_init(&p->lock, false);
+#if RPMSG_BAREMETAL
+	rpmsg_cond_init(&p->space);
+#else
+	/* lb_send's timed wait is on the monotonic clock (rpmsg_cond_init takes the default). */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->space, &ca);
 	pthread_condattr_destroy(&ca);
+#endif
 	for (int i = 0; i < 2; i++) {
+#if RPMSG_BAREMETAL
+		p->q[i].efd = -1;
+#else
 		p->q[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		p->q[i].slots = calloc(p->nslots, p->slot_size);
-		if (p->q[i].efd < 0 || !p->q[i].slots)
+		if (p->q[i].efd < 0)
+			ret = -ENOMEM;
+#endif
+		/* calloc's overflow check: up to 4 GiB, too much for a 32-bit size_t. */
+		if (p->slot_size <= SIZE_MAX / p->nslots)
+			p->q[i].slots = rpmsg_os_zalloc(p->nslots * p->slot_size);
+		if (!p->q[i].slots)
 			ret = -ENOMEM;
 	}
 	for (int s = 0; s < 2 && !ret; s++) {
-		struct lb_side *side = calloc(1, sizeof(*side));
+		struct lb_side *side = rpmsg_os_zalloc(sizeof(*side));
 		struct rpmsg_link_desc desc = {
 			.name = s ? "loopback1" : "loopback0",
 			.transport = "loopback",
@@ -279,10 +332,12 @@ int rpmsg_loopback_create(struct rpmsg_bus *a, struct rpmsg_bus *b,
 		side->s = s;
 		ret = rpmsg_link_register(buses[s], &desc, &links[s]);
 		if (ret) {
-			free(side);
+			rpmsg_os_free(side);
 			break;
 		}
+#if !RPMSG_BAREMETAL
 		ret = rpmsg_link_watch_fd(links[s], p->q[!s].efd);
+#endif
 	}
 	if (ret) {
 		int owned = 0;

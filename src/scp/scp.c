@@ -15,14 +15,17 @@
  *   mu         rx_busy (one receiver at a time: a bus poller or a sender waiting for its
  *              ack), the ack counters, the queue, the INIT info; cv signals their changes.
  */
-#include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
+#if !RPMSG_BAREMETAL
+#include <pthread.h> /* the timed wait */
 #include <time.h>
+#endif
 
 #include <rpmsg/scp.h>
 #include <rpmsg/transport.h>
+
+#include "core/os.h"
 
 #define HDR RPMSG_SCP_OBJ_HDR
 #define BELL_IPC 0u
@@ -50,8 +53,8 @@ struct scp {
 	uint32_t *reg_in, *reg_out, *reg_reset;
 	_Atomic bool up, gone;
 
-	pthread_mutex_t send_lock, slot_lock, mu;
-	pthread_cond_t cv;
+	rpmsg_mutex send_lock, slot_lock, mu;
+	rpmsg_cond cv;
 	bool rx_busy;
 	uint32_t acks[RPMSG_SCP_IPI_MAX]; /* messages handled per id (mu) */
 	struct qmsg *qhead, **qtail;       /* waiting for the slot, in order (mu) */
@@ -65,11 +68,39 @@ struct scp {
 };
 
 /* The link whose receive callback this thread is running, if any. */
+#if RPMSG_BAREMETAL
+static struct scp *tl_rx; /* one context: no thread-local storage to ask a runtime for */
+#else
 static _Thread_local struct scp *tl_rx;
+#endif
 
+/* Statistics: one context on bare metal, where 64-bit atomics would be libgcc calls. */
 static void stat_add(uint64_t *c)
 {
+#if RPMSG_BAREMETAL
+	(*c)++;
+#else
 	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+#endif
+}
+
+static uint64_t stat_get(const uint64_t *c)
+{
+#if RPMSG_BAREMETAL
+	return *c;
+#else
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+#endif
+}
+
+/* strnlen (POSIX, not in a freestanding C library). */
+static size_t str_len(const char *p, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && p[n])
+		n++;
+	return n;
 }
 
 /* ---- shared-memory access: aligned 32-bit words only ---- */
@@ -167,18 +198,24 @@ static bool peer_gone(struct scp *s)
 /* Slice of a wait towards `deadline`, in ms (at least 1). */
 static int slice_ms(struct scp *s, uint64_t deadline)
 {
-	uint64_t now = now_ns(s), left;
+	uint64_t now = now_ns(s);
 
 	if (now >= deadline)
 		return 0;
-	left = (deadline - now + 999999u) / 1000000u;
-	return left < SLICE_MS ? (int)left : SLICE_MS;
+	if (deadline - now >= (uint64_t)SLICE_MS * 1000000u)
+		return SLICE_MS;
+	/* Below a slice: a 32-bit division (no libgcc call on 32-bit cores). */
+	return (int)(((uint32_t)(deadline - now) + 999999u) / 1000000u);
 }
 
 static void cv_wait_ms(struct scp *s, int ms)
 {
+#if RPMSG_BAREMETAL
+	rpmsg_cond_wait(&s->cv, &s->mu); /* one context: returns at once, the caller looks again */
+#else
 	struct timespec ts;
 
+	/* os.h has no timed wait: rpmsg_cond is a pthread_cond_t here (CLOCK_MONOTONIC). */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_nsec += (long)ms * 1000000L;
 	while (ts.tv_nsec >= 1000000000L) {
@@ -186,6 +223,7 @@ static void cv_wait_ms(struct scp *s, int ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+#endif
 }
 
 /* ---- receive ---- */
@@ -195,7 +233,7 @@ static void host_init(struct scp *s, const uint8_t *m)
 	uint32_t signaled;
 
 	memcpy(&signaled, m, 4);
-	pthread_mutex_lock(&s->mu);
+	rpmsg_mutex_lock(&s->mu);
 	memcpy(s->info.fw_version, m + 4, sizeof(s->info.fw_version));
 	s->info.fw_version[sizeof(s->info.fw_version) - 1] = '\0';
 	memcpy(&s->info.dec_capability, m + 36, 4);
@@ -203,7 +241,7 @@ static void host_init(struct scp *s, const uint8_t *m)
 	s->info.dec_capability = le32(s->info.dec_capability);
 	s->info.enc_capability = le32(s->info.enc_capability);
 	s->info.up = le32(signaled) != 0;
-	pthread_mutex_unlock(&s->mu);
+	rpmsg_mutex_unlock(&s->mu);
 	if (le32(signaled)) {
 		atomic_store(&s->gone, false);
 		atomic_store(&s->up, true);
@@ -221,7 +259,7 @@ static void host_ns(struct scp *s, const uint8_t *m, uint32_t len)
 	}
 	memset(&info, 0, sizeof(info));
 	/* At most 31 characters, NUL-padded: the AP forces byte 31 to NUL. */
-	memcpy(info.name, m, strnlen((const char *)m, RPMSG_NAME_SIZE - 1));
+	memcpy(info.name, m, str_len((const char *)m, RPMSG_NAME_SIZE - 1));
 	memcpy(&addr, m + 32, 4);
 	addr = le32(addr);
 	if (!info.name[0] || addr == RPMSG_SCP_IPI_INIT || addr >= RPMSG_SCP_IPI_NS_SERVICE) {
@@ -242,9 +280,9 @@ static void host_crashed(struct scp *s)
 {
 	stat_add(&s->stats.watchdogs);
 	atomic_store(&s->up, false);
-	pthread_mutex_lock(&s->mu);
+	rpmsg_mutex_lock(&s->mu);
 	s->info.up = false;
-	pthread_mutex_unlock(&s->mu);
+	rpmsg_mutex_unlock(&s->mu);
 	rpmsg_link_remove_channels(s->link);
 }
 
@@ -307,10 +345,10 @@ static int rx_one(struct scp *s)
 	}
 	tl_rx = prev;
 	if (handled) {
-		pthread_mutex_lock(&s->mu);
+		rpmsg_mutex_lock(&s->mu);
 		s->acks[id]++;
-		pthread_cond_broadcast(&s->cv);
-		pthread_mutex_unlock(&s->mu);
+		rpmsg_cond_broadcast(&s->cv);
+		rpmsg_mutex_unlock(&s->mu);
 	}
 	return 1;
 }
@@ -326,13 +364,13 @@ static int rx_try(struct scp *s)
 		return 0; /* inside one of our callbacks: the receiver is up the stack */
 	if (!reg_get(s->reg_in))
 		return 0; /* nothing there (a peek; rx_one reads it again) */
-	pthread_mutex_lock(&s->mu);
+	rpmsg_mutex_lock(&s->mu);
 	if (s->rx_busy) {
-		pthread_mutex_unlock(&s->mu);
+		rpmsg_mutex_unlock(&s->mu);
 		return 0;
 	}
 	s->rx_busy = true;
-	pthread_mutex_unlock(&s->mu);
+	rpmsg_mutex_unlock(&s->mu);
 	for (int i = 0; i < RX_BUDGET; i++) {
 		int r = rx_one(s);
 
@@ -341,10 +379,10 @@ static int rx_try(struct scp *s)
 		n += r;
 		flush_try(s); /* answers the callback queued, now that the peer may take them */
 	}
-	pthread_mutex_lock(&s->mu);
+	rpmsg_mutex_lock(&s->mu);
 	s->rx_busy = false;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
+	rpmsg_cond_broadcast(&s->cv);
+	rpmsg_mutex_unlock(&s->mu);
 	return n;
 }
 
@@ -385,10 +423,10 @@ static int post(struct scp *s, uint32_t id, const void *data, size_t len, int wa
 	if (ret)
 		return ret;
 	obj_write(s->out_obj, id, data, len);
-	pthread_mutex_lock(&s->mu);
+	rpmsg_mutex_lock(&s->mu);
 	if (snap)
 		*snap = s->acks[id];
-	pthread_mutex_unlock(&s->mu);
+	rpmsg_mutex_unlock(&s->mu);
 	reg_set(s->reg_out, RPMSG_SCP_IPC_BIT);
 	ring(s, BELL_IPC);
 	stat_add(&s->stats.tx_msgs);
@@ -409,18 +447,18 @@ static int flush_queue(struct scp *s, int wait_ms, bool may_rx)
 	while (atomic_load(&s->qlen)) {
 		struct qmsg *m;
 
-		pthread_mutex_lock(&s->mu);
+		rpmsg_mutex_lock(&s->mu);
 		m = s->qhead;
-		pthread_mutex_unlock(&s->mu);
+		rpmsg_mutex_unlock(&s->mu);
 		ret = post(s, m->id, m->data, m->len, wait_ms, may_rx, NULL);
 		if (ret)
 			break;
-		pthread_mutex_lock(&s->mu);
+		rpmsg_mutex_lock(&s->mu);
 		if (!(s->qhead = m->next))
 			s->qtail = &s->qhead;
 		atomic_fetch_sub(&s->qlen, 1);
-		pthread_mutex_unlock(&s->mu);
-		free(m);
+		rpmsg_mutex_unlock(&s->mu);
+		rpmsg_os_free(m);
 	}
 	s->flushing = false;
 	return ret;
@@ -436,13 +474,13 @@ static int flush_try(struct scp *s)
 {
 	int n = 0;
 
-	while (queue_pending(s) && !pthread_mutex_trylock(&s->slot_lock)) {
+	while (queue_pending(s) && !rpmsg_mutex_trylock(&s->slot_lock)) {
 		unsigned before = atomic_load(&s->qlen), sent;
 
 		if (!s->flushing)
 			flush_queue(s, 0, false);
 		sent = before - atomic_load(&s->qlen);
-		pthread_mutex_unlock(&s->slot_lock);
+		rpmsg_mutex_unlock(&s->slot_lock);
 		n += (int)sent;
 		if (!sent)
 			break; /* slot busy: bell 1 tells us when it is free */
@@ -456,7 +494,7 @@ static int enqueue(struct scp *s, uint32_t id, const void *data, size_t len)
 
 	if (atomic_load(&s->qlen) >= QMAX)
 		return -EAGAIN;
-	m = malloc(sizeof(*m) + len);
+	m = rpmsg_os_zalloc(sizeof(*m) + len);
 	if (!m)
 		return -ENOMEM;
 	m->next = NULL;
@@ -464,11 +502,11 @@ static int enqueue(struct scp *s, uint32_t id, const void *data, size_t len)
 	m->len = (uint32_t)len;
 	if (len)
 		memcpy(m->data, data, len);
-	pthread_mutex_lock(&s->mu);
+	rpmsg_mutex_lock(&s->mu);
 	*s->qtail = m;
 	s->qtail = &m->next;
 	atomic_fetch_add(&s->qlen, 1);
-	pthread_mutex_unlock(&s->mu);
+	rpmsg_mutex_unlock(&s->mu);
 	return 0;
 }
 
@@ -490,16 +528,16 @@ static int wait_ack(struct scp *s, uint32_t id, uint32_t snap, int wait_ms)
 		bool acked, busy;
 		int ms, got;
 
-		pthread_mutex_lock(&s->mu);
+		rpmsg_mutex_lock(&s->mu);
 		acked = s->acks[id] != snap;
-		pthread_mutex_unlock(&s->mu);
+		rpmsg_mutex_unlock(&s->mu);
 		if (acked)
 			return 0;
 		ms = slice_ms(s, deadline); /* first: a peer that never stops sending ends too */
 		got = rx_try(s);
-		pthread_mutex_lock(&s->mu);
+		rpmsg_mutex_lock(&s->mu);
 		acked = s->acks[id] != snap;
-		pthread_mutex_unlock(&s->mu);
+		rpmsg_mutex_unlock(&s->mu);
 		if (acked)
 			return 0;
 		if (!got && peer_gone(s))
@@ -510,11 +548,11 @@ static int wait_ack(struct scp *s, uint32_t id, uint32_t snap, int wait_ms)
 		}
 		if (got)
 			continue;
-		pthread_mutex_lock(&s->mu);
+		rpmsg_mutex_lock(&s->mu);
 		busy = s->rx_busy && s->acks[id] == snap;
 		if (busy)
 			cv_wait_ms(s, ms); /* another thread receives: it signals each message */
-		pthread_mutex_unlock(&s->mu);
+		rpmsg_mutex_unlock(&s->mu);
 		if (!busy) {
 			/* Answers our callbacks queued go out when the slot frees: look often. */
 			if (queue_pending(s))
@@ -524,11 +562,11 @@ static int wait_ack(struct scp *s, uint32_t id, uint32_t snap, int wait_ms)
 	}
 }
 
-static int lock_for(pthread_mutex_t *m, int timeout_ms)
+static int lock_for(rpmsg_mutex *m, int timeout_ms)
 {
 	if (timeout_ms == 0)
-		return pthread_mutex_trylock(m) ? -EAGAIN : 0;
-	pthread_mutex_lock(m);
+		return rpmsg_mutex_trylock(m) ? -EAGAIN : 0;
+	rpmsg_mutex_lock(m);
 	return 0;
 }
 
@@ -545,10 +583,10 @@ static int send_from_cb(struct scp *s, uint32_t id, const void *data, size_t len
 {
 	int ret = -EAGAIN;
 
-	if (!pthread_mutex_trylock(&s->slot_lock)) {
+	if (!rpmsg_mutex_trylock(&s->slot_lock)) {
 		if (!queue_pending(s) && !slot_busy(s))
 			ret = post(s, id, data, len, 0, false, NULL);
-		pthread_mutex_unlock(&s->slot_lock);
+		rpmsg_mutex_unlock(&s->slot_lock);
 	}
 	if (ret == -EAGAIN) {
 		ret = enqueue(s, id, data, len);
@@ -579,12 +617,12 @@ static int do_send(struct scp *s, uint32_t id, const void *data, size_t len, int
 		ret = flush_queue(s, busy_ms, true);
 		if (!ret)
 			ret = post(s, id, data, len, busy_ms, true, &snap);
-		pthread_mutex_unlock(&s->slot_lock);
+		rpmsg_mutex_unlock(&s->slot_lock);
 		flush_try(s);
 		if (!ret && ack_ms > 0)
 			ret = wait_ack(s, id, snap, ack_ms);
 	}
-	pthread_mutex_unlock(&s->send_lock);
+	rpmsg_mutex_unlock(&s->send_lock);
 	return ret;
 }
 
@@ -658,10 +696,10 @@ static void go_down(struct scp *s)
 {
 	atomic_store(&s->gone, true);
 	atomic_store(&s->up, false);
-	pthread_mutex_lock(&s->mu);
+	rpmsg_mutex_lock(&s->mu);
 	s->info.up = false;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->mu);
+	rpmsg_cond_broadcast(&s->cv);
+	rpmsg_mutex_unlock(&s->mu);
 	rpmsg_link_remove_channels(s->link);
 }
 
@@ -723,14 +761,14 @@ static void scp_free(struct scp *s)
 		struct qmsg *m = s->qhead;
 
 		s->qhead = m->next;
-		free(m);
+		rpmsg_os_free(m);
 	}
-	pthread_mutex_destroy(&s->send_lock);
-	pthread_mutex_destroy(&s->slot_lock);
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
-	free(s->rxbuf);
-	free(s);
+	rpmsg_mutex_destroy(&s->send_lock);
+	rpmsg_mutex_destroy(&s->slot_lock);
+	rpmsg_mutex_destroy(&s->mu);
+	rpmsg_cond_destroy(&s->cv);
+	rpmsg_os_free(s->rxbuf);
+	rpmsg_os_free(s);
 }
 
 static void scp_destroy(struct rpmsg_link *link)
@@ -775,7 +813,7 @@ int rpmsg_scp_ns_encode(void *msg36, const char *name, uint32_t id)
 
 	if (!m || !name || id >= RPMSG_SCP_IPI_MAX)
 		return -EINVAL;
-	n = strnlen(name, RPMSG_NAME_SIZE);
+	n = str_len(name, RPMSG_NAME_SIZE);
 	if (n == 0 || n >= RPMSG_NAME_SIZE)
 		return -EINVAL;
 	memset(m, 0, RPMSG_SCP_NS_MSG_SIZE);
@@ -821,9 +859,9 @@ int rpmsg_scp_get_info(struct rpmsg_link *link, struct rpmsg_scp_info *out)
 
 	if (!s || !out)
 		return -EINVAL;
-	pthread_mutex_lock(&s->mu);
+	rpmsg_mutex_lock(&s->mu);
 	*out = s->info;
-	pthread_mutex_unlock(&s->mu);
+	rpmsg_mutex_unlock(&s->mu);
 	out->up = scp_is_up(link);
 	return 0;
 }
@@ -839,7 +877,7 @@ int rpmsg_scp_get_stats(struct rpmsg_link *link, struct rpmsg_scp_stats *out)
 	in = (const uint64_t *)&s->stats;
 	o = (uint64_t *)out;
 	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		o[i] = __atomic_load_n(&in[i], __ATOMIC_RELAXED);
+		o[i] = stat_get(&in[i]);
 	return 0;
 }
 
@@ -870,8 +908,9 @@ int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		     const struct rpmsg_scp_config *cfg, struct rpmsg_link **out)
 {
 	struct rpmsg_link_desc desc = { .transport = "scp", .ops = &scp_ops };
-	pthread_mutexattr_t ma;
+#if !RPMSG_BAREMETAL
 	pthread_condattr_t ca;
+#endif
 	struct scp *s;
 	uint8_t *base, *regs;
 	int ret;
@@ -882,7 +921,7 @@ int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		return -EINVAL;
 	if (cfg->busy_timeout_ms < 0 || cfg->ack_timeout_ms < 0)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = rpmsg_os_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->plat = plat;
@@ -899,20 +938,22 @@ int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		s->cfg.name = "scp0";
 	s->S = s->cfg.share_buf_size;
 	s->qtail = &s->qhead;
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&s->slot_lock, &ma);
-	pthread_mutexattr_destroy(&ma);
-	pthread_mutex_init(&s->send_lock, NULL);
-	pthread_mutex_init(&s->mu, NULL);
+	rpmsg_mutex_init(&s->slot_lock, true);
+	rpmsg_mutex_init(&s->send_lock, false);
+	rpmsg_mutex_init(&s->mu, false);
+#if RPMSG_BAREMETAL
+	rpmsg_cond_init(&s->cv);
+#else
+	/* cv_wait_ms waits on the monotonic clock (rpmsg_cond_init takes the default). */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cv, &ca);
 	pthread_condattr_destroy(&ca);
+#endif
 	ret = check_layout(s);
 	if (ret)
 		goto fail;
-	s->rxbuf = calloc(1, s->S);
+	s->rxbuf = rpmsg_os_zalloc(s->S);
 	if (!s->rxbuf) {
 		ret = -ENOMEM;
 		goto fail;
@@ -947,7 +988,7 @@ int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 			obj_zero(s->out_obj, s->S);
 		v = le32(1);
 		memcpy(init, &v, 4);
-		memcpy(init + 4, fw, strnlen(fw, 31));
+		memcpy(init + 4, fw, str_len(fw, 31));
 		v = le32(s->cfg.dec_capability);
 		memcpy(init + 36, &v, 4);
 		v = le32(s->cfg.enc_capability);

@@ -14,18 +14,17 @@
  * never waits for it long. No lock is held across a call into the core that can bind or
  * unbind drivers.
  */
-#include <endian.h>
-#include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#if !RPMSG_BAREMETAL
 #include <time.h>
+#endif
 
 #include <rpmsg/smd.h>
 #include <rpmsg/transport.h>
 
 #include "core/core.h" /* rpmsg_ept_get/put: a reference across a callback that may destroy */
+#include "core/os.h"
 #include "smd/smd_wire.h"
 #include "smem/smem.h"
 
@@ -51,12 +50,12 @@ struct chan {
 	_Atomic uint32_t local_state; /* what we last wrote (smd->lock for changes) */
 	bool has_dev;                 /* main: an rpmsg channel exists (smd->lock) */
 
-	pthread_mutex_t tx_lock;
+	rpmsg_mutex tx_lock;
 	uint32_t tx_head;             /* our write index (tx_lock) */
 	bool tx_broken;               /* the peer wrote a bad tail (tx_lock) */
 	atomic_bool closing;          /* a close is waiting for tx_lock: senders give up */
 
-	pthread_mutex_t rx_lock;      /* recursive */
+	rpmsg_mutex rx_lock;          /* recursive */
 	struct rpmsg_endpoint *ept;   /* rx_lock */
 	uint32_t ept_addr;
 	uint32_t rx_tail;             /* our read index (rx_lock) */
@@ -74,7 +73,7 @@ struct smd {
 	bool remote;
 	int host;                     /* the host argument of our SMEM calls */
 	struct smem smem;
-	pthread_mutex_t lock;
+	rpmsg_mutex lock;
 	struct chan *ch[MAX_CHANNELS];
 	_Atomic unsigned nch;
 	uint64_t remembered[SMD_TABLES]; /* table positions turned into channels (or refused) */
@@ -87,9 +86,45 @@ struct smd {
 	struct rpmsg_smd_stats stats;
 };
 
+/* Statistics: one context on bare metal, where 64-bit atomics would be libgcc calls. */
 static void stat_add(uint64_t *c, uint64_t n)
 {
+#if RPMSG_BAREMETAL
+	*c += n;
+#else
 	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+#endif
+}
+
+static uint64_t stat_get(const uint64_t *c)
+{
+#if RPMSG_BAREMETAL
+	return *c;
+#else
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+#endif
+}
+
+/* Little-endian <-> host (its own inverse); <endian.h> is glibc's, not freestanding. */
+static uint32_t le32(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
+/* snprintf("%s") without stdio: at most cap - 1 bytes, always terminated. */
+static void name_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+
+	while (n < cap - 1 && src[n]) {
+		dst[n] = src[n];
+		n++;
+	}
+	dst[n] = '\0';
 }
 
 static uint64_t now_ns(struct smd *s)
@@ -111,7 +146,7 @@ static uint32_t rd(const struct chan *c, const uint8_t *rec, enum smd_field f)
 
 	if (!c->word && smd_field_is_flag(f))
 		return __atomic_load_n(p, __ATOMIC_RELAXED);
-	return le32toh(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
+	return le32(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
 }
 
 static void wr(const struct chan *c, uint8_t *rec, enum smd_field f, uint32_t v)
@@ -121,7 +156,7 @@ static void wr(const struct chan *c, uint8_t *rec, enum smd_field f, uint32_t v)
 	if (!c->word && smd_field_is_flag(f))
 		__atomic_store_n(p, (uint8_t)v, __ATOMIC_RELAXED);
 	else
-		__atomic_store_n((uint32_t *)(void *)p, htole32(v), __ATOMIC_RELAXED);
+		__atomic_store_n((uint32_t *)(void *)p, le32(v), __ATOMIC_RELAXED);
 }
 
 /* Indices: the producer's head store releases its data, the consumer's tail store its reads. */
@@ -129,14 +164,14 @@ static uint32_t rd_acq(const struct chan *c, const uint8_t *rec, enum smd_field 
 {
 	const uint8_t *p = rec + smd_field_off(f, c->word);
 
-	return le32toh(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_ACQUIRE));
+	return le32(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_ACQUIRE));
 }
 
 static void wr_rel(const struct chan *c, uint8_t *rec, enum smd_field f, uint32_t v)
 {
 	uint8_t *p = rec + smd_field_off(f, c->word);
 
-	__atomic_store_n((uint32_t *)(void *)p, htole32(v), __ATOMIC_RELEASE);
+	__atomic_store_n((uint32_t *)(void *)p, le32(v), __ATOMIC_RELEASE);
 }
 
 static bool peer_open(uint32_t st)
@@ -192,16 +227,16 @@ static void close_chan(struct chan *c, bool detach)
 	struct smd *s = c->smd;
 
 	atomic_store(&c->closing, true);
-	pthread_mutex_lock(&c->rx_lock);
-	pthread_mutex_lock(&c->tx_lock);
+	rpmsg_mutex_lock(&c->rx_lock);
+	rpmsg_mutex_lock(&c->tx_lock);
 	if (detach)
 		c->ept = NULL;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	set_state_locked(c, RPMSG_SMD_CLOSED);
 	reset_locked(c);
-	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_unlock(&c->tx_lock);
-	pthread_mutex_unlock(&c->rx_lock);
+	rpmsg_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&c->tx_lock);
+	rpmsg_mutex_unlock(&c->rx_lock);
 	atomic_store(&c->closing, false);
 }
 
@@ -239,10 +274,10 @@ static struct chan *find_chan(struct smd *s, const char *name)
 
 static void free_chan(struct chan *c)
 {
-	pthread_mutex_destroy(&c->tx_lock);
-	pthread_mutex_destroy(&c->rx_lock);
-	free(c->bounce);
-	free(c);
+	rpmsg_mutex_destroy(&c->tx_lock);
+	rpmsg_mutex_destroy(&c->rx_lock);
+	rpmsg_os_free(c->bounce);
+	rpmsg_os_free(c);
 }
 
 /*
@@ -252,7 +287,6 @@ static void free_chan(struct chan *c)
 static int map_chan(struct smd *s, const char *name, unsigned table, unsigned pos, uint32_t cid,
 		    struct chan **out)
 {
-	pthread_mutexattr_t attr;
 	struct chan *c;
 	void *info, *fifo;
 	size_t isz, fsz;
@@ -273,16 +307,16 @@ static int map_chan(struct smd *s, const char *name, unsigned table, unsigned po
 	if (fsz > 2 * (size_t)MAX_FIFO || fsz != 2 * (size_t)half || half < MIN_FIFO ||
 	    (half & (half - 1)))
 		return -EPROTO;
-	c = calloc(1, sizeof(*c));
+	c = rpmsg_os_zalloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->bounce = malloc(half);
+	c->bounce = rpmsg_os_zalloc(half);
 	if (!c->bounce) {
-		free(c);
+		rpmsg_os_free(c);
 		return -ENOMEM;
 	}
 	c->smd = s;
-	snprintf(c->name, sizeof(c->name), "%s", name);
+	name_copy(c->name, sizeof(c->name), name);
 	c->table = table;
 	c->pos = pos;
 	c->cid = cid;
@@ -293,11 +327,8 @@ static int map_chan(struct smd *s, const char *name, unsigned table, unsigned po
 	c->txf = (uint8_t *)fifo + (s->remote ? half : 0);
 	c->rxf = (uint8_t *)fifo + (s->remote ? 0 : half);
 	c->txn = c->rxn = half;
-	pthread_mutex_init(&c->tx_lock, NULL);
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&c->rx_lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	rpmsg_mutex_init(&c->tx_lock, false);
+	rpmsg_mutex_init(&c->rx_lock, true);
 	c->remote_state = rd(c, c->peer, SMD_STATE);
 	*out = c;
 	return 0;
@@ -362,13 +393,13 @@ static void maybe_scan(struct smd *s)
 {
 	int64_t free_now = smem_free_space(&s->smem, s->host);
 
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	if (!s->scanned || free_now != s->last_free) {
 		s->scanned = true;
 		s->last_free = free_now;
 		scan_locked(s);
 	}
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 }
 
 /*
@@ -425,7 +456,7 @@ static int create_chan_locked(struct smd *s, const char *name, struct chan **out
 		memcpy(tab + pos * SMD_ENTRY_SIZE, e, SMD_E_REF);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		__atomic_store_n((uint32_t *)(void *)(tab + pos * SMD_ENTRY_SIZE + SMD_E_REF),
-				 htole32(1), __ATOMIC_RELAXED);
+				 le32(1), __ATOMIC_RELAXED);
 		s->remembered[t] |= 1ull << pos; /* the position is taken, whatever follows */
 		ret = smem_alloc(&s->smem, s->host, SMD_ITEM_FIFO(t) + pos, 2 * (size_t)s->cfg.fifo_size);
 		if (ret && ret != -EEXIST)
@@ -487,22 +518,22 @@ static int follow_state(struct chan *c)
 		wr(c, c->peer, SMD_STATE_F, 0);
 	ls = atomic_load(&c->local_state);
 	if (ls == RPMSG_SMD_OPENING && peer_open(rs) && c->ept) {
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		set_state_locked(c, RPMSG_SMD_OPENED);
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		events = 1;
 	} else if (s->remote && ls == RPMSG_SMD_OPENED && !peer_open(rs) && c->ept) {
 		/* The main CPU closed: start over and offer the channel again. */
 		atomic_store(&c->closing, true);
-		pthread_mutex_lock(&c->tx_lock);
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&c->tx_lock);
+		rpmsg_mutex_lock(&s->lock);
 		if (atomic_load(&c->local_state) == RPMSG_SMD_OPENED && c->ept) {
 			set_state_locked(c, RPMSG_SMD_CLOSED);
 			reset_locked(c);
 			set_state_locked(c, RPMSG_SMD_OPENING);
 		}
-		pthread_mutex_unlock(&s->lock);
-		pthread_mutex_unlock(&c->tx_lock);
+		rpmsg_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&c->tx_lock);
 		atomic_store(&c->closing, false);
 		events = 1;
 	}
@@ -517,7 +548,7 @@ static int chan_rx(struct chan *c)
 	int n, budget = RX_BUDGET;
 	bool moved = false;
 
-	pthread_mutex_lock(&c->rx_lock);
+	rpmsg_mutex_lock(&c->rx_lock);
 	n = follow_state(c);
 	if (atomic_load(&c->local_state) != RPMSG_SMD_OPENED || !c->ept || c->rx_broken)
 		goto out;
@@ -595,7 +626,7 @@ static int chan_rx(struct chan *c)
 			ring(s);
 	}
 out:
-	pthread_mutex_unlock(&c->rx_lock);
+	rpmsg_mutex_unlock(&c->rx_lock);
 	return n;
 }
 
@@ -609,7 +640,7 @@ static void state_worker(struct smd *s)
 	struct chan *orphan[MAX_CHANNELS];
 	unsigned nadd = 0, ndel = 0, norphan = 0;
 
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < atomic_load(&s->nch); i++) {
 		struct chan *c = s->ch[i];
 		uint32_t ls = atomic_load(&c->local_state), rs = rd(c, c->peer, SMD_STATE);
@@ -627,7 +658,7 @@ static void state_worker(struct smd *s)
 				orphan[norphan++] = c;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < nadd; i++) {
 		struct rpmsg_channel_info info = { .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
 
@@ -695,7 +726,7 @@ static int chan_send(struct chan *c, const void *data, size_t len, int timeout_m
 	if (c->word && (len & 3))
 		return -EINVAL;
 	total = (uint32_t)len + SMD_PKT_HDR;
-	pthread_mutex_lock(&c->tx_lock);
+	rpmsg_mutex_lock(&c->tx_lock);
 	for (;;) {
 		uint32_t st = atomic_load(&c->local_state), used;
 		int slice = WAIT_SLICE_MS;
@@ -743,8 +774,9 @@ static int chan_send(struct chan *c, const void *data, size_t len, int timeout_m
 				ret = -ETIMEDOUT;
 				break;
 			}
-			if ((deadline - now) / 1000000u < (uint64_t)slice)
-				slice = (int)((deadline - now) / 1000000u) + 1;
+			/* Below a slice: a 32-bit division (no libgcc call on 32-bit cores). */
+			if (deadline - now < (uint64_t)slice * 1000000u)
+				slice = (int)((uint32_t)(deadline - now) / 1000000u) + 1;
 		}
 		rpmsg_platform_wait(s->plat, s->cfg.doorbell, slice);
 	}
@@ -765,7 +797,7 @@ static int chan_send(struct chan *c, const void *data, size_t len, int timeout_m
 		stat_add(&s->stats.tx_msgs, 1);
 		stat_add(&s->stats.tx_bytes, len);
 	}
-	pthread_mutex_unlock(&c->tx_lock);
+	rpmsg_mutex_unlock(&c->tx_lock);
 	if (!ret)
 		ring(s);
 	return ret;
@@ -792,11 +824,11 @@ static int smd_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	(void)link;
 	if (!c || atomic_load(&c->local_state) != RPMSG_SMD_OPENED)
 		return 0;
-	if (pthread_mutex_trylock(&c->tx_lock))
+	if (rpmsg_mutex_trylock(&c->tx_lock))
 		return 0; /* a sender is there, waiting for room */
 	tail = rd(c, c->own, SMD_TAIL);
 	room = tail < c->txn ? (c->txn - 1) - ((c->tx_head - tail) & (c->txn - 1)) : 0;
-	pthread_mutex_unlock(&c->tx_lock);
+	rpmsg_mutex_unlock(&c->tx_lock);
 	return room > SMD_PKT_HDR; /* as Linux: more than a header's worth */
 }
 
@@ -804,9 +836,16 @@ static int smd_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 
 static void sleep_ms(unsigned ms)
 {
+#if RPMSG_BAREMETAL
+	uint64_t end = rpmsg_os_now_ns() + (uint64_t)ms * 1000000u;
+
+	while (rpmsg_os_now_ns() < end)
+		rpmsg_os_yield();
+#else
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+#endif
 }
 
 static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
@@ -821,19 +860,19 @@ static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 		return -EINVAL; /* an SMD endpoint is a channel: it needs the channel's name */
 	if (strlen(name) > RPMSG_SMD_NAME_MAX)
 		return -EINVAL;
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	c = find_chan(s, name);
 	if (!c && s->remote)
 		ret = create_chan_locked(s, name, &c);
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	if (ret)
 		return ret;
 	/* Main: the remote may not have announced it yet; look for up to the open timeout. */
 	while (!c) {
-		pthread_mutex_lock(&s->lock);
+		rpmsg_mutex_lock(&s->lock);
 		scan_locked(s);
 		c = find_chan(s, name);
-		pthread_mutex_unlock(&s->lock);
+		rpmsg_mutex_unlock(&s->lock);
 		if (c || now_ns(s) >= deadline)
 			break;
 		sleep_ms(10);
@@ -841,9 +880,9 @@ static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	if (!c)
 		return -ENOENT;
 
-	pthread_mutex_lock(&c->rx_lock);
+	rpmsg_mutex_lock(&c->rx_lock);
 	if (c->ept || atomic_load(&c->local_state) != RPMSG_SMD_CLOSED) {
-		pthread_mutex_unlock(&c->rx_lock);
+		rpmsg_mutex_unlock(&c->rx_lock);
 		return -EBUSY;
 	}
 	c->ept = ept;
@@ -852,12 +891,12 @@ static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	/* Point to point: the core wants a destination other than ANY for send(). */
 	if (rpmsg_ept_dst(ept) == RPMSG_ADDR_ANY)
 		rpmsg_ept_set_dst(ept, 0);
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	set_state_locked(c, RPMSG_SMD_OPENING);
 	if (peer_open(rd(c, c->peer, SMD_STATE)))
 		set_state_locked(c, RPMSG_SMD_OPENED);
-	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_unlock(&c->rx_lock);
+	rpmsg_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&c->rx_lock);
 	atomic_store(&s->kick, true); /* data sent before we opened: deliver it (announce_create) */
 
 	/* Main: wait for the remote to be there (it usually is: that is how we found it). */
@@ -865,10 +904,10 @@ static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 		uint32_t rs = rd(c, c->peer, SMD_STATE);
 
 		if (peer_open(rs)) {
-			pthread_mutex_lock(&s->lock);
+			rpmsg_mutex_lock(&s->lock);
 			if (atomic_load(&c->local_state) == RPMSG_SMD_OPENING)
 				set_state_locked(c, RPMSG_SMD_OPENED);
-			pthread_mutex_unlock(&s->lock);
+			rpmsg_mutex_unlock(&s->lock);
 			break;
 		}
 		if (now_ns(s) >= deadline) {
@@ -900,8 +939,8 @@ static void smd_destroy(struct rpmsg_link *link)
 		free_chan(s->ch[i]);
 	if (!s->keep_plat && s->plat->ops->destroy)
 		s->plat->ops->destroy(s->plat);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	rpmsg_mutex_destroy(&s->lock);
+	rpmsg_os_free(s);
 }
 
 static const struct rpmsg_transport_ops smd_ops = {
@@ -973,7 +1012,7 @@ int rpmsg_smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		return -EINVAL;
 	if (cfg->role != RPMSG_SMD_MAIN && cfg->role != RPMSG_SMD_REMOTE)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = rpmsg_os_zalloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->plat = plat;
@@ -991,7 +1030,7 @@ int rpmsg_smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	if (!s->cfg.open_timeout_ms)
 		s->cfg.open_timeout_ms = 1000;
 	s->host = s->remote ? SMEM_HOST_APPS : s->cfg.remote_host;
-	pthread_mutex_init(&s->lock, NULL);
+	rpmsg_mutex_init(&s->lock, false);
 	ret = -EINVAL;
 	if (s->cfg.edge > 0xFF || s->cfg.remote_host >= SMEM_HOST_COUNT ||
 	    s->cfg.doorbell >= RPMSG_PLATFORM_BELLS || s->cfg.fifo_size < MIN_FIFO ||
@@ -1014,11 +1053,11 @@ int rpmsg_smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 			struct rpmsg_channel_info info = { .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
 			struct chan *c = NULL;
 
-			pthread_mutex_lock(&s->lock);
+			rpmsg_mutex_lock(&s->lock);
 			ret = find_chan(s, *n) ? -EEXIST : create_chan_locked(s, *n, &c);
-			pthread_mutex_unlock(&s->lock);
+			rpmsg_mutex_unlock(&s->lock);
 			if (!ret) {
-				snprintf(info.name, sizeof(info.name), "%s", *n);
+				name_copy(info.name, sizeof(info.name), *n);
 				ret = rpmsg_channel_add(s->link, &info, false, NULL);
 			}
 			if (ret) {
@@ -1034,8 +1073,8 @@ int rpmsg_smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	*out = s->link;
 	return 0;
 fail:
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	rpmsg_mutex_destroy(&s->lock);
+	rpmsg_os_free(s);
 	return ret;
 }
 
@@ -1048,7 +1087,7 @@ int rpmsg_smd_channel_state(struct rpmsg_link *link, const char *name, uint32_t 
 	if (!link || !name || strcmp(rpmsg_link_transport(link), "smd"))
 		return -EINVAL;
 	s = rpmsg_link_priv(link);
-	pthread_mutex_lock(&s->lock);
+	rpmsg_mutex_lock(&s->lock);
 	c = find_chan(s, name);
 	if (c) {
 		if (local)
@@ -1056,7 +1095,7 @@ int rpmsg_smd_channel_state(struct rpmsg_link *link, const char *name, uint32_t 
 		if (remote)
 			*remote = rd(c, c->peer, SMD_STATE);
 	}
-	pthread_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->lock);
 	return c ? 0 : -ENOENT;
 }
 
@@ -1067,15 +1106,15 @@ int rpmsg_smd_get_stats(struct rpmsg_link *link, struct rpmsg_smd_stats *out)
 	if (!link || !out || strcmp(rpmsg_link_transport(link), "smd"))
 		return -EINVAL;
 	s = rpmsg_link_priv(link);
-	out->tx_msgs = __atomic_load_n(&s->stats.tx_msgs, __ATOMIC_RELAXED);
-	out->rx_msgs = __atomic_load_n(&s->stats.rx_msgs, __ATOMIC_RELAXED);
-	out->tx_bytes = __atomic_load_n(&s->stats.tx_bytes, __ATOMIC_RELAXED);
-	out->rx_bytes = __atomic_load_n(&s->stats.rx_bytes, __ATOMIC_RELAXED);
-	out->rx_bad = __atomic_load_n(&s->stats.rx_bad, __ATOMIC_RELAXED);
-	out->rx_held = __atomic_load_n(&s->stats.rx_held, __ATOMIC_RELAXED);
-	out->notifies = __atomic_load_n(&s->stats.notifies, __ATOMIC_RELAXED);
-	out->tx_waits = __atomic_load_n(&s->stats.tx_waits, __ATOMIC_RELAXED);
-	out->scans = __atomic_load_n(&s->stats.scans, __ATOMIC_RELAXED);
+	out->tx_msgs = stat_get(&s->stats.tx_msgs);
+	out->rx_msgs = stat_get(&s->stats.rx_msgs);
+	out->tx_bytes = stat_get(&s->stats.tx_bytes);
+	out->rx_bytes = stat_get(&s->stats.rx_bytes);
+	out->rx_bad = stat_get(&s->stats.rx_bad);
+	out->rx_held = stat_get(&s->stats.rx_held);
+	out->notifies = stat_get(&s->stats.notifies);
+	out->tx_waits = stat_get(&s->stats.tx_waits);
+	out->scans = stat_get(&s->stats.scans);
 	out->channels = atomic_load(&s->nch);
 	return 0;
 }

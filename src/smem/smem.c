@@ -3,12 +3,10 @@
  * items. Every value read from the region after it was formatted is hostile: read once into
  * a local, bounds-checked against what attach validated, and refused with -EPROTO.
  */
-#include <endian.h>
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/os.h"
 #include "smem/smem.h"
 
 /* Global header offsets. */
@@ -55,24 +53,43 @@ static const uint8_t info_magic[4] = { 'S', 'I', 'I', 'I' };
 
 /* ---- access to aligned little-endian fields (single loads: the peer may change them) ---- */
 
+/* Little-endian <-> host (its own inverse); <endian.h> is glibc's, not freestanding. */
+static uint32_t le32(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
+static uint16_t le16(uint16_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap16(v);
+#else
+	return v;
+#endif
+}
+
 static uint32_t ld32(const uint8_t *p)
 {
-	return le32toh(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
+	return le32(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
 }
 
 static void st32(uint8_t *p, uint32_t v)
 {
-	__atomic_store_n((uint32_t *)(void *)p, htole32(v), __ATOMIC_RELAXED);
+	__atomic_store_n((uint32_t *)(void *)p, le32(v), __ATOMIC_RELAXED);
 }
 
 static uint16_t ld16(const uint8_t *p)
 {
-	return le16toh(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
+	return le16(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
 }
 
 static void st16(uint8_t *p, uint16_t v)
 {
-	__atomic_store_n((uint16_t *)(void *)p, htole16(v), __ATOMIC_RELAXED);
+	__atomic_store_n((uint16_t *)(void *)p, le16(v), __ATOMIC_RELAXED);
 }
 
 /* Unaligned little-endian fields of a local copy. */
@@ -110,22 +127,20 @@ static bool pow2(uint32_t x)
 
 static void corrupt(struct smem *s)
 {
+#if RPMSG_BAREMETAL
+	s->errors++; /* one context (see smem.h) */
+#else
 	atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+#endif
 }
 
 /* ---- the hardware mutex ---- */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 int smem_lock(struct smem *s, int timeout_ms)
 {
-	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)timeout_ms;
+	/* In ns: no 64-bit division (a libgcc call on 32-bit cores). */
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
+					   : rpmsg_os_now_ns() + (uint64_t)timeout_ms * 1000000u;
 
 	for (unsigned spins = 0;; spins++) {
 		uint32_t expect = 0;
@@ -137,9 +152,9 @@ int smem_lock(struct smem *s, int timeout_ms)
 		if (expect == s->owner)
 			return -EDEADLK; /* ours already: a bug in the caller, not a wait */
 		if ((spins & 63) == 63) {
-			if (now_ms() >= deadline)
+			if (rpmsg_os_now_ns() >= deadline)
 				return -ETIMEDOUT;
-			sched_yield();
+			rpmsg_os_yield();
 		}
 	}
 }
@@ -222,7 +237,7 @@ int smem_format(void *base, size_t size, const struct smem_format_cfg *cfg)
 	st32(b + H_FREE_OFFSET, off);
 	st32(b + H_AVAILABLE, table - off);
 	/* Last: a reader that sees `initialized` sees everything above. */
-	__atomic_store_n((uint32_t *)(void *)(b + H_INITIALIZED), htole32(1), __ATOMIC_RELEASE);
+	__atomic_store_n((uint32_t *)(void *)(b + H_INITIALIZED), le32(1), __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -232,8 +247,8 @@ bool smem_initialized(const void *base, size_t size)
 
 	if (!b || ((uintptr_t)b & 7) || size < SMEM_HEADER_TOTAL)
 		return false;
-	return le32toh(__atomic_load_n((const uint32_t *)(const void *)(b + H_INITIALIZED),
-				       __ATOMIC_ACQUIRE)) == 1;
+	return le32(__atomic_load_n((const uint32_t *)(const void *)(b + H_INITIALIZED),
+				    __ATOMIC_ACQUIRE)) == 1;
 }
 
 /* ---- attach ---- */

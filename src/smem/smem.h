@@ -75,7 +75,11 @@ struct smem {
 	unsigned item_limit;
 	struct smem_part global;
 	struct smem_part parts[SMEM_HOST_COUNT]; /* by remote host */
+#if RPMSG_BAREMETAL
+	uint64_t errors;         /* as below; plain: one context, no 64-bit atomics on Cortex-M */
+#else
 	_Atomic uint64_t errors; /* corruption seen after attach (bad canary, bounds) */
+#endif
 };
 
 /*

@@ -16,15 +16,13 @@
  * A device publishes its table with the version word zeroed first and written last, then
  * rings the driver (vq0's doorbell) so that a waiting driver notices the restart.
  */
-#include <pthread.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rpmsg/transport.h>
 #include <rpmsg/virtio.h>
 
+#include "core/os.h"
 #include "virtio/rpmsg_wire.h"
 #include "virtio/rsc_table.h"
 #include "virtio/virtio_diag.h"
@@ -86,15 +84,29 @@ struct vio {
 	const uint8_t *cur_rx; /* payload being delivered, for hold_rx_buffer */
 	bool cur_held;
 
-	pthread_mutex_t tx_lock; /* txq, stash, fresh_tx */
-	pthread_mutex_t rx_lock; /* rxq (process and late releases of held buffers) */
+	rpmsg_mutex tx_lock;     /* txq, stash, fresh_tx */
+	rpmsg_mutex rx_lock;     /* rxq (process and late releases of held buffers) */
 	int watched[2];          /* fds watched on the bus, -1 if none */
 	struct rpmsg_virtio_stats stats;
 };
 
+/* Bare metal has one context, and Cortex-M no 64-bit atomics (nor a libatomic to call). */
 static void stat_add(uint64_t *c, uint64_t n)
 {
+#if RPMSG_BAREMETAL
+	*c += n;
+#else
 	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+#endif
+}
+
+static uint64_t stat_get(const uint64_t *c)
+{
+#if RPMSG_BAREMETAL
+	return *c;
+#else
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+#endif
 }
 
 /* ---- byte order of headers ---- */
@@ -227,7 +239,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 	uint32_t gen = atomic_load(&v->gen);
 	int ret;
 
-	pthread_mutex_lock(&v->tx_lock);
+	rpmsg_mutex_lock(&v->tx_lock);
 	ret = tx_take_locked(v, out);
 	if (ret != -ENOMEM || timeout_ms == 0)
 		goto out;
@@ -263,7 +275,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 	}
 	vq_disable_notify(q);
 out:
-	pthread_mutex_unlock(&v->tx_lock);
+	rpmsg_mutex_unlock(&v->tx_lock);
 	return ret;
 }
 
@@ -274,10 +286,10 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 	int ret = 0;
 	bool notify;
 
-	pthread_mutex_lock(&v->tx_lock);
+	rpmsg_mutex_lock(&v->tx_lock);
 	if (b->gen != atomic_load(&v->gen) || !atomic_load(&v->up)) {
 		/* Taken before the link went down: the rings it belonged to are gone. */
-		pthread_mutex_unlock(&v->tx_lock);
+		rpmsg_mutex_unlock(&v->tx_lock);
 		return -EPIPE;
 	} else if (v->device) {
 		ret = vq_put_used(q, b->head, (uint32_t)(HDR_SIZE + len));
@@ -290,7 +302,7 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 		}
 	}
 	notify = !ret && vq_publish(q);
-	pthread_mutex_unlock(&v->tx_lock);
+	rpmsg_mutex_unlock(&v->tx_lock);
 	if (ret) {
 		if (ret == -EIO)
 			atomic_store(&v->fault, true);
@@ -304,10 +316,10 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 
 static void tx_stash(struct vio *v, const struct vbuf *b)
 {
-	pthread_mutex_lock(&v->tx_lock);
+	rpmsg_mutex_lock(&v->tx_lock);
 	if (b->gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
 		v->stash[v->nstash++] = *b;
-	pthread_mutex_unlock(&v->tx_lock);
+	rpmsg_mutex_unlock(&v->tx_lock);
 }
 
 static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
@@ -350,13 +362,13 @@ static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept
 	ret = wait_for_tx(v, &b, timeout_ms);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&v->tx_lock);
+	rpmsg_mutex_lock(&v->tx_lock);
 	if (b.gen != atomic_load(&v->gen) || v->nlent >= v->vq[v->txq].num) {
-		pthread_mutex_unlock(&v->tx_lock);
+		rpmsg_mutex_unlock(&v->tx_lock);
 		return -EPIPE;
 	}
 	v->lent[v->nlent++] = b;
-	pthread_mutex_unlock(&v->tx_lock);
+	rpmsg_mutex_unlock(&v->tx_lock);
 	*buf = b.va + HDR_SIZE;
 	*size = b.len - HDR_SIZE;
 	return 0;
@@ -367,7 +379,7 @@ static int take_lent(struct vio *v, const void *payload, struct vbuf *out)
 {
 	int ret = -EINVAL;
 
-	pthread_mutex_lock(&v->tx_lock);
+	rpmsg_mutex_lock(&v->tx_lock);
 	for (unsigned i = 0; i < v->nlent; i++) {
 		if (v->lent[i].va + HDR_SIZE == payload) {
 			*out = v->lent[i];
@@ -376,7 +388,7 @@ static int take_lent(struct vio *v, const void *payload, struct vbuf *out)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&v->tx_lock);
+	rpmsg_mutex_unlock(&v->tx_lock);
 	return ret;
 }
 
@@ -425,11 +437,11 @@ static int vio_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	(void)ept;
 	if (!atomic_load(&v->up))
 		return 0;
-	pthread_mutex_lock(&v->tx_lock);
+	rpmsg_mutex_lock(&v->tx_lock);
 	ret = tx_take_locked(v, &b);
 	if (!ret && v->nstash < v->vq[v->txq].num)
 		v->stash[v->nstash++] = b; /* just looking: keep it for the next send */
-	pthread_mutex_unlock(&v->tx_lock);
+	rpmsg_mutex_unlock(&v->tx_lock);
 	return ret == 0 ? 1 : ret == -ENOMEM ? 0 : ret;
 }
 
@@ -531,9 +543,9 @@ static int vio_process(struct rpmsg_link *link)
 		uint8_t hdr[HDR_SIZE];
 		int r;
 
-		pthread_mutex_lock(&v->rx_lock);
+		rpmsg_mutex_lock(&v->rx_lock);
 		r = rx_next_locked(v, &b);
-		pthread_mutex_unlock(&v->rx_lock);
+		rpmsg_mutex_unlock(&v->rx_lock);
 		if (r <= 0)
 			break;
 		n++;
@@ -556,19 +568,19 @@ static int vio_process(struct rpmsg_link *link)
 				stat_add(&v->stats.rx_dropped, 1);
 			v->cur_rx = NULL;
 		}
-		pthread_mutex_lock(&v->rx_lock);
+		rpmsg_mutex_lock(&v->rx_lock);
 		if (v->cur_held && v->nheld < q->num)
 			v->held[v->nheld++] = b; /* the application gives it back later */
 		else
 			v->done[v->ndone++] = b;
-		pthread_mutex_unlock(&v->rx_lock);
+		rpmsg_mutex_unlock(&v->rx_lock);
 	}
-	pthread_mutex_lock(&v->rx_lock);
+	rpmsg_mutex_lock(&v->rx_lock);
 	for (unsigned i = 0; i < v->ndone; i++)
 		rx_recycle_locked(v, &v->done[i]);
 	v->ndone = 0;
 	notify = vq_publish(q);
-	pthread_mutex_unlock(&v->rx_lock);
+	rpmsg_mutex_unlock(&v->rx_lock);
 	if (notify)
 		kick(v, v->rxq);
 	if (v->vq[0].broken || v->vq[1].broken || atomic_load(&v->fault)) {
@@ -594,7 +606,7 @@ static void vio_release_rx_buffer(struct rpmsg_link *link, void *data)
 	struct vio *v = rpmsg_link_priv(link);
 	bool notify = false;
 
-	pthread_mutex_lock(&v->rx_lock);
+	rpmsg_mutex_lock(&v->rx_lock);
 	for (unsigned i = 0; i < v->nheld; i++) {
 		if (v->held[i].va + HDR_SIZE == data) {
 			struct vbuf b = v->held[i];
@@ -605,7 +617,7 @@ static void vio_release_rx_buffer(struct rpmsg_link *link, void *data)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&v->rx_lock);
+	rpmsg_mutex_unlock(&v->rx_lock);
 	if (notify)
 		kick(v, v->rxq);
 }
@@ -626,9 +638,9 @@ static int vio_arm(struct rpmsg_link *link)
 		if (!atomic_load(&v->up))
 			return pending || (s != v->status_written && (int)s != v->stale_status);
 		if (!pending && s == v->status_written) {
-			pthread_mutex_lock(&v->rx_lock); /* a renegotiation may be re-mapping it */
+			rpmsg_mutex_lock(&v->rx_lock); /* a renegotiation may be re-mapping it */
 			pending = vq_pending(&v->vq[0]);
-			pthread_mutex_unlock(&v->rx_lock);
+			rpmsg_mutex_unlock(&v->rx_lock);
 		}
 		return pending || s != v->status_written;
 	}
@@ -645,9 +657,9 @@ static int vio_arm(struct rpmsg_link *link)
 	if (!(rsc_vdev_status(&v->vdev) & VIRTIO_STATUS_DRIVER_OK))
 		pending = 1; /* reset by the driver: process() takes the link down */
 	if (!pending) {
-		pthread_mutex_lock(&v->rx_lock);
+		rpmsg_mutex_lock(&v->rx_lock);
 		pending = vq_pending(&v->vq[v->rxq]);
-		pthread_mutex_unlock(&v->rx_lock);
+		rpmsg_mutex_unlock(&v->rx_lock);
 	}
 	return pending;
 }
@@ -677,20 +689,23 @@ static void watch(struct vio *v, unsigned i, uint32_t nid)
 		v->watched[i] = fd;
 }
 
+/* num is a mapped ring's size (vq_init: at most VQ_MAX_NUM), so num * size cannot overflow. */
 static int alloc_tracking(struct vio *v, unsigned num)
 {
+	size_t size = num * sizeof(struct vbuf);
+
 	for (int i = 0; i < 2; i++) {
-		free(v->slot[i]);
-		v->slot[i] = calloc(num, sizeof(struct vbuf));
+		rpmsg_os_free(v->slot[i]);
+		v->slot[i] = rpmsg_os_zalloc(size);
 	}
-	free(v->stash);
-	free(v->lent);
-	free(v->held);
-	free(v->done);
-	v->stash = calloc(num, sizeof(struct vbuf));
-	v->lent = calloc(num, sizeof(struct vbuf));
-	v->held = calloc(num, sizeof(struct vbuf));
-	v->done = calloc(num, sizeof(struct vbuf));
+	rpmsg_os_free(v->stash);
+	rpmsg_os_free(v->lent);
+	rpmsg_os_free(v->held);
+	rpmsg_os_free(v->done);
+	v->stash = rpmsg_os_zalloc(size);
+	v->lent = rpmsg_os_zalloc(size);
+	v->held = rpmsg_os_zalloc(size);
+	v->done = rpmsg_os_zalloc(size);
 	v->nstash = v->nlent = v->nheld = v->ndone = 0;
 	return v->slot[0] && v->slot[1] && v->stash && v->lent && v->held && v->done ? 0 : -ENOMEM;
 }
@@ -738,17 +753,17 @@ static bool device_rings_intact(struct vio *v)
 	bool intact = true;
 
 	for (unsigned i = 0; i < 2; i++) {
-		pthread_mutex_t *lock = i == v->txq ? &v->tx_lock : &v->rx_lock;
+		rpmsg_mutex *lock = i == v->txq ? &v->tx_lock : &v->rx_lock;
 		uint16_t raw;
 		uint8_t b[2];
 
-		if (pthread_mutex_trylock(lock))
+		if (rpmsg_mutex_trylock(lock))
 			continue;
 		raw = __atomic_load_n((uint16_t *)(void *)v->used_idx_at[i], __ATOMIC_ACQUIRE);
 		memcpy(b, &raw, 2);
 		if ((uint16_t)rpmsg_wire_get(b, 2, v->be) != v->vq[i].pub_idx)
 			intact = false;
-		pthread_mutex_unlock(lock);
+		rpmsg_mutex_unlock(lock);
 	}
 	return intact;
 }
@@ -816,12 +831,12 @@ static int device_check_status(struct vio *v)
 		return 1;
 	}
 	v->features = rsc_vdev_gfeatures(&v->vdev) & rsc_vdev_dfeatures(&v->vdev);
-	pthread_mutex_lock(&v->tx_lock);
-	pthread_mutex_lock(&v->rx_lock);
+	rpmsg_mutex_lock(&v->tx_lock);
+	rpmsg_mutex_lock(&v->rx_lock);
 	if (map_vring(v, 0, VQ_DEVICE) || map_vring(v, 1, VQ_DEVICE) ||
 	    v->vq[0].num != v->vq[1].num || alloc_tracking(v, v->vq[0].num)) {
-		pthread_mutex_unlock(&v->rx_lock);
-		pthread_mutex_unlock(&v->tx_lock);
+		rpmsg_mutex_unlock(&v->rx_lock);
+		rpmsg_mutex_unlock(&v->tx_lock);
 		/* A table we cannot use: stay down rather than touch bad memory. */
 		status |= VIRTIO_STATUS_NEEDS_RESET;
 		rsc_vdev_set_status(&v->vdev, status);
@@ -834,8 +849,8 @@ static int device_check_status(struct vio *v)
 	vq_disable_notify(&v->vq[0]); /* no kicks for refilled RX buffers unless we wait */
 	vq_enable_notify(&v->vq[1]);  /* but tell us about every message */
 	atomic_store(&v->fault, false);
-	pthread_mutex_unlock(&v->rx_lock);
-	pthread_mutex_unlock(&v->tx_lock);
+	rpmsg_mutex_unlock(&v->rx_lock);
+	rpmsg_mutex_unlock(&v->tx_lock);
 	watch(v, 0, v->nid[1]);
 	watch(v, 1, v->nid[1]);
 	v->ups++;
@@ -891,9 +906,16 @@ static int device_init(struct vio *v)
 
 static void sleep_ms(unsigned ms)
 {
+#if RPMSG_BAREMETAL
+	uint64_t deadline = rpmsg_os_now_ns() + (uint64_t)ms * 1000000u;
+
+	while (rpmsg_os_now_ns() < deadline) /* nothing to sleep on: spin */
+		rpmsg_os_yield();
+#else
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
+#endif
 }
 
 static size_t table_size(struct vio *v)
@@ -1039,12 +1061,12 @@ static int driver_check_status(struct vio *v)
 		v->stale_status = s;
 		return ret;
 	}
-	pthread_mutex_lock(&v->tx_lock);
-	pthread_mutex_lock(&v->rx_lock);
+	rpmsg_mutex_lock(&v->tx_lock);
+	rpmsg_mutex_lock(&v->rx_lock);
 	v->vdev = vdev;
 	ret = driver_negotiate(v);
-	pthread_mutex_unlock(&v->rx_lock);
-	pthread_mutex_unlock(&v->tx_lock);
+	rpmsg_mutex_unlock(&v->rx_lock);
+	rpmsg_mutex_unlock(&v->tx_lock);
 	if (ret) {
 		stat_add(&v->stats.rx_bad, 1);
 		driver_failed(v);
@@ -1086,14 +1108,14 @@ static void vio_destroy(struct rpmsg_link *link)
 	if (v->plat->ops->destroy)
 		v->plat->ops->destroy(v->plat);
 	for (int i = 0; i < 2; i++)
-		free(v->slot[i]);
-	free(v->stash);
-	free(v->lent);
-	free(v->held);
-	free(v->done);
-	pthread_mutex_destroy(&v->tx_lock);
-	pthread_mutex_destroy(&v->rx_lock);
-	free(v);
+		rpmsg_os_free(v->slot[i]);
+	rpmsg_os_free(v->stash);
+	rpmsg_os_free(v->lent);
+	rpmsg_os_free(v->held);
+	rpmsg_os_free(v->done);
+	rpmsg_mutex_destroy(&v->tx_lock);
+	rpmsg_mutex_destroy(&v->rx_lock);
+	rpmsg_os_free(v);
 }
 
 static const struct rpmsg_transport_ops vio_ops = {
@@ -1122,7 +1144,7 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		return -EINVAL;
 	if (cfg->role != RPMSG_VIRTIO_DRIVER && cfg->role != RPMSG_VIRTIO_DEVICE)
 		return -EINVAL;
-	v = calloc(1, sizeof(*v));
+	v = rpmsg_os_zalloc(sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	v->plat = plat;
@@ -1144,8 +1166,8 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		v->cfg.buf_size = 512;
 	if (!v->cfg.attach_timeout_ms)
 		v->cfg.attach_timeout_ms = 5000;
-	pthread_mutex_init(&v->tx_lock, NULL);
-	pthread_mutex_init(&v->rx_lock, NULL);
+	rpmsg_mutex_init(&v->tx_lock, false);
+	rpmsg_mutex_init(&v->rx_lock, false);
 	if (v->cfg.buf_size <= HDR_SIZE || v->cfg.buf_size > 65536 + HDR_SIZE) {
 		ret = -EINVAL;
 		goto fail;
@@ -1174,14 +1196,14 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	return 0;
 fail:
 	for (int i = 0; i < 2; i++)
-		free(v->slot[i]);
-	free(v->stash);
-	free(v->lent);
-	free(v->held);
-	free(v->done);
-	pthread_mutex_destroy(&v->tx_lock);
-	pthread_mutex_destroy(&v->rx_lock);
-	free(v);
+		rpmsg_os_free(v->slot[i]);
+	rpmsg_os_free(v->stash);
+	rpmsg_os_free(v->lent);
+	rpmsg_os_free(v->held);
+	rpmsg_os_free(v->done);
+	rpmsg_mutex_destroy(&v->tx_lock);
+	rpmsg_mutex_destroy(&v->rx_lock);
+	rpmsg_os_free(v);
 	return ret;
 }
 
@@ -1192,12 +1214,12 @@ int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *o
 	if (!link || !out || strcmp(rpmsg_link_transport(link), "virtio"))
 		return -EINVAL;
 	v = rpmsg_link_priv(link);
-	out->tx_msgs = __atomic_load_n(&v->stats.tx_msgs, __ATOMIC_RELAXED);
-	out->rx_msgs = __atomic_load_n(&v->stats.rx_msgs, __ATOMIC_RELAXED);
-	out->rx_dropped = __atomic_load_n(&v->stats.rx_dropped, __ATOMIC_RELAXED);
-	out->rx_bad = __atomic_load_n(&v->stats.rx_bad, __ATOMIC_RELAXED);
-	out->notifies = __atomic_load_n(&v->stats.notifies, __ATOMIC_RELAXED);
-	out->tx_waits = __atomic_load_n(&v->stats.tx_waits, __ATOMIC_RELAXED);
+	out->tx_msgs = stat_get(&v->stats.tx_msgs);
+	out->rx_msgs = stat_get(&v->stats.rx_msgs);
+	out->rx_dropped = stat_get(&v->stats.rx_dropped);
+	out->rx_bad = stat_get(&v->stats.rx_bad);
+	out->notifies = stat_get(&v->stats.notifies);
+	out->tx_waits = stat_get(&v->stats.tx_waits);
 	return 0;
 }
 

@@ -40,12 +40,15 @@ for t in $TRANSPORTS; do
 	set -- $(arm-none-eabi-size -t "$d/librpmsg.a" | tail -1)
 	printf '%-8s %-22s %7s %6s %6s\n' "$t" "library (all of it)" "$1" "$2" "$3"
 	if [ -f "$d/rpmsg_fw.elf" ]; then
-		set -- $(arm-none-eabi-size "$d/rpmsg_fw.elf" | tail -1)
+		# .bss without the .shm window (the memory shared with the main CPU, not ours)
+		set -- $(arm-none-eabi-size -A "$d/rpmsg_fw.elf" | awk '$1 == ".text" || $1 == ".data" || $1 == ".bss" { print $2 }')
 		printf '%-8s %-22s %7s %6s %6s\n' "$t" "example image" "$1" "$2" "$3"
 		check_image "$d/rpmsg_fw.elf" "$d/rpmsg_fw.map"
 	fi
 done
-echo "(bss includes the static arena that replaces malloc: RPMSG_ARENA_SIZE, default 4096)"
+echo "(bss includes the static arena that replaces malloc: RPMSG_ARENA_SIZE, default 4096;"
+echo " the image is the example echo firmware: library, vectors, main and libc's mem*/str*;"
+echo " RPMSG_ROLES=remote leaves the main role out of virtio only: the others still carry both)"
 
 echo "== Cortex-R5"
 for t in $TRANSPORTS; do

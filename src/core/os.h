@@ -11,6 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The roles a build carries: a firmware build may leave one out (cmake/baremetal.cmake). */
+#ifndef RPMSG_ROLE_MAIN
+#define RPMSG_ROLE_MAIN 1
+#endif
+#ifndef RPMSG_ROLE_REMOTE
+#define RPMSG_ROLE_REMOTE 1
+#endif
+
 #if RPMSG_BAREMETAL
 
 typedef struct { char unused; } rpmsg_mutex;

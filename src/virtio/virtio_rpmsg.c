@@ -91,6 +91,15 @@ struct vio {
 };
 
 /* Bare metal has one context, and Cortex-M no 64-bit atomics (nor a libatomic to call). */
+/*
+ * The role of this link. A build that carries one role only (RPMSG_ROLE_MAIN or _REMOTE set
+ * to 0) makes this a constant, so the other role's code drops out of the image.
+ */
+static inline bool is_dev(const struct vio *v)
+{
+	return !RPMSG_ROLE_MAIN || (RPMSG_ROLE_REMOTE && v->device);
+}
+
 static void stat_add(uint64_t *c, uint64_t n)
 {
 #if RPMSG_BAREMETAL
@@ -157,7 +166,7 @@ static bool peer_gone(struct vio *v)
 {
 	uint8_t s = rsc_vdev_status(&v->vdev);
 
-	if (v->device)
+	if (is_dev(v))
 		return !(s & VIRTIO_STATUS_DRIVER_OK);
 	return s != v->status_written;
 }
@@ -175,7 +184,7 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 		return 0;
 	}
 	out->gen = atomic_load(&v->gen);
-	if (!v->device) {
+	if (!is_dev(v)) {
 		uint32_t len;
 
 		if (v->fresh_tx < v->ntx) {
@@ -267,8 +276,9 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 				ret = -ETIMEDOUT;
 				break;
 			}
-			if ((deadline - now) / 1000000u < (uint64_t)slice)
-				slice = (int)((deadline - now) / 1000000u) + 1;
+			/* Under one slice left: it fits 32 bits (no 64-bit division on small cores). */
+			if (deadline - now < (uint64_t)slice * 1000000u)
+				slice = (int)((uint32_t)(deadline - now) / 1000000u) + 1;
 		}
 		/* The tx lock stays held: other senders queue behind us, in order. */
 		rpmsg_platform_wait(v->plat, v->nid[v->txq], slice);
@@ -291,7 +301,7 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 		/* Taken before the link went down: the rings it belonged to are gone. */
 		rpmsg_mutex_unlock(&v->tx_lock);
 		return -EPIPE;
-	} else if (v->device) {
+	} else if (is_dev(v)) {
 		ret = vq_put_used(q, b->head, (uint32_t)(HDR_SIZE + len));
 	} else {
 		ret = vq_add(q, b->pa, (uint32_t)(HDR_SIZE + len), false);
@@ -330,7 +340,7 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 	int ret;
 
 	(void)ept;
-	if (!v->device && len > v->cfg.buf_size - HDR_SIZE)
+	if (!is_dev(v) && len > v->cfg.buf_size - HDR_SIZE)
 		return -EMSGSIZE;
 	if (len > 0xFFFF)
 		return -EMSGSIZE;
@@ -423,7 +433,7 @@ static int vio_get_mtu(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	struct vio *v = rpmsg_link_priv(link);
 
 	(void)ept;
-	if (v->device)
+	if (is_dev(v))
 		return (int)__atomic_load_n(&v->dev_tx_len, __ATOMIC_RELAXED) - HDR_SIZE;
 	return (int)v->cfg.buf_size - HDR_SIZE;
 }
@@ -452,7 +462,7 @@ static void rx_recycle_locked(struct vio *v, struct vbuf *b)
 {
 	struct vq *q = &v->vq[v->rxq];
 
-	if (v->device) {
+	if (is_dev(v)) {
 		vq_put_used(q, b->head, b->used_len);
 	} else {
 		int head = vq_add(q, b->pa, v->cfg.buf_size, true);
@@ -477,7 +487,7 @@ static int rx_next_locked(struct vio *v, struct vbuf *b)
 
 		if (v->ndone >= q->num)
 			return 0; /* cannot happen (each buffer is taken once): stop the pass */
-		if (v->device) {
+		if (is_dev(v)) {
 			head = vq_get_avail(q, &addr, &len, &flags);
 			if (head < 0)
 				return head == -EAGAIN ? 0 : head;
@@ -530,7 +540,7 @@ static int vio_process(struct rpmsg_link *link)
 	int n = 0;
 	bool notify;
 
-	n = v->device ? device_check_status(v) : driver_check_status(v);
+	n = is_dev(v) ? device_check_status(v) : driver_check_status(v);
 	if (n < 0)
 		return n;
 	if (!atomic_load(&v->up))
@@ -629,7 +639,7 @@ static int vio_arm(struct rpmsg_link *link)
 
 	if (atomic_load(&v->fault))
 		return 1;
-	if (!v->device) {
+	if (!is_dev(v)) {
 		uint8_t s = rsc_vdev_status(&v->vdev);
 
 		/* A restarted device rings vq0's doorbell after publishing its table. */
@@ -791,7 +801,7 @@ static void link_fault(struct vio *v)
 		return;
 	stat_add(&v->stats.rx_bad, 1);
 	v->faults++;
-	if (v->device) {
+	if (is_dev(v)) {
 		/* Ask the driver for a reset; we come back when it sets DRIVER_OK again. */
 		uint8_t s = rsc_vdev_status(&v->vdev) | VIRTIO_STATUS_NEEDS_RESET;
 
@@ -1103,7 +1113,7 @@ static void vio_destroy(struct rpmsg_link *link)
 {
 	struct vio *v = rpmsg_link_priv(link);
 
-	if (!v->device && v->vdev.entry)
+	if (!is_dev(v) && v->vdev.entry)
 		rsc_vdev_set_status(&v->vdev, 0); /* reset: the device drops every channel */
 	if (v->plat->ops->destroy)
 		v->plat->ops->destroy(v->plat);
@@ -1142,6 +1152,9 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 
 	if (!bus || !plat || !plat->ops || !cfg || !out)
 		return -EINVAL;
+	if ((cfg->role == RPMSG_VIRTIO_DRIVER && !RPMSG_ROLE_MAIN) ||
+	    (cfg->role == RPMSG_VIRTIO_DEVICE && !RPMSG_ROLE_REMOTE))
+		return -ENOTSUP; /* a firmware build without this role */
 	if (cfg->role != RPMSG_VIRTIO_DRIVER && cfg->role != RPMSG_VIRTIO_DEVICE)
 		return -EINVAL;
 	v = rpmsg_os_zalloc(sizeof(*v));
@@ -1149,10 +1162,10 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		return -ENOMEM;
 	v->plat = plat;
 	v->cfg = *cfg;
-	v->device = cfg->role == RPMSG_VIRTIO_DEVICE;
+	v->device = cfg->role == RPMSG_VIRTIO_DEVICE; /* (read through is_dev) */
 	v->be = cfg->big_endian;
-	v->rxq = v->device ? 1 : 0;
-	v->txq = v->device ? 0 : 1;
+	v->rxq = is_dev(v) ? 1 : 0;
+	v->txq = is_dev(v) ? 0 : 1;
 	v->watched[0] = v->watched[1] = -1;
 	v->refused_status = -1;
 	v->stale_status = -1;
@@ -1173,12 +1186,12 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		goto fail;
 	}
 
-	ret = v->device ? device_init(v) : driver_init(v);
+	ret = is_dev(v) ? device_init(v) : driver_init(v);
 	if (ret)
 		goto fail;
 	desc.name = cfg->name ? cfg->name : "virtio0";
 	desc.priv = v;
-	if (v->device ? (v->cfg.features & RPMSG_VIRTIO_F_NS) : (v->features & RPMSG_VIRTIO_F_NS))
+	if (is_dev(v) ? (v->cfg.features & RPMSG_VIRTIO_F_NS) : (v->features & RPMSG_VIRTIO_F_NS))
 		desc.flags |= RPMSG_LINK_F_NS;
 	v->ns = desc.flags & RPMSG_LINK_F_NS;
 	if (v->be)
@@ -1186,7 +1199,7 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	ret = rpmsg_link_register(bus, &desc, &v->link);
 	if (ret)
 		goto fail;
-	if (v->device) {
+	if (is_dev(v)) {
 		watch(v, 0, v->nid[0]);
 		watch(v, 1, v->nid[1]);
 	} else {

@@ -6,6 +6,7 @@
  * What a real board changes: SHM_* (where the shared memory is, and the address the main CPU
  * uses for it), the two mailbox registers and the interrupt that calls mailbox_irq().
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rpmsg/baremetal.h>
@@ -58,8 +59,9 @@ int main(void)
 	    rpmsg_create_ept(link, &info, echo, NULL, &ept))
 		for (;;) /* nothing to talk over: a real image would report it */
 			;
-	rpmsg_ept_announce(ept); /* sent once the main CPU sets DRIVER_OK */
-	for (;;) {
+	for (bool announced = false;;) {
+		if (!announced && rpmsg_link_is_up(link)) /* the main CPU set DRIVER_OK */
+			announced = rpmsg_ept_announce(ept) == 0;
 		if (rpmsg_bus_poll(bus, 0) == 0)
 			__asm__ volatile("wfi"); /* sleep until the mailbox interrupt */
 	}

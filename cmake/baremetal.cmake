@@ -3,7 +3,8 @@
 # for, so an image links just what it uses. No OS, no malloc (a static arena), no stdio.
 set(RPMSG_TRANSPORTS "virtio" CACHE STRING "Transports to build: any of virtio glink smd scp")
 set(RPMSG_ROLES "remote" CACHE STRING "Roles to build: remote, main or both")
-set(RPMSG_ARENA_SIZE 4096 CACHE STRING "Bytes of the static arena that replaces malloc")
+set(RPMSG_ARENA_SIZE 8192 CACHE STRING "Bytes of the static arena that replaces malloc")
+set(RPMSG_VRING_MAX 64 CACHE STRING "Largest vring (entries) the virtio transport accepts")
 
 if(NOT CMAKE_BUILD_TYPE OR CMAKE_BUILD_TYPE STREQUAL "RelWithDebInfo")
   set(CMAKE_BUILD_TYPE MinSizeRel CACHE STRING "" FORCE)
@@ -43,7 +44,7 @@ add_library(rpmsg_static STATIC ${bm_sources})
 set_target_properties(rpmsg_static PROPERTIES OUTPUT_NAME rpmsg)
 target_include_directories(rpmsg_static PUBLIC ${CMAKE_SOURCE_DIR}/include PRIVATE ${src})
 target_compile_definitions(rpmsg_static PRIVATE RPMSG_BUILDING RPMSG_BAREMETAL=1
-                           RPMSG_ARENA_SIZE=${RPMSG_ARENA_SIZE} ${roles})
+                           RPMSG_ARENA_SIZE=${RPMSG_ARENA_SIZE} RPMSG_VRING_MAX=${RPMSG_VRING_MAX} ${roles})
 add_library(rpmsg::rpmsg ALIAS rpmsg_static)
 
 # The example firmware: proves the library links into an image with nothing undefined and

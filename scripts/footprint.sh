@@ -46,7 +46,7 @@ for t in $TRANSPORTS; do
 		check_image "$d/rpmsg_fw.elf" "$d/rpmsg_fw.map"
 	fi
 done
-echo "(bss includes the static arena that replaces malloc: RPMSG_ARENA_SIZE, default 4096;"
+echo "(bss includes the static arena that replaces malloc: RPMSG_ARENA_SIZE, default 8192;"
 echo " the image is the example echo firmware: library, vectors, main and libc's mem*/str*;"
 echo " RPMSG_ROLES=remote leaves the main role out of virtio only: the others still carry both)"
 

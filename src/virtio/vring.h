@@ -34,8 +34,16 @@ enum vq_role { VQ_DRIVER, VQ_DEVICE };
 #define VQ_F_BIG_ENDIAN 1u /* ring fields big-endian (legacy device with a big-endian driver); default little-endian */
 #define VQ_F_EVENT_IDX 2u  /* VIRTIO_RING_F_EVENT_IDX negotiated */
 
-/* Largest ring vq_init accepts (vring_size accepts the virtio maximum, 32768). */
+/*
+ * Largest ring vq_init accepts (vring_size accepts the virtio maximum, 32768). A firmware
+ * build sets it to the rings it uses (RPMSG_VRING_MAX): the arrays below are 2.1 bytes per
+ * entry, twice per link.
+ */
+#ifdef RPMSG_VRING_MAX
+#define VQ_MAX_NUM ((unsigned)RPMSG_VRING_MAX)
+#else
 #define VQ_MAX_NUM 1024u
+#endif
 #define VQ_NUM_LIMIT 32768u
 
 /* Descriptor flags (§7). */

@@ -42,7 +42,7 @@ static int echo(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src
 int main(int argc, char **argv)
 {
 	struct rpmsg_baremetal_config bcfg = { .side = 0, .notify = ring };
-	struct rpmsg_virtio_config vcfg = { .role = RPMSG_VIRTIO_DEVICE, .vring_num = 32 };
+	struct rpmsg_virtio_config vcfg = { .role = RPMSG_VIRTIO_DEVICE, .vring_num = 16 }; /* as examples/baremetal */
 	struct rpmsg_channel_info info = { .name = "rpmsg-echo", .src = 1024, .dst = RPMSG_ADDR_ANY };
 	struct rpmsg_virtio_config drv = { .role = RPMSG_VIRTIO_DRIVER };
 	struct rpmsg_platform *plat;

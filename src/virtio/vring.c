@@ -123,6 +123,7 @@ static void reset_local(struct vq *vq)
 	vq->prod_idx = 0;
 	vq->pub_idx = 0;
 	vq->cons_idx = 0;
+	vq->peer_idx = 0;
 	vq->notify_on = true; /* zeroed flags / event index ask for notifications */
 	memset(vq->out, 0, sizeof(vq->out));
 	if (vq->role == VQ_DRIVER) {
@@ -216,7 +217,11 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 		return -EINVAL;
 	if (vq->broken)
 		return -EIO;
-	idx = ld16_acquire(vq, used_idx(vq));
+	/* Read the device's index only once we have taken all it showed last time: the line
+	 * stays with the writer while we work through a batch. */
+	if (vq->peer_idx == vq->cons_idx)
+		vq->peer_idx = ld16_acquire(vq, used_idx(vq));
+	idx = vq->peer_idx;
 	pending = (uint16_t)(idx - vq->cons_idx);
 	if (!pending)
 		return -EAGAIN;
@@ -257,7 +262,10 @@ int vq_get_avail(struct vq *vq, uint64_t *addr, uint32_t *len, uint16_t *flags)
 		return -EINVAL;
 	if (vq->broken)
 		return -EIO;
-	idx = ld16_acquire(vq, avail_idx(vq));
+	/* As in vq_get_used: the driver's index only when the last batch is used up. */
+	if (vq->peer_idx == vq->cons_idx)
+		vq->peer_idx = ld16_acquire(vq, avail_idx(vq));
+	idx = vq->peer_idx;
 	pending = (uint16_t)(idx - vq->cons_idx);
 	if (!pending)
 		return -EAGAIN;
@@ -412,6 +420,7 @@ int vq_init_parts(struct vq *vq, enum vq_role role, void *desc_tbl, void *avail_
 	 * holds (any 16-bit value is a valid free-running index). Any local copy of the
 	 * peer's index that struct vq may gain must start equal to cons_idx here. */
 	vq->cons_idx = avail_base;
+	vq->peer_idx = avail_base;
 	vq->prod_idx = vq->pub_idx = ld16_acquire(vq, used_idx(vq));
 	return 0;
 }

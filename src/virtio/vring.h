@@ -80,6 +80,7 @@ struct vq {
 	uint16_t prod_idx;       /* our producer index, not yet published (driver: avail, device: used) */
 	uint16_t pub_idx;        /* producer index as last published */
 	uint16_t cons_idx;       /* next entry of the peer's ring to take (driver: used, device: avail) */
+	uint16_t peer_idx;       /* the peer's producer index as last read (checked when read) */
 	bool notify_on;          /* we asked the peer to notify us (vq_enable_notify) */
 	uint32_t count;          /* driver: free descriptors; device: heads taken, not yet returned */
 	uint16_t free_head;      /* driver: first free descriptor */

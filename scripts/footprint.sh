@@ -14,9 +14,10 @@ fi
 fail=0
 
 build() { # dir toolchain transport
+	mkdir -p "$1"
 	cmake -S . -B "$1" -DCMAKE_TOOLCHAIN_FILE="cmake/toolchains/$2.cmake" \
-		-DRPMSG_TRANSPORTS="$3" -DRPMSG_ROLES=remote >"$1.cmake.log" 2>&1 || {
-		cat "$1.cmake.log"; return 1; }
+		-DRPMSG_TRANSPORTS="$3" -DRPMSG_ROLES=remote >"$1/cmake.log" 2>&1 || {
+		cat "$1/cmake.log"; return 1; }
 	cmake --build "$1" -j"$(nproc 2>/dev/null || echo 2)" >"$1/build.log" 2>&1 || {
 		cat "$1/build.log"; return 1; }
 }

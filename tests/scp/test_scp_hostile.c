@@ -33,6 +33,17 @@ static void on_remove(struct rpmsg_channel *ch) { (void)ch; removes++; }
 static const char *const ids[] = { "svc", "0123456789012345678901234567890", NULL };
 
 /* The fake SCP: fill the receive object, raise the status, let the AP poll. */
+/* A register or share-buffer word as the SCP stores it: little-endian in memory. */
+static uint32_t le(uint32_t v)
+{
+	uint8_t b[4];
+	uint32_t w;
+
+	sp_p32(b, v);
+	memcpy(&w, b, 4);
+	return w;
+}
+
 static void scp_put(struct spair *p, uint32_t id, uint32_t len, const void *data, size_t n)
 {
 	uint8_t *o = p->shm + BASE;
@@ -41,7 +52,7 @@ static void scp_put(struct spair *p, uint32_t id, uint32_t len, const void *data
 	sp_p32(o + 4, len);
 	if (n)
 		memcpy(o + 8, data, n);
-	__atomic_store_n((uint32_t *)(void *)(p->shm + RPMSG_SCP_REG_SCP_TO_HOST), 1u, __ATOMIC_RELEASE);
+	__atomic_store_n((uint32_t *)(void *)(p->shm + RPMSG_SCP_REG_SCP_TO_HOST), le(1u), __ATOMIC_RELEASE);
 	rpmsg_bus_poll(p->bh, 0);
 }
 
@@ -64,8 +75,8 @@ static void *flood(void *arg)
 	uint32_t *st = (uint32_t *)(void *)(shm + RPMSG_SCP_REG_SCP_TO_HOST);
 
 	while (atomic_load(&flooding)) {
-		__atomic_store_n((uint32_t *)(void *)(shm + BASE), 300u, __ATOMIC_RELAXED);
-		__atomic_store_n(st, 1u, __ATOMIC_RELEASE);
+		__atomic_store_n((uint32_t *)(void *)(shm + BASE), le(300u), __ATOMIC_RELAXED);
+		__atomic_store_n(st, le(1u), __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -169,7 +180,7 @@ static void host_side(void)
 	CHECK_EQ(rx_len, S);
 
 	/* Watchdog: channels go, link down; a new INIT brings it back. */
-	__atomic_store_n(st, RPMSG_SCP_WDT_BIT, __ATOMIC_RELEASE);
+	__atomic_store_n(st, le(RPMSG_SCP_WDT_BIT), __ATOMIC_RELEASE);
 	rpmsg_bus_poll(p.bh, 0);
 	CHECK_EQ(*st, 0);
 	CHECK_EQ(stats(p.lh).watchdogs, 1);
@@ -234,41 +245,41 @@ static void remote_side(void)
 	CHECK_EQ(rpmsg_register_driver(br, &drv), 0);
 	CHECK_EQ(rpmsg_scp_create(br, pr, &rc, &lr), 0);
 	CHECK(rpmsg_link_is_up(lr));
-	CHECK_EQ(*s2h, 1); /* INIT */
+	CHECK_EQ(*s2h, le(1)); /* INIT */
 	CHECK_EQ(rpmsg_create_channel(lr, &ci, NULL), 0);
 	/* The announcement waits in the queue while INIT has not been taken. */
 	CHECK_EQ(sp_g32(shm + BASE), 0);
-	*s2h = 0;
+	*s2h = le(0);
 	rpmsg_bus_poll(br, 0);
 	CHECK_EQ(sp_g32(shm + BASE), 0xFF);
-	CHECK_EQ(*s2h, 1);
-	*s2h = 0;
+	CHECK_EQ(*s2h, le(1));
+	*s2h = le(0);
 
 	/* Bad length / id from the AP. */
 	sp_p32(tx, 7);
 	sp_p32(tx + 4, S + 4);
-	*h2s = 1;
+	*h2s = le(1);
 	rpmsg_bus_poll(br, 0);
 	sp_p32(tx, 1000);
 	sp_p32(tx + 4, 4);
-	*h2s = 1;
+	*h2s = le(1);
 	rpmsg_bus_poll(br, 0);
-	CHECK_EQ(*h2s, 0);
+	CHECK_EQ(*h2s, le(0));
 	CHECK_EQ(stats(lr).rx_bad, 2);
 	CHECK_EQ(rx_count, 0);
 	/* A good one. */
 	sp_p32(tx, 7);
 	sp_p32(tx + 4, 2);
 	memcpy(tx + 8, "hi", 2);
-	*h2s = 1;
+	*h2s = le(1);
 	rpmsg_bus_poll(br, 0);
 	CHECK_EQ(rx_count, 1);
 	CHECK_MEM(rx_data, "hi", 2);
 	/* Only the IPC bit counts as a message on the SCP side. */
-	*h2s = 0x10;
+	*h2s = le(0x10);
 	rpmsg_bus_poll(br, 0);
 	CHECK_EQ(rx_count, 1);
-	*h2s = 0;
+	*h2s = le(0);
 	/* Endpoints are IPI ids 1..254 only. */
 	{
 		struct rpmsg_channel_info e = { .name = "", .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
@@ -292,7 +303,7 @@ static void remote_side(void)
 		rpmsg_destroy_ept(ept);
 	}
 	/* The AP goes away (reset): down, channels removed, sends refused. */
-	*(uint32_t *)(void *)(shm + RPMSG_SCP_REG_SIM_RESET) = 1;
+	*(uint32_t *)(void *)(shm + RPMSG_SCP_REG_SIM_RESET) = le(1);
 	rpmsg_bus_poll(br, 0);
 	CHECK(!rpmsg_link_is_up(lr));
 	CHECK_EQ(rpmsg_link_channels(lr, NULL, 0), 0);

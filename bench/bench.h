@@ -2,7 +2,7 @@
 /*
  * rpmsg-bench internals: timing, sample sets, the parent/child process plumbing shared by
  * every case, and the case runners (baselines.c: plain shared memory and Unix sockets;
- * virtio_bench.c: librpmsg's virtio transport over the POSIX platform).
+ * link_bench.c: librpmsg's transports over the POSIX platform).
  */
 #ifndef RPMSG_BENCH_H
 #define RPMSG_BENCH_H
@@ -135,10 +135,31 @@ int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *
 /* (c) socketpair(AF_UNIX, SOCK_SEQPACKET), blocking read/write: round trip. */
 int run_socket_rtt(size_t size, const struct bench_budget *b, struct samples *out);
 
-/* virtio: busy = rpmsg_bus_poll(bus, 0) + trysend; otherwise poll(-1) + blocking send. */
-int run_virtio_rtt(bool busy, size_t size, const struct bench_budget *b, struct samples *out,
-		   struct run_result *info);
-int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct run_result *out,
-		    struct samples *win_rates);
+/* One librpmsg transport as the cases drive it (link_bench.c). */
+struct rpmsg_bus;
+struct rpmsg_link;
+struct rpmsg_platform;
+struct rpmsg_endpoint;
+struct bench_transport {
+	const char *name;
+	size_t shm_size;
+	/* remote: the remote processor's role, else the main CPU's */
+	int (*create)(struct rpmsg_bus *bus, struct rpmsg_platform *plat, bool remote,
+		      struct rpmsg_link **out);
+	/* remote: offer the bench service with this callback */
+	int (*serve)(struct rpmsg_link *link,
+		     int (*cb)(struct rpmsg_endpoint *, void *, size_t, uint32_t, void *), void *priv,
+		     struct rpmsg_endpoint **out);
+	/* optional: the link's doorbell and wait counters */
+	int (*counters)(struct rpmsg_link *link, struct run_result *info);
+	bool sees_reset; /* the remote sees the main CPU's bus go (virtio's status reset) */
+};
+const struct bench_transport *bench_transport(const char *name);
+
+/* busy = rpmsg_bus_poll(bus, 0) + trysend; otherwise poll(-1) + blocking send. */
+int run_link_rtt(const struct bench_transport *t, bool busy, size_t size,
+		 const struct bench_budget *b, struct samples *out, struct run_result *info);
+int run_link_tput(const struct bench_transport *t, bool busy, size_t size,
+		  const struct bench_budget *b, struct run_result *out, struct samples *win_rates);
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The virtio cases: the parent is the main CPU (virtio driver role) and creates the POSIX
- * link; the forked child attaches as the remote (device role), creates an endpoint and
- * announces it through the name service. The parent's driver binds the announced channel
- * and talks to the child's endpoint through the channel's default endpoint.
+ * The librpmsg cases, one transport at a time: the parent is the main CPU and creates the
+ * POSIX link; the forked child attaches as the remote processor and offers the service the
+ * way its transport does (virtio: an endpoint announced through the name service; GLINK and
+ * SMD: a channel it opens; SCP: an IPI announced on the SCP's name service). The parent's
+ * driver binds the channel and talks to the child's endpoint through the channel's default
+ * endpoint, so every transport runs exactly the same loops.
  *
  * busy:     both sides loop on rpmsg_bus_poll(bus, 0); sends are rpmsg_trysend.
  * blocking: both sides sleep in rpmsg_bus_poll(bus, -1); sends are rpmsg_send.
@@ -13,16 +15,121 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rpmsg/glink.h>
 #include <rpmsg/platform.h>
 #include <rpmsg/rpmsg.h>
+#include <rpmsg/scp.h>
+#include <rpmsg/smd.h>
 #include <rpmsg/virtio.h>
 
 #include "bench.h"
 
 #define SERVICE "rpmsg-bench"
-#define SHM_SIZE (1u << 20)
+#define SCP_BENCH_IPI 0x10u
 
-/* ---- the child (remote, device role) ---- */
+static const char *const services[] = { SERVICE, NULL };
+
+/* ---- the transports: create a link in either role, offer the service as the remote ---- */
+
+static int virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, bool remote,
+			 struct rpmsg_link **out)
+{
+	struct rpmsg_virtio_config cfg = { .role = remote ? RPMSG_VIRTIO_DEVICE : RPMSG_VIRTIO_DRIVER,
+					   .name = "bench" };
+
+	return rpmsg_virtio_create(bus, plat, &cfg, out);
+}
+
+static int virtio_serve(struct rpmsg_link *link, rpmsg_rx_cb cb, void *priv, struct rpmsg_endpoint **out)
+{
+	struct rpmsg_channel_info info = { .name = SERVICE, .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
+	int ret = rpmsg_create_ept(link, &info, cb, priv, out);
+
+	return ret ? ret : rpmsg_ept_announce(*out);
+}
+
+static int virtio_counters(struct rpmsg_link *link, struct run_result *info)
+{
+	struct rpmsg_virtio_stats s;
+	int ret = rpmsg_virtio_get_stats(link, &s);
+
+	if (!ret) {
+		info->notifies = s.notifies;
+		info->tx_waits = s.tx_waits;
+	}
+	return ret;
+}
+
+/* GLINK and SMD: the remote opens the channel at start; an endpoint of that name takes it. */
+static int p2p_serve(struct rpmsg_link *link, rpmsg_rx_cb cb, void *priv, struct rpmsg_endpoint **out)
+{
+	struct rpmsg_channel_info info = { .name = SERVICE, .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
+
+	return rpmsg_create_ept(link, &info, cb, priv, out);
+}
+
+static int glink_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, bool remote,
+			struct rpmsg_link **out)
+{
+	struct rpmsg_glink_config cfg = { .role = remote ? RPMSG_GLINK_REMOTE : RPMSG_GLINK_MAIN,
+					  .name = "bench", .format_smem = !remote,
+					  .attach_timeout_ms = BENCH_SETUP_MS,
+					  .channels = remote ? services : NULL };
+
+	return rpmsg_glink_create(bus, plat, &cfg, out);
+}
+
+static int smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, bool remote,
+		      struct rpmsg_link **out)
+{
+	struct rpmsg_smd_config cfg = { .role = remote ? RPMSG_SMD_REMOTE : RPMSG_SMD_MAIN,
+					.name = "bench", .format_smem = !remote,
+					.attach_timeout_ms = BENCH_SETUP_MS,
+					.channels = remote ? services : NULL };
+
+	return rpmsg_smd_create(bus, plat, &cfg, out);
+}
+
+static int scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, bool remote,
+		      struct rpmsg_link **out)
+{
+	struct rpmsg_scp_config cfg = { .role = remote ? RPMSG_SCP_REMOTE : RPMSG_SCP_HOST, .name = "bench" };
+
+	return rpmsg_scp_create(bus, plat, &cfg, out);
+}
+
+/* The SCP's services are IPI ids, announced on its name-service IPI. */
+static int scp_serve(struct rpmsg_link *link, rpmsg_rx_cb cb, void *priv, struct rpmsg_endpoint **out)
+{
+	struct rpmsg_channel_info info = { .name = SERVICE, .src = SCP_BENCH_IPI, .dst = RPMSG_ADDR_ANY };
+	int ret = rpmsg_create_ept(link, &info, cb, priv, out);
+
+	return ret ? ret : rpmsg_scp_announce(link, SERVICE, SCP_BENCH_IPI);
+}
+
+static const struct bench_transport transports[] = {
+	{ "virtio", 1u << 20, virtio_create, virtio_serve, virtio_counters, true },
+	{ "glink", 1u << 20, glink_create, p2p_serve, NULL, false },
+	{ "smd", 1u << 20, smd_create, p2p_serve, NULL, false },
+	{ "scp", 1u << 16, scp_create, scp_serve, NULL, false },
+};
+
+const struct bench_transport *bench_transport(const char *name)
+{
+	for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++)
+		if (!strcmp(transports[i].name, name))
+			return &transports[i];
+	return NULL;
+}
+
+/* A trysend that found no room: virtio says -ENOMEM (as Linux), GLINK -EBUSY when the
+ * remote has granted no intent that fits, the others -EAGAIN. */
+static bool full(int r)
+{
+	return r == -ENOMEM || r == -EAGAIN || r == -EBUSY;
+}
+
+/* ---- the child (the remote processor) ---- */
 
 struct vchild {
 	bool busy, echo;
@@ -45,7 +152,13 @@ static int child_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t
 		return 0;
 	}
 	if (c->echo) {
-		int r = c->busy ? rpmsg_trysendto(ept, data, len, src) : rpmsg_sendto(ept, data, len, src);
+		/* Point-to-point links (GLINK, SMD) deliver with src ANY: answer on the channel. */
+		bool p2p = src == RPMSG_ADDR_ANY;
+		int r = !c->busy ? -EAGAIN
+			: p2p ? rpmsg_trysend(ept, data, len) : rpmsg_trysendto(ept, data, len, src);
+
+		if (full(r)) /* or not busy: wait for room, as a blocking echo does */
+			r = p2p ? rpmsg_send(ept, data, len) : rpmsg_sendto(ept, data, len, src);
 
 		if (r)
 			c->err = r;
@@ -63,10 +176,9 @@ static int child_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t
 	return 0;
 }
 
-static int child_run(const char *name, struct bench_ctl *ctl, bool busy, bool echo)
+static int child_run(const struct bench_transport *t, const char *name, struct bench_ctl *ctl,
+		     bool busy, bool echo)
 {
-	struct rpmsg_virtio_config cfg = { .role = RPMSG_VIRTIO_DEVICE, .name = "bench" };
-	struct rpmsg_channel_info info = { .name = SERVICE, .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
 	struct vchild c = { .busy = busy, .echo = echo, .ctl = ctl };
 	struct rpmsg_platform *plat = NULL;
 	struct rpmsg_bus *bus = NULL;
@@ -79,7 +191,7 @@ static int child_run(const char *name, struct bench_ctl *ctl, bool busy, bool ec
 		goto out;
 	if ((ret = rpmsg_bus_create(&bus)))
 		goto out;
-	if ((ret = rpmsg_virtio_create(bus, plat, &cfg, &link)))
+	if ((ret = t->create(bus, plat, true, &link)))
 		goto out;
 	plat = NULL; /* the link owns it */
 	while (!rpmsg_link_is_up(link)) {
@@ -89,8 +201,7 @@ static int child_run(const char *name, struct bench_ctl *ctl, bool busy, bool ec
 		}
 		rpmsg_bus_poll(bus, 10);
 	}
-	if ((ret = rpmsg_create_ept(link, &info, child_cb, &c, &ept)) ||
-	    (ret = rpmsg_ept_announce(ept)))
+	if ((ret = t->serve(link, child_cb, &c, &ept)))
 		goto out;
 	atomic_store(&ctl->ready, 1);
 	while (!c.stop && !c.err && rpmsg_link_is_up(link)) {
@@ -101,14 +212,17 @@ static int child_run(const char *name, struct bench_ctl *ctl, bool busy, bool ec
 	}
 	ret = c.err ? c.err : c.stop ? 0 : -ENOTCONN;
 out:
+	if (ret)
+		fprintf(stderr, "rpmsg-bench: %s remote: %s\n", t->name, rpmsg_strerror(ret));
 	ctl->err = ret;
 	ctl->count = c.count;
 	ctl->t_end = c.t_end;
 	ctl->check = c.check;
 	atomic_store(&ctl->done, 1);
-	/* Leave when the main CPU resets the link (its bus destroy), or after a while. */
+	/* Virtio: leave when the main CPU resets the link (its bus destroy), or after a while.
+	 * The others do not see the main CPU go, so they leave at once. */
 	deadline = bench_now() + 3000000000u;
-	while (link && rpmsg_link_is_up(link) && bench_now() < deadline)
+	while (t->sees_reset && link && rpmsg_link_is_up(link) && bench_now() < deadline)
 		rpmsg_bus_poll(bus, 10);
 	if (plat)
 		plat->ops->destroy(plat);
@@ -116,7 +230,7 @@ out:
 	return ret ? 1 : 0;
 }
 
-/* ---- the parent (main CPU, driver role) ---- */
+/* ---- the parent (the main CPU) ---- */
 
 struct vparent {
 	char name[64];
@@ -156,19 +270,17 @@ static int parent_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_
 	return 0;
 }
 
-static const char *const ids[] = { SERVICE, NULL };
-
-static int vp_open(struct vparent *vp, bool busy, bool echo, const struct bench_budget *b)
+static int vp_open(struct vparent *vp, const struct bench_transport *t, bool busy, bool echo,
+		   const struct bench_budget *b)
 {
 	static unsigned seq;
-	struct rpmsg_virtio_config cfg = { .role = RPMSG_VIRTIO_DRIVER, .name = "bench" };
 	struct rpmsg_platform *plat;
 	uint64_t deadline;
 	int ret;
 
 	memset(vp, 0, sizeof(*vp));
 	vp->pid = -1;
-	vp->drv = (struct rpmsg_driver){ .name = "rpmsg-bench", .id_table = ids, .probe = on_probe,
+	vp->drv = (struct rpmsg_driver){ .name = "rpmsg-bench", .id_table = services, .probe = on_probe,
 					 .callback = parent_cb, .priv = vp };
 	g_probed = NULL;
 	snprintf(vp->name, sizeof(vp->name), "bench-%d-%u", (int)getpid(), seq++);
@@ -176,12 +288,12 @@ static int vp_open(struct vparent *vp, bool busy, bool echo, const struct bench_
 	if (!vp->ctl)
 		return -ENOMEM;
 	bench_set_shm_name(vp->name);
-	if ((ret = rpmsg_posix_create(vp->name, SHM_SIZE, &plat)))
+	if ((ret = rpmsg_posix_create(vp->name, t->shm_size, &plat)))
 		return ret;
 	vp->pid = bench_fork(bench_child_watchdog(b));
 	if (vp->pid == 0) {
 		plat->ops->destroy(plat); /* the parent's mapping; the child attaches its own */
-		_exit(child_run(vp->name, vp->ctl, busy, echo));
+		_exit(child_run(t, vp->name, vp->ctl, busy, echo));
 	}
 	if (vp->pid < 0) {
 		plat->ops->destroy(plat);
@@ -196,8 +308,8 @@ static int vp_open(struct vparent *vp, bool busy, bool echo, const struct bench_
 		plat->ops->destroy(plat);
 		return ret;
 	}
-	/* Waits for the device's resource table (the child writes it when it attaches). */
-	if ((ret = rpmsg_virtio_create(vp->bus, plat, &cfg, &vp->link))) {
+	/* Virtio waits here for the device's resource table (written when the child attaches). */
+	if ((ret = t->create(vp->bus, plat, false, &vp->link))) {
 		plat->ops->destroy(plat);
 		return ret;
 	}
@@ -213,7 +325,13 @@ static int vp_open(struct vparent *vp, bool busy, bool echo, const struct bench_
 	vp->ept = rpmsg_channel_ept(g_probed);
 	if (!vp->ept)
 		return -ENOTCONN;
-	return bench_wait_flag(&vp->ctl->ready, BENCH_SETUP_MS);
+	/* Keep polling: GLINK and SMD finish their open handshakes with us meanwhile. */
+	while (!atomic_load(&vp->ctl->ready)) {
+		if (bench_now() > deadline || bench_child_dead())
+			return atomic_load(&vp->ctl->done) && vp->ctl->err ? vp->ctl->err : -ETIMEDOUT;
+		rpmsg_bus_poll(vp->bus, 1);
+	}
+	return 0;
 }
 
 static int vp_send(struct vparent *vp, bool busy, const void *data, size_t len)
@@ -234,7 +352,7 @@ static int vp_send(struct vparent *vp, bool busy, const void *data, size_t len)
 	for (;;) {
 		int r = rpmsg_trysend(vp->ept, data, len);
 
-		if (r != -ENOMEM)
+		if (!full(r))
 			return r;
 		vp->full++;
 		if (bench_child_dead())
@@ -246,7 +364,8 @@ static int vp_send(struct vparent *vp, bool busy, const void *data, size_t len)
 }
 
 /* Stop the child, collect the link's counters, tear down. Returns the first error. */
-static int vp_close(struct vparent *vp, bool busy, int err, struct run_result *info)
+static int vp_close(struct vparent *vp, const struct bench_transport *t, bool busy, int err,
+		    struct run_result *info)
 {
 	static const uint8_t stop[BENCH_STOP_LEN] = { 0 };
 	int st;
@@ -265,13 +384,9 @@ static int vp_close(struct vparent *vp, bool busy, int err, struct run_result *i
 			err = win_collect(vp->ctl, vp->win_rates);
 	}
 	if (info && vp->link) {
-		struct rpmsg_virtio_stats s;
-
 		info->full = vp->full;
-		if (!rpmsg_virtio_get_stats(vp->link, &s)) {
-			info->notifies = s.notifies;
-			info->tx_waits = s.tx_waits;
-		}
+		if (t->counters)
+			t->counters(vp->link, info);
 	}
 	bench_set_wake_bus(NULL);
 	rpmsg_bus_destroy(vp->bus); /* resets the device: the child leaves */
@@ -288,8 +403,8 @@ static int vp_close(struct vparent *vp, bool busy, int err, struct run_result *i
 	return err;
 }
 
-int run_virtio_rtt(bool busy, size_t size, const struct bench_budget *b, struct samples *out,
-		   struct run_result *info)
+int run_link_rtt(const struct bench_transport *t, bool busy, size_t size,
+		 const struct bench_budget *b, struct samples *out, struct run_result *info)
 {
 	struct vparent vp;
 	uint8_t buf[BENCH_MTU];
@@ -299,7 +414,7 @@ int run_virtio_rtt(bool busy, size_t size, const struct bench_budget *b, struct 
 	if (size < 2 || size > sizeof(buf))
 		return -EINVAL;
 	memset(buf, 0xa5, size);
-	err = vp_open(&vp, busy, true, b);
+	err = vp_open(&vp, t, busy, true, b);
 	if (!err) {
 		lat_start(&l, b);
 		do {
@@ -319,11 +434,11 @@ int run_virtio_rtt(bool busy, size_t size, const struct bench_budget *b, struct 
 				info->sent++;
 		} while (!err && lat_step(&l, out, &err));
 	}
-	return vp_close(&vp, busy, err, info);
+	return vp_close(&vp, t, busy, err, info);
 }
 
-int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct run_result *out,
-		    struct samples *win_rates)
+int run_link_tput(const struct bench_transport *t, bool busy, size_t size,
+		  const struct bench_budget *b, struct run_result *out, struct samples *win_rates)
 {
 	struct vparent vp;
 	uint8_t buf[BENCH_MTU];
@@ -334,7 +449,7 @@ int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct
 		return -EINVAL;
 	for (size_t i = 0; i < size; i++)
 		buf[i] = (uint8_t)i;
-	err = vp_open(&vp, busy, false, b);
+	err = vp_open(&vp, t, busy, false, b);
 	vp.win_rates = win_rates;
 	if (!err) {
 		t_start = bench_now();
@@ -348,7 +463,7 @@ int run_virtio_tput(bool busy, size_t size, const struct bench_budget *b, struct
 				break;
 		}
 	}
-	err = vp_close(&vp, busy, err, out);
+	err = vp_close(&vp, t, busy, err, out);
 	if (!err && vp.child_count != sent)
 		err = -EPROTO; /* lost or duplicated messages */
 	if (!err) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * rpmsg-bench: round-trip latency and one-way throughput of librpmsg's virtio transport
+ * rpmsg-bench: round-trip latency and one-way throughput of librpmsg's transports
  * between two processes (POSIX platform), each reported as a ratio to a plain baseline
  * measured in the same run on the same machine:
  *
@@ -8,7 +8,8 @@
  *   busy-poll throughput   vs  shared-memory SPSC ring       target: at least 0.5x msgs/s
  *   blocking round trip    vs  Unix socketpair ping-pong     target: at most 1x
  *
- * for 16-byte and MTU-sized (496-byte) payloads. Each case runs `--rounds` times, in a
+ * for 16-byte and MTU-sized (496-byte) payloads; GLINK, SMD and SCP run the same loops
+ * with 16-byte payloads against the same baselines (information: no targets). Each case runs `--rounds` times, in a
  * fresh pair of processes each time, interleaved with its baseline so that a noisy
  * neighbour hurts both alike; round-trip samples are pooled (median, p99), throughput is
  * the median of the rounds. Nothing is pinned.
@@ -30,7 +31,7 @@
 #define DEFAULT_ITERS_CAP 1000000L /* round trips kept per case and round (memory bound) */
 
 enum metric { RTT, TPUT };
-enum kind { K_CACHELINE, K_SOCKET, K_RING, K_VBUSY, K_VBLOCK };
+enum kind { K_CACHELINE, K_SOCKET, K_RING, K_BUSY, K_BLOCK };
 
 struct bcase {
 	const char *id;    /* JSON key */
@@ -38,6 +39,7 @@ struct bcase {
 	enum metric metric;
 	enum kind kind;
 	size_t size;
+	const char *tp;    /* K_BUSY / K_BLOCK: the transport (NULL: virtio) */
 	/* results */
 	struct samples s;        /* RTT: round trips (ns); TPUT: ~1 ms window rates (msgs/s) */
 	double rate[MAX_ROUNDS]; /* messages/s of each whole round */
@@ -57,18 +59,30 @@ struct bcase {
 /* Run order: every subject right after its baseline, so drift hits both. */
 static struct bcase cases[] = {
 	{ .id = "cacheline_rtt", .label = "cache-line ping-pong", .metric = RTT, .kind = K_CACHELINE, .size = 0 },
-	{ .id = "virtio_busy_rtt_16", .label = "virtio busy-poll RTT 16 B", .metric = RTT, .kind = K_VBUSY, .size = 16 },
-	{ .id = "virtio_busy_rtt_496", .label = "virtio busy-poll RTT 496 B", .metric = RTT, .kind = K_VBUSY, .size = 496 },
+	{ .id = "virtio_busy_rtt_16", .label = "virtio busy-poll RTT 16 B", .metric = RTT, .kind = K_BUSY, .size = 16 },
+	{ .id = "glink_busy_rtt_16", .label = "GLINK busy-poll RTT 16 B", .metric = RTT, .kind = K_BUSY, .size = 16, .tp = "glink" },
+	{ .id = "smd_busy_rtt_16", .label = "SMD busy-poll RTT 16 B", .metric = RTT, .kind = K_BUSY, .size = 16, .tp = "smd" },
+	{ .id = "scp_busy_rtt_16", .label = "SCP busy-poll RTT 16 B", .metric = RTT, .kind = K_BUSY, .size = 16, .tp = "scp" },
+	{ .id = "virtio_busy_rtt_496", .label = "virtio busy-poll RTT 496 B", .metric = RTT, .kind = K_BUSY, .size = 496 },
 	{ .id = "unix_rtt_16", .label = "unix socket RTT 16 B", .metric = RTT, .kind = K_SOCKET, .size = 16 },
-	{ .id = "virtio_block_rtt_16", .label = "virtio blocking RTT 16 B", .metric = RTT, .kind = K_VBLOCK, .size = 16 },
+	{ .id = "virtio_block_rtt_16", .label = "virtio blocking RTT 16 B", .metric = RTT, .kind = K_BLOCK, .size = 16 },
+	{ .id = "glink_block_rtt_16", .label = "GLINK blocking RTT 16 B", .metric = RTT, .kind = K_BLOCK, .size = 16, .tp = "glink" },
+	{ .id = "smd_block_rtt_16", .label = "SMD blocking RTT 16 B", .metric = RTT, .kind = K_BLOCK, .size = 16, .tp = "smd" },
+	{ .id = "scp_block_rtt_16", .label = "SCP blocking RTT 16 B", .metric = RTT, .kind = K_BLOCK, .size = 16, .tp = "scp" },
 	{ .id = "unix_rtt_496", .label = "unix socket RTT 496 B", .metric = RTT, .kind = K_SOCKET, .size = 496 },
-	{ .id = "virtio_block_rtt_496", .label = "virtio blocking RTT 496 B", .metric = RTT, .kind = K_VBLOCK, .size = 496 },
+	{ .id = "virtio_block_rtt_496", .label = "virtio blocking RTT 496 B", .metric = RTT, .kind = K_BLOCK, .size = 496 },
 	{ .id = "ring_tput_16", .label = "shm ring 16 B", .metric = TPUT, .kind = K_RING, .size = 16 },
-	{ .id = "virtio_busy_tput_16", .label = "virtio busy-poll tput 16 B", .metric = TPUT, .kind = K_VBUSY, .size = 16 },
-	{ .id = "virtio_block_tput_16", .label = "virtio blocking tput 16 B", .metric = TPUT, .kind = K_VBLOCK, .size = 16 },
+	{ .id = "virtio_busy_tput_16", .label = "virtio busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16 },
+	{ .id = "virtio_block_tput_16", .label = "virtio blocking tput 16 B", .metric = TPUT, .kind = K_BLOCK, .size = 16 },
+	{ .id = "glink_busy_tput_16", .label = "GLINK busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16, .tp = "glink" },
+	{ .id = "smd_busy_tput_16", .label = "SMD busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16, .tp = "smd" },
+	{ .id = "scp_busy_tput_16", .label = "SCP busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16, .tp = "scp" },
+	{ .id = "glink_block_tput_16", .label = "GLINK blocking tput 16 B", .metric = TPUT, .kind = K_BLOCK, .size = 16, .tp = "glink" },
+	{ .id = "smd_block_tput_16", .label = "SMD blocking tput 16 B", .metric = TPUT, .kind = K_BLOCK, .size = 16, .tp = "smd" },
+	{ .id = "scp_block_tput_16", .label = "SCP blocking tput 16 B", .metric = TPUT, .kind = K_BLOCK, .size = 16, .tp = "scp" },
 	{ .id = "ring_tput_496", .label = "shm ring 496 B", .metric = TPUT, .kind = K_RING, .size = 496 },
-	{ .id = "virtio_busy_tput_496", .label = "virtio busy-poll tput 496 B", .metric = TPUT, .kind = K_VBUSY, .size = 496 },
-	{ .id = "virtio_block_tput_496", .label = "virtio blocking tput 496 B", .metric = TPUT, .kind = K_VBLOCK, .size = 496 },
+	{ .id = "virtio_busy_tput_496", .label = "virtio busy-poll tput 496 B", .metric = TPUT, .kind = K_BUSY, .size = 496 },
+	{ .id = "virtio_block_tput_496", .label = "virtio blocking tput 496 B", .metric = TPUT, .kind = K_BLOCK, .size = 496 },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -100,7 +114,7 @@ static void usage(FILE *f)
 		"               (alone, it lifts the time limit to 30 s per case)\n"
 		"  --rounds R   runs of each case, interleaved with its baseline (default 5)\n"
 		"  --strict     exit 1 when a target is missed (default: only errors fail)\n"
-		"  --verbose    progress and virtio counters on stderr\n"
+		"  --verbose    progress and link counters on stderr\n"
 		"  --filter SUB run only the cases whose id contains SUB (for profiling; rows\n"
 		"               whose cases did not run say \"skip\")\n"
 		"Exit status: 0 ran (targets may miss), 1 a target missed with --strict, 2 a case failed.\n");
@@ -202,10 +216,13 @@ static int run_one(struct bcase *c, const struct bench_budget *b)
 	case K_RING:
 		err = run_ring_tput(c->size, b, &r, &c->s);
 		break;
-	default:
-		err = c->metric == RTT ? run_virtio_rtt(c->kind == K_VBUSY, c->size, b, &c->s, &r)
-				       : run_virtio_tput(c->kind == K_VBUSY, c->size, b, &r, &c->s);
+	default: {
+		const struct bench_transport *t = bench_transport(c->tp ? c->tp : "virtio");
+
+		err = c->metric == RTT ? run_link_rtt(t, c->kind == K_BUSY, c->size, b, &c->s, &r)
+				       : run_link_tput(t, c->kind == K_BUSY, c->size, b, &r, &c->s);
 		break;
+	}
 	}
 	if (err)
 		return err;
@@ -232,7 +249,7 @@ static int cmp_double(const void *a, const void *b)
 /* Spinning cases: did both processes have a CPU of their own? */
 static bool spins(const struct bcase *c)
 {
-	return c->kind == K_CACHELINE || c->kind == K_RING || c->kind == K_VBUSY;
+	return c->kind == K_CACHELINE || c->kind == K_RING || c->kind == K_BUSY;
 }
 
 #define MIN_CPU_SHARE 0.75 /* below this a spinning pair shared a CPU: the scheduler was measured */
@@ -287,6 +304,7 @@ enum verdict { INFO = -1, MISS = 0, PASS = 1, ERROR = 2, SKIP = 3, NOISY = 4 };
 struct row {
 	const char *name;
 	const char *id;
+	const char *sid, *bid; /* the subject's and the baseline's case ids */
 	struct bcase *subj, *base;
 	bool p99;           /* latency rows: p99 instead of the median */
 	double limit;       /* the target ratio; 0 = information only */
@@ -297,37 +315,40 @@ struct row {
 };
 
 static struct row rows[] = {
-	{ .name = "busy RTT 16 B median", .id = "busy_rtt_16_median", .p99 = false, .limit = 2.0, .higher_better = false },
-	{ .name = "busy RTT 16 B p99", .id = "busy_rtt_16_p99", .p99 = true, .limit = 0, .higher_better = false },
-	{ .name = "busy RTT 496 B median", .id = "busy_rtt_496_median", .p99 = false, .limit = 2.0, .higher_better = false },
-	{ .name = "busy RTT 496 B p99", .id = "busy_rtt_496_p99", .p99 = true, .limit = 0, .higher_better = false },
-	{ .name = "blocking RTT 16 B median", .id = "block_rtt_16_median", .p99 = false, .limit = 1.0, .higher_better = false },
-	{ .name = "blocking RTT 16 B p99", .id = "block_rtt_16_p99", .p99 = true, .limit = 0, .higher_better = false },
-	{ .name = "blocking RTT 496 B median", .id = "block_rtt_496_median", .p99 = false, .limit = 1.0, .higher_better = false },
-	{ .name = "blocking RTT 496 B p99", .id = "block_rtt_496_p99", .p99 = true, .limit = 0, .higher_better = false },
-	{ .name = "busy tput 16 B", .id = "busy_tput_16", .p99 = false, .limit = 0.5, .higher_better = true },
-	{ .name = "busy tput 496 B", .id = "busy_tput_496", .p99 = false, .limit = 0.5, .higher_better = true },
-	{ .name = "blocking tput 16 B", .id = "block_tput_16", .p99 = false, .limit = 0, .higher_better = true },
-	{ .name = "blocking tput 496 B", .id = "block_tput_496", .p99 = false, .limit = 0, .higher_better = true },
+	{ .name = "busy RTT 16 B median", .id = "busy_rtt_16_median", .sid = "virtio_busy_rtt_16", .bid = "cacheline_rtt", .p99 = false, .limit = 2.0, .higher_better = false },
+	{ .name = "busy RTT 16 B p99", .id = "busy_rtt_16_p99", .sid = "virtio_busy_rtt_16", .bid = "cacheline_rtt", .p99 = true, .limit = 0, .higher_better = false },
+	{ .name = "busy RTT 496 B median", .id = "busy_rtt_496_median", .sid = "virtio_busy_rtt_496", .bid = "cacheline_rtt", .p99 = false, .limit = 2.0, .higher_better = false },
+	{ .name = "busy RTT 496 B p99", .id = "busy_rtt_496_p99", .sid = "virtio_busy_rtt_496", .bid = "cacheline_rtt", .p99 = true, .limit = 0, .higher_better = false },
+	{ .name = "blocking RTT 16 B median", .id = "block_rtt_16_median", .sid = "virtio_block_rtt_16", .bid = "unix_rtt_16", .p99 = false, .limit = 1.0, .higher_better = false },
+	{ .name = "blocking RTT 16 B p99", .id = "block_rtt_16_p99", .sid = "virtio_block_rtt_16", .bid = "unix_rtt_16", .p99 = true, .limit = 0, .higher_better = false },
+	{ .name = "blocking RTT 496 B median", .id = "block_rtt_496_median", .sid = "virtio_block_rtt_496", .bid = "unix_rtt_496", .p99 = false, .limit = 1.0, .higher_better = false },
+	{ .name = "blocking RTT 496 B p99", .id = "block_rtt_496_p99", .sid = "virtio_block_rtt_496", .bid = "unix_rtt_496", .p99 = true, .limit = 0, .higher_better = false },
+	{ .name = "busy tput 16 B", .id = "busy_tput_16", .sid = "virtio_busy_tput_16", .bid = "ring_tput_16", .p99 = false, .limit = 0.5, .higher_better = true },
+	{ .name = "busy tput 496 B", .id = "busy_tput_496", .sid = "virtio_busy_tput_496", .bid = "ring_tput_496", .p99 = false, .limit = 0.5, .higher_better = true },
+	{ .name = "blocking tput 16 B", .id = "block_tput_16", .sid = "virtio_block_tput_16", .bid = "ring_tput_16", .p99 = false, .limit = 0, .higher_better = true },
+	{ .name = "blocking tput 496 B", .id = "block_tput_496", .sid = "virtio_block_tput_496", .bid = "ring_tput_496", .p99 = false, .limit = 0, .higher_better = true },
+	{ .name = "GLINK busy RTT 16 B median", .id = "glink_busy_rtt_16_median", .sid = "glink_busy_rtt_16", .bid = "cacheline_rtt", .limit = 0 },
+	{ .name = "GLINK blocking RTT 16 B median", .id = "glink_block_rtt_16_median", .sid = "glink_block_rtt_16", .bid = "unix_rtt_16", .limit = 0 },
+	{ .name = "GLINK busy tput 16 B", .id = "glink_busy_tput_16", .sid = "glink_busy_tput_16", .bid = "ring_tput_16", .limit = 0, .higher_better = true },
+	{ .name = "GLINK blocking tput 16 B", .id = "glink_block_tput_16", .sid = "glink_block_tput_16", .bid = "ring_tput_16", .limit = 0, .higher_better = true },
+	{ .name = "SMD busy RTT 16 B median", .id = "smd_busy_rtt_16_median", .sid = "smd_busy_rtt_16", .bid = "cacheline_rtt", .limit = 0 },
+	{ .name = "SMD blocking RTT 16 B median", .id = "smd_block_rtt_16_median", .sid = "smd_block_rtt_16", .bid = "unix_rtt_16", .limit = 0 },
+	{ .name = "SMD busy tput 16 B", .id = "smd_busy_tput_16", .sid = "smd_busy_tput_16", .bid = "ring_tput_16", .limit = 0, .higher_better = true },
+	{ .name = "SMD blocking tput 16 B", .id = "smd_block_tput_16", .sid = "smd_block_tput_16", .bid = "ring_tput_16", .limit = 0, .higher_better = true },
+	{ .name = "SCP busy RTT 16 B median", .id = "scp_busy_rtt_16_median", .sid = "scp_busy_rtt_16", .bid = "cacheline_rtt", .limit = 0 },
+	{ .name = "SCP blocking RTT 16 B median", .id = "scp_block_rtt_16_median", .sid = "scp_block_rtt_16", .bid = "unix_rtt_16", .limit = 0 },
+	{ .name = "SCP busy tput 16 B", .id = "scp_busy_tput_16", .sid = "scp_busy_tput_16", .bid = "ring_tput_16", .limit = 0, .higher_better = true },
+	{ .name = "SCP blocking tput 16 B", .id = "scp_block_tput_16", .sid = "scp_block_tput_16", .bid = "ring_tput_16", .limit = 0, .higher_better = true },
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
 static void wire_rows(void)
 {
-	static const char *const pairs[NROWS][2] = {
-		{ "virtio_busy_rtt_16", "cacheline_rtt" },    { "virtio_busy_rtt_16", "cacheline_rtt" },
-		{ "virtio_busy_rtt_496", "cacheline_rtt" },   { "virtio_busy_rtt_496", "cacheline_rtt" },
-		{ "virtio_block_rtt_16", "unix_rtt_16" },     { "virtio_block_rtt_16", "unix_rtt_16" },
-		{ "virtio_block_rtt_496", "unix_rtt_496" },   { "virtio_block_rtt_496", "unix_rtt_496" },
-		{ "virtio_busy_tput_16", "ring_tput_16" },    { "virtio_busy_tput_496", "ring_tput_496" },
-		{ "virtio_block_tput_16", "ring_tput_16" },   { "virtio_block_tput_496", "ring_tput_496" },
-	};
-
 	for (size_t i = 0; i < NROWS; i++) {
 		struct row *r = &rows[i];
 
-		r->subj = find(pairs[i][0]);
-		r->base = find(pairs[i][1]);
+		r->subj = find(r->sid);
+		r->base = find(r->bid);
 		if (r->subj->skipped || r->subj->err || r->base->err) {
 			r->v = r->subj->skipped ? SKIP : ERROR;
 			continue;
@@ -473,7 +494,7 @@ static void print_json(const struct opts *o, const struct utsname *u, int ncpu)
 			       "\"windows\": %zu", c->msgs_s, c->mb_s, c->mean_msgs_s, c->nsamples);
 		printf(", \"preemptions\": %llu, \"cpu_share\": %.3f", (unsigned long long)c->preempt,
 		       c->cpu_share);
-		if (c->kind == K_VBUSY || c->kind == K_VBLOCK)
+		if (c->kind == K_BUSY || c->kind == K_BLOCK)
 			printf(", \"parent_notifies\": %llu, \"parent_sent\": %llu, \"parent_tx_waits\": %llu"
 			       ", \"parent_tx_full\": %llu",
 			       (unsigned long long)c->info.notifies, (unsigned long long)c->info.sent,
@@ -564,7 +585,7 @@ int main(int argc, char **argv)
 		aggregate(&cases[i]);
 		if (cases[i].err)
 			failed = 1;
-		if (o.verbose && (cases[i].kind == K_VBUSY || cases[i].kind == K_VBLOCK) && cases[i].info.sent)
+		if (o.verbose && (cases[i].kind == K_BUSY || cases[i].kind == K_BLOCK) && cases[i].info.sent)
 			fprintf(stderr, "%-28s parent: %llu sent, %.3f doorbells/msg, %llu tx waits, "
 				"%llu busy sends found no buffer\n",
 				cases[i].label, (unsigned long long)cases[i].info.sent,

@@ -4,7 +4,7 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build run test asan tsan fuzz bench install clean deps footprint cross
+.PHONY: all build run test asan tsan fuzz bench install clean deps footprint cross soak
 
 all: build
 
@@ -43,6 +43,10 @@ fuzz:
 # Firmware sizes: the remote role of each transport for Cortex-M4 -Os (and an R5 build).
 footprint:
 	sh scripts/footprint.sh
+
+# Minutes of full-rate traffic on every transport, every message checked (not in CI).
+soak:
+	sh scripts/soak.sh
 
 # Cross builds under qemu-user (armhf: 32-bit, s390x: big-endian), against this machine's.
 cross:

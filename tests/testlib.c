@@ -57,6 +57,10 @@ static void on_alarm(int sig)
 
 void t_timeout(unsigned seconds)
 {
+	const char *e = getenv("RPMSG_TEST_TIMEOUT"); /* longer runs (scripts/soak.sh) */
+
+	if (e && atoi(e) > 0)
+		seconds = (unsigned)atoi(e);
 	setpgid(0, 0); /* our own group, so the timeout kills our children and not ctest */
 	signal(SIGALRM, on_alarm);
 	alarm(seconds);

@@ -21,6 +21,14 @@
  * FIFO and stops that channel until the peer's next interrupt (as Linux).
  * send() waits up to the timeout for FIFO space; trysend() returns -EAGAIN when it is full.
  * Messages larger than FIFO size - 21 fail with -EMSGSIZE (Linux: -EINVAL).
+ *
+ * Remote reset and restart: when the remote's state of a channel leaves OPENING/OPENED
+ * (RESET, CLOSED, ...), the main CPU closes its side first (blocked senders return -EPIPE)
+ * and then removes the rpmsg channel (drivers see remove); when the remote opens again the
+ * channel comes back and drivers probe again. Unread data of the old session is dropped.
+ * A remote that starts over (rpmsg_smd_reset(), or a restarted remote whose channel an
+ * earlier run left in SMEM: it takes that channel over) sits in RESET until the main CPU has
+ * closed, then reopens by itself.
  */
 #ifndef RPMSG_SMD_H
 #define RPMSG_SMD_H
@@ -90,8 +98,22 @@ struct rpmsg_smd_stats {
 	uint64_t tx_waits;  /* sends that had to wait for FIFO space */
 	uint64_t scans;     /* allocation-table scans */
 	uint32_t channels;  /* channels known on this edge */
+	uint64_t resets;    /* main: sessions the remote ended by a reset or restart */
 };
 int rpmsg_smd_get_stats(struct rpmsg_link *link, struct rpmsg_smd_stats *out);
+
+/*
+ * Start every channel of the link over, as after a remote crash.
+ * Main CPU: the remote stopped (crashed or was shut down, as remoteproc reports it); call it
+ * before the remote restarts. Its channels are marked RESET on its behalf (a stale OPENED
+ * would bring them back), an SMEM lock it held is freed, our side is closed (blocked
+ * senders return -EPIPE) and the next rpmsg_bus_poll() removes the rpmsg channels.
+ * Remote: reset mid-stream, as a rebooting remote does: every channel goes to RESET (data in
+ * flight is lost; sends fail with -EPIPE), endpoints stay, and each reopens once the main
+ * CPU has closed its side. Either role may call it from a receive callback: what is queued
+ * behind that message is dropped.
+ */
+int rpmsg_smd_reset(struct rpmsg_link *link);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,18 @@
  * A sender waiting for room holds tx_lock but gives up when `closing` is set, so a close
  * never waits for it long. No lock is held across a call into the core that can bind or
  * unbind drivers.
+ *
+ * Remote crash and restart. SMD has no "link down" signal: a channel's session ends when the
+ * remote's state leaves OPENING/OPENED. A remote that resets a channel (rpmsg_smd_reset(),
+ * or its boot taking over a channel an earlier run created) writes RESET, zeroes its indices
+ * and stays in RESET until the main CPU has left OPENED, so the main CPU cannot miss the
+ * reset and no stale index is ever used. The main CPU's state worker then ends the session:
+ * close first (blocked senders return -EPIPE, both of our indices go to 0), then remove the
+ * rpmsg channel (drivers see remove); when the remote reopens (OPENING) the channel is added
+ * again and drivers probe. A remote seen OPENED that goes back to OPENING has reset too. When
+ * the remote dies without a word (remoteproc says so), the main CPU calls rpmsg_smd_reset():
+ * it writes RESET into the dead remote's records, frees an SMEM lock the remote held, closes
+ * its own side, and the next poll removes the channels.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -49,6 +61,8 @@ struct chan {
 
 	_Atomic uint32_t local_state; /* what we last wrote (smd->lock for changes) */
 	bool has_dev;                 /* main: an rpmsg channel exists (smd->lock) */
+	bool reset;                   /* main: rpmsg_smd_reset() ended the session (smd->lock) */
+	atomic_bool peer_opened;      /* main: the remote reached OPENED in this session */
 
 	rpmsg_mutex tx_lock;
 	uint32_t tx_head;             /* our write index (tx_lock) */
@@ -197,12 +211,13 @@ static void set_state_locked(struct chan *c, uint32_t st)
 }
 
 /*
- * Reset our side (discovery, after close): CLOSED, flags down, both of our indices at 0.
+ * Reset our side (discovery, after close): state `st` (CLOSED; RESET for a remote starting a
+ * channel over), flags down, both of our indices at 0.
  * Caller holds rx_lock, tx_lock and smd->lock (or owns the channel alone).
  */
-static void reset_locked(struct chan *c)
+static void reset_locked(struct chan *c, uint32_t st)
 {
-	wr(c, c->own, SMD_STATE, RPMSG_SMD_CLOSED);
+	wr(c, c->own, SMD_STATE, st);
 	/* The state before the indices: a reader that sees our head at 0 sees us closed. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (enum smd_field f = SMD_DSR; f <= SMD_TAIL_F; f++)
@@ -212,7 +227,8 @@ static void reset_locked(struct chan *c)
 	wr(c, c->peer, SMD_TAIL, 0);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	wr(c, c->own, SMD_STATE_F, 1);
-	atomic_store(&c->local_state, RPMSG_SMD_CLOSED);
+	atomic_store(&c->local_state, st);
+	atomic_store(&c->peer_opened, false);
 	c->tx_head = 0;
 	c->tx_broken = false;
 	c->rx_tail = 0;
@@ -233,11 +249,36 @@ static void close_chan(struct chan *c, bool detach)
 		c->ept = NULL;
 	rpmsg_mutex_lock(&s->lock);
 	set_state_locked(c, RPMSG_SMD_CLOSED);
-	reset_locked(c);
+	reset_locked(c, RPMSG_SMD_CLOSED);
 	rpmsg_mutex_unlock(&s->lock);
 	rpmsg_mutex_unlock(&c->tx_lock);
 	rpmsg_mutex_unlock(&c->rx_lock);
 	atomic_store(&c->closing, false);
+}
+
+/*
+ * Remote: start the channel's session over in RESET (our indices at 0, unread data gone);
+ * the endpoint stays. follow_state() reopens once the main CPU has left OPENED.
+ * Caller holds rx_lock. `force`: whatever the state; else only if still needed (recheck).
+ */
+static void restart_chan(struct chan *c, bool force)
+{
+	struct smd *s = c->smd;
+
+	atomic_store(&c->closing, true);
+	rpmsg_mutex_lock(&c->tx_lock);
+	rpmsg_mutex_lock(&s->lock);
+	{
+		uint32_t ls = atomic_load(&c->local_state);
+
+		if (force || rd(c, c->own, SMD_STATE) != ls ||
+		    (ls == RPMSG_SMD_OPENED && !peer_open(rd(c, c->peer, SMD_STATE))))
+			reset_locked(c, RPMSG_SMD_RESET);
+	}
+	rpmsg_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&c->tx_lock);
+	atomic_store(&c->closing, false);
+	atomic_store(&s->kick, true); /* follow_state() takes it on from RESET */
 }
 
 /* ---- FIFO copies with wrap ---- */
@@ -380,7 +421,7 @@ static int scan_locked(struct smd *s)
 			if (ret)
 				continue; /* not remembered: retried at the next scan (as Linux) */
 			s->remembered[t] |= 1ull << pos;
-			reset_locked(c); /* not published yet: ours alone */
+			reset_locked(c, RPMSG_SMD_CLOSED); /* not published yet: ours alone */
 			s->ch[atomic_load(&s->nch)] = c;
 			atomic_fetch_add(&s->nch, 1);
 			found++;
@@ -403,6 +444,68 @@ static void maybe_scan(struct smd *s)
 }
 
 /*
+ * Remote: take over a channel of this name that an earlier run of this remote created (SMEM
+ * outlives a remote's crash, as on the SoC), as a restarting remote does: the same entry and
+ * items, our record in RESET so that the main CPU ends the old session before we reopen.
+ * -ENOENT if there is none. smd->lock held.
+ */
+static int adopt_chan_locked(struct smd *s, const char *name, struct chan **out)
+{
+	size_t isz = s->cfg.word_info ? 2 * SMD_REC_WORD : 2 * SMD_REC_BYTE;
+
+	for (unsigned t = 0; t < SMD_TABLES; t++) {
+		uint8_t *tab;
+		size_t size;
+
+		if (smem_get(&s->smem, s->host, SMD_ITEM_TABLE(t), (void **)&tab, &size) ||
+		    size < SMD_TABLE_BYTES)
+			continue;
+		for (unsigned pos = 0; pos < SMD_TABLE_ENTRIES; pos++) {
+			uint8_t e[SMD_ENTRY_SIZE];
+			uint32_t cid, flags;
+			void *p;
+			size_t got;
+			struct chan *c;
+			int ret;
+
+			if (s->remembered[t] & (1ull << pos))
+				continue;
+			memcpy(e, tab + pos * SMD_ENTRY_SIZE, sizeof(e));
+			flags = smd_get_le32(e + SMD_E_FLAGS);
+			if (!smd_get_le32(e + SMD_E_REF) || strncmp((char *)e, name, SMD_NAME_LEN) ||
+			    !(flags & SMD_F_PACKET) || (flags & SMD_F_EDGE_MASK) != s->cfg.edge)
+				continue;
+			/* An earlier run may have died before allocating them (lock-free lookups). */
+			cid = smd_get_le32(e + SMD_E_CID);
+			if (cid > 0xFFFF)
+				return -EPROTO;
+			if (smem_get(&s->smem, s->host, SMD_ITEM_INFO(t) + cid, &p, &got) == -ENOENT) {
+				ret = smem_alloc(&s->smem, s->host, SMD_ITEM_INFO(t) + cid, isz);
+				if (ret && ret != -EEXIST)
+					return ret;
+			}
+			if (smem_get(&s->smem, s->host, SMD_ITEM_FIFO(t) + cid, &p, &got) == -ENOENT) {
+				ret = smem_alloc(&s->smem, s->host, SMD_ITEM_FIFO(t) + cid,
+						 2 * (size_t)s->cfg.fifo_size);
+				if (ret && ret != -EEXIST)
+					return ret;
+			}
+			ret = map_chan(s, name, t, pos, cid, &c);
+			if (ret)
+				return ret == -EAGAIN ? -EPROTO : ret;
+			s->remembered[t] |= 1ull << pos;
+			reset_locked(c, RPMSG_SMD_RESET); /* not published yet: ours alone */
+			s->ch[atomic_load(&s->nch)] = c;
+			atomic_fetch_add(&s->nch, 1);
+			atomic_store(&s->kick, true); /* leave RESET if the main CPU is not OPENED */
+			*out = c;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
  * Remote: create a channel in SMEM. The main CPU rescans only when SMEM's free space
  * changes, so the last step must be an allocation: info item, records, the table entry
  * (its ref_count the publication point), then the FIFO item. A scan that sees the entry
@@ -421,6 +524,9 @@ static int create_chan_locked(struct smd *s, const char *name, struct chan **out
 		return -EINVAL;
 	if (atomic_load(&s->nch) == MAX_CHANNELS)
 		return -ENOSPC;
+	ret = adopt_chan_locked(s, name, out);
+	if (ret != -ENOENT)
+		return ret;
 	for (unsigned t = 0; t < SMD_TABLES; t++) {
 		uint8_t *tab;
 		size_t size;
@@ -516,26 +622,38 @@ static int follow_state(struct chan *c)
 	}
 	if (rd(c, c->peer, SMD_STATE_F))
 		wr(c, c->peer, SMD_STATE_F, 0);
+	if (s->remote) {
+		bool restart;
+
+		/*
+		 * The main CPU closed while we were OPENED, or wrote our state itself (it took us
+		 * for dead: rpmsg_smd_reset()): start over from RESET.
+		 */
+		rpmsg_mutex_lock(&s->lock);
+		ls = atomic_load(&c->local_state);
+		restart = rd(c, c->own, SMD_STATE) != ls ||
+			  (ls == RPMSG_SMD_OPENED && !peer_open(rs));
+		rpmsg_mutex_unlock(&s->lock);
+		if (restart) {
+			restart_chan(c, false);
+			events = 1;
+		}
+		/* RESET lasts until the main CPU has left OPENED: it has seen the reset. */
+		rpmsg_mutex_lock(&s->lock);
+		if (atomic_load(&c->local_state) == RPMSG_SMD_RESET && rs != RPMSG_SMD_OPENED) {
+			set_state_locked(c, c->ept ? RPMSG_SMD_OPENING : RPMSG_SMD_CLOSED);
+			events = 1;
+		}
+		rpmsg_mutex_unlock(&s->lock);
+	}
 	ls = atomic_load(&c->local_state);
 	if (ls == RPMSG_SMD_OPENING && peer_open(rs) && c->ept) {
 		rpmsg_mutex_lock(&s->lock);
 		set_state_locked(c, RPMSG_SMD_OPENED);
 		rpmsg_mutex_unlock(&s->lock);
 		events = 1;
-	} else if (s->remote && ls == RPMSG_SMD_OPENED && !peer_open(rs) && c->ept) {
-		/* The main CPU closed: start over and offer the channel again. */
-		atomic_store(&c->closing, true);
-		rpmsg_mutex_lock(&c->tx_lock);
-		rpmsg_mutex_lock(&s->lock);
-		if (atomic_load(&c->local_state) == RPMSG_SMD_OPENED && c->ept) {
-			set_state_locked(c, RPMSG_SMD_CLOSED);
-			reset_locked(c);
-			set_state_locked(c, RPMSG_SMD_OPENING);
-		}
-		rpmsg_mutex_unlock(&s->lock);
-		rpmsg_mutex_unlock(&c->tx_lock);
-		atomic_store(&c->closing, false);
-		events = 1;
+	} else if (!s->remote && ls == RPMSG_SMD_OPENED && rs == RPMSG_SMD_OPENED) {
+		atomic_store(&c->peer_opened, true); /* from now on, OPENING means it reset */
 	}
 	return events;
 }
@@ -631,51 +749,71 @@ out:
 }
 
 /*
+ * Main CPU: whether the remote ended the session we are OPENING/OPENED in: it is neither
+ * OPENING nor OPENED (closed, reset, restarting, or an unknown state), or it went back to
+ * OPENING after we saw it OPENED (a reset we did not see happen).
+ */
+static bool session_over(struct chan *c, uint32_t ls, uint32_t rs)
+{
+	if (ls != RPMSG_SMD_OPENING && ls != RPMSG_SMD_OPENED)
+		return false;
+	return !peer_open(rs) ||
+	       (ls == RPMSG_SMD_OPENED && rs != RPMSG_SMD_OPENED && atomic_load(&c->peer_opened));
+}
+
+/*
  * Main CPU's state worker: a channel whose remote opened and that has no rpmsg channel
- * gets one; one whose remote left while we are open loses it (which closes it).
+ * gets one; one whose remote left while we are open loses it. The channel is closed before
+ * the rpmsg channel goes, so that blocked senders have returned (-EPIPE) when drivers see
+ * remove. Runs in process() only (and at creation), so never twice at once.
  */
 static void state_worker(struct smd *s)
 {
 	char add[MAX_CHANNELS][RPMSG_NAME_SIZE], del[MAX_CHANNELS][RPMSG_NAME_SIZE];
-	struct chan *orphan[MAX_CHANNELS];
-	unsigned nadd = 0, ndel = 0, norphan = 0;
+	struct chan *shut[MAX_CHANNELS];
+	unsigned nadd = 0, ndel = 0, nshut = 0;
 
 	rpmsg_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < atomic_load(&s->nch); i++) {
 		struct chan *c = s->ch[i];
 		uint32_t ls = atomic_load(&c->local_state), rs = rd(c, c->peer, SMD_STATE);
 
-		if (ls == RPMSG_SMD_CLOSED && !c->has_dev &&
-		    (peer_open(rs) || !strcmp(c->name, "rpm_requests"))) {
-			c->has_dev = true;
-			memcpy(add[nadd++], c->name, RPMSG_NAME_SIZE);
-		} else if ((ls == RPMSG_SMD_OPENING || ls == RPMSG_SMD_OPENED) && !peer_open(rs)) {
+		if (c->reset || session_over(c, ls, rs)) {
+			if (c->reset || rs == RPMSG_SMD_RESET || rs == RPMSG_SMD_RESET_OPENING ||
+			    peer_open(rs))
+				stat_add(&s->stats.resets, 1);
+			c->reset = false;
 			if (c->has_dev) {
 				c->has_dev = false;
 				memcpy(del[ndel++], c->name, RPMSG_NAME_SIZE);
 			}
 			if (ls == RPMSG_SMD_OPENED) /* an OPENING one is create_ept's to time out */
-				orphan[norphan++] = c;
+				shut[nshut++] = c;
+		} else if (ls == RPMSG_SMD_CLOSED && !c->has_dev &&
+			   (peer_open(rs) || !strcmp(c->name, "rpm_requests"))) {
+			c->has_dev = true;
+			memcpy(add[nadd++], c->name, RPMSG_NAME_SIZE);
 		}
 	}
 	rpmsg_mutex_unlock(&s->lock);
-	for (unsigned i = 0; i < nadd; i++) {
-		struct rpmsg_channel_info info = { .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
+	/* An endpoint some client created by name stays, closed: its sends fail with -EPIPE. */
+	for (unsigned i = 0; i < nshut; i++) {
+		struct chan *c = shut[i];
 
-		memcpy(info.name, add[i], RPMSG_NAME_SIZE);
-		rpmsg_channel_add(s->link, &info, false, NULL);
+		if (session_over(c, atomic_load(&c->local_state), rd(c, c->peer, SMD_STATE)))
+			close_chan(c, false);
 	}
 	for (unsigned i = 0; i < ndel; i++) {
 		struct rpmsg_channel_info info = { .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
 
 		memcpy(info.name, del[i], RPMSG_NAME_SIZE);
-		rpmsg_channel_remove(s->link, &info); /* unbinds: the endpoint closes the channel */
+		rpmsg_channel_remove(s->link, &info); /* unbinds: the endpoint lets go */
 	}
-	/* An endpoint some client created by name stays, closed: its sends fail with -EPIPE. */
-	for (unsigned i = 0; i < norphan; i++) {
-		if (atomic_load(&orphan[i]->local_state) == RPMSG_SMD_OPENED &&
-		    !peer_open(rd(orphan[i], orphan[i]->peer, SMD_STATE)))
-			close_chan(orphan[i], false);
+	for (unsigned i = 0; i < nadd; i++) {
+		struct rpmsg_channel_info info = { .src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY };
+
+		memcpy(info.name, add[i], RPMSG_NAME_SIZE);
+		rpmsg_channel_add(s->link, &info, false, NULL);
 	}
 }
 
@@ -854,6 +992,7 @@ static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	const char *name = rpmsg_ept_name(ept);
 	uint64_t deadline = now_ns(s) + (uint64_t)s->cfg.open_timeout_ms * 1000000u;
 	struct chan *c;
+	uint32_t ls, rs;
 	int ret = 0;
 
 	if (!name || !name[0])
@@ -881,7 +1020,9 @@ static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 		return -ENOENT;
 
 	rpmsg_mutex_lock(&c->rx_lock);
-	if (c->ept || atomic_load(&c->local_state) != RPMSG_SMD_CLOSED) {
+	ls = atomic_load(&c->local_state);
+	/* A remote may open a channel it is starting over (RESET): it opens when it can. */
+	if (c->ept || (ls != RPMSG_SMD_CLOSED && !(s->remote && ls == RPMSG_SMD_RESET))) {
 		rpmsg_mutex_unlock(&c->rx_lock);
 		return -EBUSY;
 	}
@@ -892,17 +1033,25 @@ static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	if (rpmsg_ept_dst(ept) == RPMSG_ADDR_ANY)
 		rpmsg_ept_set_dst(ept, 0);
 	rpmsg_mutex_lock(&s->lock);
-	set_state_locked(c, RPMSG_SMD_OPENING);
-	if (peer_open(rd(c, c->peer, SMD_STATE)))
-		set_state_locked(c, RPMSG_SMD_OPENED);
+	rs = rd(c, c->peer, SMD_STATE);
+	if (s->remote && rs == RPMSG_SMD_OPENED) {
+		/*
+		 * The main CPU is still OPENED with us from before our close or restart: tell it
+		 * (RESET) and wait until it has closed, or stale indices would be used.
+		 */
+		set_state_locked(c, RPMSG_SMD_RESET);
+	} else {
+		set_state_locked(c, RPMSG_SMD_OPENING);
+		if (peer_open(rs))
+			set_state_locked(c, RPMSG_SMD_OPENED);
+	}
 	rpmsg_mutex_unlock(&s->lock);
 	rpmsg_mutex_unlock(&c->rx_lock);
 	atomic_store(&s->kick, true); /* data sent before we opened: deliver it (announce_create) */
 
 	/* Main: wait for the remote to be there (it usually is: that is how we found it). */
 	while (!s->remote && atomic_load(&c->local_state) == RPMSG_SMD_OPENING) {
-		uint32_t rs = rd(c, c->peer, SMD_STATE);
-
+		rs = rd(c, c->peer, SMD_STATE);
 		if (peer_open(rs)) {
 			rpmsg_mutex_lock(&s->lock);
 			if (atomic_load(&c->local_state) == RPMSG_SMD_OPENING)
@@ -1099,6 +1248,45 @@ int rpmsg_smd_channel_state(struct rpmsg_link *link, const char *name, uint32_t 
 	return c ? 0 : -ENOENT;
 }
 
+int rpmsg_smd_reset(struct rpmsg_link *link)
+{
+	struct smd *s;
+
+	if (!link || strcmp(rpmsg_link_transport(link), "smd"))
+		return -EINVAL;
+	s = rpmsg_link_priv(link);
+	if (!s->remote) {
+		/* A lock the dead remote held would stop its successor's allocations. */
+		uint32_t held = (uint32_t)s->cfg.remote_host + 1u;
+
+		atomic_compare_exchange_strong(s->smem.lock, &held, 0);
+	}
+	for (unsigned i = 0; i < atomic_load(&s->nch); i++) {
+		struct chan *c = s->ch[i];
+
+		if (s->remote) {
+			rpmsg_mutex_lock(&c->rx_lock);
+			restart_chan(c, true);
+			rpmsg_mutex_unlock(&c->rx_lock);
+			continue;
+		}
+		/*
+		 * The remote cannot say it is gone: say it in its record, so that its stale
+		 * OPENED does not bring the channel back before it restarts.
+		 */
+		rpmsg_mutex_lock(&s->lock);
+		wr(c, c->peer, SMD_STATE, RPMSG_SMD_RESET);
+		/* A session to end (an idle channel has none: nothing to remove or count). */
+		c->reset |= c->has_dev || atomic_load(&c->local_state) != RPMSG_SMD_CLOSED;
+		rpmsg_mutex_unlock(&s->lock);
+		if (atomic_load(&c->local_state) == RPMSG_SMD_OPENED)
+			close_chan(c, false); /* an OPENING one is create_ept's to time out */
+	}
+	atomic_store(&s->kick, true); /* the next poll removes (main) or reopens (remote) */
+	rpmsg_bus_wake(rpmsg_link_bus(link));
+	return 0;
+}
+
 int rpmsg_smd_get_stats(struct rpmsg_link *link, struct rpmsg_smd_stats *out)
 {
 	struct smd *s;
@@ -1116,5 +1304,6 @@ int rpmsg_smd_get_stats(struct rpmsg_link *link, struct rpmsg_smd_stats *out)
 	out->tx_waits = stat_get(&s->stats.tx_waits);
 	out->scans = stat_get(&s->stats.scans);
 	out->channels = atomic_load(&s->nch);
+	out->resets = stat_get(&s->stats.resets);
 	return 0;
 }

@@ -2,7 +2,8 @@
  * SMD in one process, both roles, both channel-info variants: the remote's channels appear
  * on the main CPU's bus once it opens them and drivers bind by name; messages both ways;
  * trysend on a full FIFO, blocking send timing out then succeeding; sizes at the limit;
- * a channel closed and reopened from each side.
+ * a channel closed and reopened from each side, and reopened by the remote before the main
+ * CPU saw the close (the remote waits in RESET until the main CPU has ended the session).
  */
 #include <stdlib.h>
 
@@ -190,6 +191,32 @@ static void run(bool word)
 		CHECK_MEM(rrec.last, "third!!!", 8);
 	}
 
+	/*
+	 * The remote closes and reopens before the main CPU looked: it waits in RESET until the
+	 * main CPU has ended the old session, so that no stale index is used.
+	 */
+	rpmsg_unregister_driver(p.br, &rdrv);
+	CHECK_EQ(rpmsg_register_driver(p.br, &rdrv), 0);
+	CHECK_EQ(rpmsg_smd_channel_state(p.lr, "DATA1", &ls, &rs), 0);
+	CHECK_EQ(ls, RPMSG_SMD_RESET);
+	CHECK_EQ(rs, RPMSG_SMD_OPENED);
+	CHECK_EQ(rpmsg_trysend(rpmsg_channel_ept(rrec.ch), "xxxx", 4), -EPIPE);
+	spair_pump(&p, 20);
+	CHECK_EQ(mrec.removes, 3);
+	CHECK_EQ(mrec.probes, 4);
+	CHECK_EQ(rpmsg_smd_channel_state(p.lr, "DATA1", &ls, &rs), 0);
+	CHECK_EQ(ls, RPMSG_SMD_OPENED);
+	CHECK_EQ(rs, RPMSG_SMD_OPENED);
+	if (mrec.ch && rrec.ch) {
+		mrec.count = 0;
+		CHECK_EQ(rpmsg_send(rpmsg_channel_ept(mrec.ch), "fourth!!", 8), 0);
+		CHECK_EQ(rpmsg_send(rpmsg_channel_ept(rrec.ch), "4th back", 8), 0);
+		spair_pump(&p, 20);
+		CHECK_MEM(rrec.last, "fourth!!", 8);
+		CHECK_EQ(mrec.count, 1);
+		CHECK_MEM(mrec.last, "4th back", 8);
+	}
+
 	/* An endpoint created by name on the main side opens a channel without a driver. */
 	{
 		struct rpmsg_channel_info i = { .name = "unopened", .src = RPMSG_ADDR_ANY,
@@ -207,6 +234,7 @@ static void run(bool word)
 
 	CHECK_EQ(rpmsg_smd_get_stats(p.lm, &st), 0);
 	CHECK_EQ(st.rx_bad, 0);
+	CHECK_EQ(st.resets, 1); /* the remote's RESET above; its plain closes are not resets */
 	CHECK_EQ(st.channels, 2);
 	CHECK(st.tx_waits >= 1);
 	CHECK_EQ(rpmsg_smd_get_stats(p.lr, &st), 0);

@@ -20,7 +20,8 @@
  *     regs_base + 0x28  HOST_TO_SCP  doorbell: the AP sets bit 0; it reads non-zero until
  *                                    the SCP took the message (the AP's "busy" flag)
  *     regs_base + 0x3C  SIM_RESET    simulation only: 1 while the SCP is held in reset (the
- *                                    AP's link was destroyed); the SCP role goes down
+ *                                    AP's link was destroyed, or rpmsg_scp_reset); the SCP
+ *                                    role goes down
  *     ipi_base          receive object (SCP -> AP), 8 + S bytes
  *     ipi_base + 8 + S  send object (AP -> SCP), 8 + S bytes
  * The register offsets are MT8183's; registers hold native-endian words (little-endian on
@@ -56,9 +57,19 @@
  *  - get_mtu returns S (Linux offers no get_mtu for MTK; tools need the size).
  *  - -ENOTCONN before the SCP's INIT arrived (AP role); -EPIPE once the peer went away.
  * Receive callbacks get src = the IPI id (the endpoint's own address). A message on an id
- * with no endpoint is dropped (rx_dropped) and, as in Linux, is no ack. AP role: a
- * watchdog status (bit 8) removes the link's channels and takes it down until the next
- * INIT.
+ * with no endpoint is dropped (rx_dropped) and, as in Linux, is no ack.
+ *
+ * Losing the SCP (AP role), as remoteproc's recovery. A watchdog status (any SCP_TO_HOST
+ * bit but IPC, bit 8 on MT8183; a message raised with it is taken first), or an INIT while
+ * the link is up (the SCP restarted unseen: stats.reinits), takes the link down: senders
+ * waiting for the slot or an ack, and sends queued behind them, return -EPIPE (a message
+ * of the next SCP is never taken for an ack of the last one); what the lost SCP did not
+ * take is dropped; the channels are removed (drivers' remove, their endpoints destroyed;
+ * endpoints made with rpmsg_create_ept stay). Sends fail with -EPIPE until the next INIT,
+ * which brings the link back (the SCP announces its channels again; drivers are probed
+ * again). To restart the SCP as remoteproc does, hold it in reset and release it with
+ * rpmsg_scp_reset. Nothing here polls for a hang: a caller that sees sends time out may
+ * reset the SCP itself.
  *
  * Channels: AP role: each name-service message creates a channel (name, src = id,
  * dst = ANY) that drivers bind to by name; their default endpoint is the IPI handler.
@@ -138,6 +149,18 @@ int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 int rpmsg_scp_ipi_send(struct rpmsg_link *link, uint32_t id, const void *data, size_t len,
 		       int wait_ms);
 
+/*
+ * AP role: remoteproc's stop and start, for recovery. hold = true puts the SCP into reset
+ * (simulation: SIM_RESET = 1; an SCP link sees it and goes down) and takes the link down as
+ * a watchdog does; while held, whatever appears in the receive object is dropped. hold =
+ * false clears both objects and both registers, as a firmware load leaves them, and
+ * releases the SCP: sends return -ENOTCONN until its INIT brings the link up (bus poll;
+ * the caller bounds that wait, Linux gives it 2 s). Load the firmware in between
+ * (simulation: start the new SCP link after the release; one created while held goes
+ * down at once). 0; -EOPNOTSUPP (SCP role); -EDEADLK from a callback of this link.
+ */
+int rpmsg_scp_reset(struct rpmsg_link *link, bool hold);
+
 /* SCP role: announce a channel (36-byte message on IPI 0xFF, queued in order). */
 int rpmsg_scp_announce(struct rpmsg_link *link, const char *name, uint32_t id);
 
@@ -156,7 +179,8 @@ int rpmsg_scp_get_info(struct rpmsg_link *link, struct rpmsg_scp_info *out);
 
 struct rpmsg_scp_stats {
 	uint64_t tx_msgs, rx_msgs;
-	uint64_t rx_dropped;    /* no endpoint on that IPI id (no ack recorded, as Linux) */
+	uint64_t rx_dropped;    /* no endpoint on that IPI id (no ack recorded, as Linux), or
+				 * AP role: raised while we hold the SCP in reset */
 	uint64_t rx_bad;        /* id > 255 or len > S in the object */
 	uint64_t ns_bad;        /* malformed name-service messages */
 	uint64_t busy_timeouts; /* the slot stayed busy past the timeout */
@@ -164,6 +188,7 @@ struct rpmsg_scp_stats {
 	uint64_t watchdogs;     /* AP role: watchdog status seen (channels removed, link down) */
 	uint64_t notifies;      /* doorbells rung */
 	uint64_t tx_deferred;   /* sends from callbacks queued behind a busy slot */
+	uint64_t reinits;       /* AP role: INIT while up (the SCP restarted unseen: as a watchdog) */
 };
 int rpmsg_scp_get_stats(struct rpmsg_link *link, struct rpmsg_scp_stats *out);
 

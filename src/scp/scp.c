@@ -13,7 +13,22 @@
  *              the slot may dispatch a message whose callback sends (it then fills the
  *              slot first; the outer send waits again).
  *   mu         rx_busy (one receiver at a time: a bus poller or a sender waiting for its
- *              ack), the ack counters, the queue, the INIT info; cv signals their changes.
+ *              ack), the ack counters and the ack waiter, the queue, the INIT info; cv
+ *              signals their changes.
+ * Order: whoever owns rx_busy may take slot_lock; a slot_lock holder only tries rx_busy.
+ *
+ * Losing the SCP (AP role), as remoteproc's crash recovery. Detection: a watchdog status
+ * (any SCP_TO_HOST bit but IPC; taken after a message raised with it, so what the SCP sent
+ * before it died is still delivered), or an INIT while the link is up (the SCP restarted
+ * unseen). host_stop then, before anything else, bumps `epoch` and sets `gone`: every
+ * sender gives up with -EPIPE (a waiting one within a SLICE_MS wait slice; one queued on
+ * send_lock sees the epoch change, so nothing sent for the old SCP reaches the next one);
+ * an ack waiter whose ack had not come is marked lost, so a message of the next SCP on the
+ * same id is no ack. Under slot_lock it clears our doorbell, send object and queued
+ * answers (never delivered to the next firmware), then removes the channels (driver
+ * remove; endpoints the application made stay). rpmsg_scp_reset() is remoteproc's stop and
+ * start: hold in reset (incoming messages dropped), then clear both objects and registers
+ * as a firmware load does and release; the link is up again at the next INIT.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -52,11 +67,16 @@ struct scp {
 	uint8_t *in_obj, *out_obj;
 	uint32_t *reg_in, *reg_out, *reg_reset;
 	_Atomic bool up, gone;
+	_Atomic bool held;     /* AP role: we hold the SCP in reset (rpmsg_scp_reset) */
+	atomic_uint epoch;     /* AP role: bumped each time the SCP is lost */
 
 	rpmsg_mutex send_lock, slot_lock, mu;
 	rpmsg_cond cv;
 	bool rx_busy;
 	uint32_t acks[RPMSG_SCP_IPI_MAX]; /* messages handled per id (mu) */
+	/* The one sender waiting for an ack (send_lock makes it one), for host_stop (mu). */
+	bool aw_on, aw_lost;
+	uint32_t aw_id, aw_snap;
 	struct qmsg *qhead, **qtail;       /* waiting for the slot, in order (mu) */
 	atomic_uint qlen;
 	bool flushing;                     /* a flush is running (slot_lock) */
@@ -228,10 +248,50 @@ static void cv_wait_ms(struct scp *s, int ms)
 
 /* ---- receive ---- */
 
+static void queue_drop(struct scp *s);
+
+/*
+ * AP role: the SCP is lost (crash, unseen restart, or we reset it). Senders give up first
+ * (epoch, gone), then our half of the slot is cleared, then the channels go. Runs with
+ * rx_busy owned by the caller, so no message is taken meanwhile.
+ */
+static void host_stop(struct scp *s)
+{
+	struct scp *prev = tl_rx;
+
+	atomic_fetch_add(&s->epoch, 1);
+	atomic_store(&s->gone, true);
+	atomic_store(&s->up, false);
+	/* A sender in wait_slot sees `gone` within a slice and lets go of the slot. */
+	rpmsg_mutex_lock(&s->slot_lock);
+	/* What the lost SCP did not take goes nowhere: the next one starts from a free slot. */
+	__atomic_store_n(s->reg_out, 0u, __ATOMIC_RELEASE);
+	obj_zero(s->out_obj, s->S);
+	if (!s->flushing)
+		queue_drop(s); /* else the flush up our stack fails (-EPIPE) and drops it */
+	rpmsg_mutex_lock(&s->mu);
+	s->info.up = false;
+	/* Taken under slot_lock: a waiter's post (which registers it) is complete. */
+	if (s->aw_on && s->acks[s->aw_id] == s->aw_snap)
+		s->aw_lost = true;
+	rpmsg_cond_broadcast(&s->cv);
+	rpmsg_mutex_unlock(&s->mu);
+	rpmsg_mutex_unlock(&s->slot_lock);
+	/* As from a callback: sends from remove fail at once, rpmsg_scp_reset is refused. */
+	tl_rx = s;
+	rpmsg_link_remove_channels(s->link);
+	tl_rx = prev;
+}
+
 static void host_init(struct scp *s, const uint8_t *m)
 {
 	uint32_t signaled;
 
+	/* INIT while up: the SCP restarted without a watchdog seen; its old channels go. */
+	if (atomic_load(&s->up)) {
+		stat_add(&s->stats.reinits);
+		host_stop(s);
+	}
 	memcpy(&signaled, m, 4);
 	rpmsg_mutex_lock(&s->mu);
 	memcpy(s->info.fw_version, m + 4, sizeof(s->info.fw_version));
@@ -275,17 +335,6 @@ static void host_ns(struct scp *s, const uint8_t *m, uint32_t len)
 	rpmsg_channel_add(s->link, &info, false, NULL); /* a duplicate is refused (-EEXIST) */
 }
 
-/* The AP saw a watchdog status: the SCP crashed; its channels go, INIT brings it back. */
-static void host_crashed(struct scp *s)
-{
-	stat_add(&s->stats.watchdogs);
-	atomic_store(&s->up, false);
-	rpmsg_mutex_lock(&s->mu);
-	s->info.up = false;
-	rpmsg_mutex_unlock(&s->mu);
-	rpmsg_link_remove_channels(s->link);
-}
-
 /* Take one message from our receive object, if there is one. Caller owns rx_busy. */
 static int rx_one(struct scp *s)
 {
@@ -296,13 +345,18 @@ static int rx_one(struct scp *s)
 	if (s->host) {
 		if (!st)
 			return 0;
-		if (st & ~RPMSG_SCP_IPC_BIT) {
-			reg_clear(s->reg_in, st & ~RPMSG_SCP_IPC_BIT);
-			host_crashed(s);
-			if (!(st & RPMSG_SCP_IPC_BIT)) {
-				ring(s, BELL_TAKEN);
-				return 1;
+		if (atomic_load(&s->held) || !(st & RPMSG_SCP_IPC_BIT)) {
+			reg_clear(s->reg_in, st);
+			if (atomic_load(&s->held)) {
+				stat_add(&s->stats.rx_dropped); /* a core in reset sends nothing */
+			} else {
+				/* A watchdog: the SCP crashed; its channels go, INIT brings it back.
+				 * A message raised with it was taken first (the IPC bit is set). */
+				stat_add(&s->stats.watchdogs);
+				host_stop(s);
 			}
+			ring(s, BELL_TAKEN);
+			return 1;
 		}
 	} else if (!(st & RPMSG_SCP_IPC_BIT)) {
 		return 0;
@@ -396,10 +450,11 @@ static int wait_slot(struct scp *s, int wait_ms, bool may_rx)
 	for (;;) {
 		int ms;
 
-		if (!slot_busy(s))
-			return 0;
+		/* Gone first: host_stop frees the slot of a lost SCP (maybe from rx_try below). */
 		if (peer_gone(s))
 			return -EPIPE;
+		if (!slot_busy(s))
+			return 0;
 		if (wait_ms == 0)
 			return -EAGAIN;
 		ms = slice_ms(s, deadline);
@@ -414,7 +469,10 @@ static int wait_slot(struct scp *s, int wait_ms, bool may_rx)
 	}
 }
 
-/* Fill the slot and ring (slot_lock held). *snap: the ack count of id before the ring. */
+/*
+ * Fill the slot and ring (slot_lock held). snap: the caller will wait for the ack; it gets
+ * the ack count of id before the ring and becomes the ack waiter.
+ */
 static int post(struct scp *s, uint32_t id, const void *data, size_t len, int wait_ms,
 		bool may_rx, uint32_t *snap)
 {
@@ -423,10 +481,15 @@ static int post(struct scp *s, uint32_t id, const void *data, size_t len, int wa
 	if (ret)
 		return ret;
 	obj_write(s->out_obj, id, data, len);
-	rpmsg_mutex_lock(&s->mu);
-	if (snap)
+	if (snap) {
+		rpmsg_mutex_lock(&s->mu);
 		*snap = s->acks[id];
-	rpmsg_mutex_unlock(&s->mu);
+		s->aw_on = true;
+		s->aw_lost = false;
+		s->aw_id = id;
+		s->aw_snap = *snap;
+		rpmsg_mutex_unlock(&s->mu);
+	}
 	reg_set(s->reg_out, RPMSG_SCP_IPC_BIT);
 	ring(s, BELL_IPC);
 	stat_add(&s->stats.tx_msgs);
@@ -451,6 +514,8 @@ static int flush_queue(struct scp *s, int wait_ms, bool may_rx)
 		m = s->qhead;
 		rpmsg_mutex_unlock(&s->mu);
 		ret = post(s, m->id, m->data, m->len, wait_ms, may_rx, NULL);
+		if (ret == -EPIPE && s->host)
+			queue_drop(s); /* answers to a lost SCP (host_stop left them to us) */
 		if (ret)
 			break;
 		rpmsg_mutex_lock(&s->mu);
@@ -462,6 +527,25 @@ static int flush_queue(struct scp *s, int wait_ms, bool may_rx)
 	}
 	s->flushing = false;
 	return ret;
+}
+
+/* Forget what is queued (slot_lock held, no flush running). */
+static void queue_drop(struct scp *s)
+{
+	struct qmsg *m;
+
+	rpmsg_mutex_lock(&s->mu);
+	m = s->qhead;
+	s->qhead = NULL;
+	s->qtail = &s->qhead;
+	atomic_store(&s->qlen, 0);
+	rpmsg_mutex_unlock(&s->mu);
+	while (m) {
+		struct qmsg *next = m->next;
+
+		rpmsg_os_free(m);
+		m = next;
+	}
 }
 
 static bool queue_pending(struct scp *s)
@@ -519,29 +603,37 @@ static int queue_msg(struct scp *s, uint32_t id, const void *data, uint32_t len)
 	return ret;
 }
 
-/* Wait for the peer's next message on `id` (no lock but send_lock held). 0 or -EIO. */
+/* 0 acked, -EPIPE the SCP was lost before the ack came (AP role), 1 still waiting. */
+static int ack_state(struct scp *s, uint32_t id, uint32_t snap)
+{
+	int r = 1;
+
+	rpmsg_mutex_lock(&s->mu);
+	if (s->aw_lost)
+		r = -EPIPE; /* a later message on id is the next SCP's, not our ack */
+	else if (s->acks[id] != snap)
+		r = 0;
+	rpmsg_mutex_unlock(&s->mu);
+	return r;
+}
+
+/* Wait for the peer's next message on `id` (no lock but send_lock held). 0, -EIO, -EPIPE. */
 static int wait_ack(struct scp *s, uint32_t id, uint32_t snap, int wait_ms)
 {
 	uint64_t deadline = now_ns(s) + (uint64_t)wait_ms * 1000000u;
 
 	for (;;) {
-		bool acked, busy;
-		int ms, got;
+		bool busy;
+		int ms, got, r;
 
-		rpmsg_mutex_lock(&s->mu);
-		acked = s->acks[id] != snap;
-		rpmsg_mutex_unlock(&s->mu);
-		if (acked)
-			return 0;
+		if ((r = ack_state(s, id, snap)) <= 0)
+			return r;
 		ms = slice_ms(s, deadline); /* first: a peer that never stops sending ends too */
 		got = rx_try(s);
-		rpmsg_mutex_lock(&s->mu);
-		acked = s->acks[id] != snap;
-		rpmsg_mutex_unlock(&s->mu);
-		if (acked)
-			return 0;
-		if (!got && peer_gone(s))
-			return -EPIPE; /* what it sent before it went away was taken above */
+		if ((r = ack_state(s, id, snap)) <= 0)
+			return r;
+		if (!got && peer_gone(s)) /* what it sent before it went away was taken above */
+			return ack_state(s, id, snap) == 0 ? 0 : -EPIPE;
 		if (!ms) {
 			stat_add(&s->stats.ack_timeouts);
 			return -EIO;
@@ -549,7 +641,7 @@ static int wait_ack(struct scp *s, uint32_t id, uint32_t snap, int wait_ms)
 		if (got)
 			continue;
 		rpmsg_mutex_lock(&s->mu);
-		busy = s->rx_busy && s->acks[id] == snap;
+		busy = s->rx_busy && s->acks[id] == snap && !s->aw_lost;
 		if (busy)
 			cv_wait_ms(s, ms); /* another thread receives: it signals each message */
 		rpmsg_mutex_unlock(&s->mu);
@@ -599,9 +691,11 @@ static int send_from_cb(struct scp *s, uint32_t id, const void *data, size_t len
 /*
  * One message: what is queued first, then ours; then the ack if asked. timeout_ms bounds
  * the wait for the slot (0: none, -1: busy_timeout_ms); ack_ms the wait for the ack.
+ * ep: the epoch the caller checked the link in; a send that waited for the locks across
+ * a loss of the SCP fails rather than reach the next one.
  */
 static int do_send(struct scp *s, uint32_t id, const void *data, size_t len, int timeout_ms,
-		   int ack_ms)
+		   int ack_ms, unsigned ep)
 {
 	int busy_ms = s->cfg.busy_timeout_ms, ret;
 	uint32_t snap = 0;
@@ -614,13 +708,20 @@ static int do_send(struct scp *s, uint32_t id, const void *data, size_t len, int
 		return ret;
 	ret = lock_for(&s->slot_lock, timeout_ms);
 	if (!ret) {
-		ret = flush_queue(s, busy_ms, true);
+		if (atomic_load(&s->epoch) != ep)
+			ret = -EPIPE;
 		if (!ret)
-			ret = post(s, id, data, len, busy_ms, true, &snap);
+			ret = flush_queue(s, busy_ms, true);
+		if (!ret)
+			ret = post(s, id, data, len, busy_ms, true, ack_ms > 0 ? &snap : NULL);
 		rpmsg_mutex_unlock(&s->slot_lock);
 		flush_try(s);
-		if (!ret && ack_ms > 0)
+		if (!ret && ack_ms > 0) {
 			ret = wait_ack(s, id, snap, ack_ms);
+			rpmsg_mutex_lock(&s->mu);
+			s->aw_on = false;
+			rpmsg_mutex_unlock(&s->mu);
+		}
 	}
 	rpmsg_mutex_unlock(&s->send_lock);
 	return ret;
@@ -632,6 +733,7 @@ static int scp_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 		    uint32_t dst, const void *data, size_t len, int timeout_ms)
 {
 	struct scp *s = rpmsg_link_priv(link);
+	unsigned ep = atomic_load(&s->epoch); /* before the checks: a loss after them counts */
 	int ret;
 
 	(void)ept;
@@ -645,7 +747,8 @@ static int scp_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 		return -EPIPE;
 	if (!atomic_load(&s->up))
 		return -ENOTCONN;
-	ret = do_send(s, src, data, len, timeout_ms, timeout_ms != 0 ? s->cfg.ack_timeout_ms : 0);
+	ret = do_send(s, src, data, len, timeout_ms, timeout_ms != 0 ? s->cfg.ack_timeout_ms : 0,
+		      ep);
 	return ret == -EIO ? -ETIMEDOUT : ret;
 }
 
@@ -843,14 +946,73 @@ int rpmsg_scp_ipi_send(struct rpmsg_link *link, uint32_t id, const void *data, s
 		       int wait_ms)
 {
 	struct scp *s = link ? scp_of(link) : NULL;
+	unsigned ep;
 
 	if (!s || (!data && len) || id >= RPMSG_SCP_IPI_MAX || len > s->S)
 		return -EINVAL;
 	if (s->host && (id == RPMSG_SCP_IPI_INIT || id == RPMSG_SCP_IPI_NS_SERVICE))
 		return -EINVAL;
+	ep = atomic_load(&s->epoch);
 	if (peer_gone(s))
 		return -EPIPE;
-	return do_send(s, id, data, len, -1, wait_ms);
+	return do_send(s, id, data, len, -1, wait_ms, ep);
+}
+
+/* Become the receiver, waiting for the current one (never from our own callbacks). */
+static void rx_claim(struct scp *s)
+{
+	rpmsg_mutex_lock(&s->mu);
+	while (s->rx_busy)
+		cv_wait_ms(s, SLICE_MS);
+	s->rx_busy = true;
+	rpmsg_mutex_unlock(&s->mu);
+}
+
+static void rx_unclaim(struct scp *s)
+{
+	rpmsg_mutex_lock(&s->mu);
+	s->rx_busy = false;
+	rpmsg_cond_broadcast(&s->cv);
+	rpmsg_mutex_unlock(&s->mu);
+}
+
+int rpmsg_scp_reset(struct rpmsg_link *link, bool hold)
+{
+	struct scp *s = link ? scp_of(link) : NULL;
+
+	if (!s)
+		return -EINVAL;
+	if (!s->host)
+		return -EOPNOTSUPP;
+	if (tl_rx == s)
+		return -EDEADLK; /* our receiver is up the stack: it would wait for itself */
+	if (hold) {
+		/* remoteproc's stop: reset first, so the SCP sends nothing more. */
+		atomic_store(&s->held, true);
+		__atomic_store_n(s->reg_reset, le32(1u), __ATOMIC_RELEASE);
+		ring(s, BELL_IPC); /* a simulated SCP polls the register: wake it */
+		rx_claim(s);
+		host_stop(s);
+		rx_unclaim(s);
+		return 0;
+	}
+	if (!atomic_load(&s->held))
+		return 0;
+	/* remoteproc's start: both objects and registers clear, as a firmware load leaves them. */
+	rx_claim(s);
+	rpmsg_mutex_lock(&s->slot_lock);
+	obj_zero(s->in_obj, s->S);
+	obj_zero(s->out_obj, s->S);
+	__atomic_store_n(s->reg_in, 0u, __ATOMIC_RELEASE);
+	__atomic_store_n(s->reg_out, 0u, __ATOMIC_RELEASE);
+	queue_drop(s);
+	atomic_store(&s->gone, false); /* -ENOTCONN until INIT */
+	atomic_store(&s->held, false);
+	rpmsg_mutex_unlock(&s->slot_lock);
+	rx_unclaim(s);
+	__atomic_store_n(s->reg_reset, 0u, __ATOMIC_RELEASE);
+	ring(s, BELL_IPC);
+	return 0;
 }
 
 int rpmsg_scp_get_info(struct rpmsg_link *link, struct rpmsg_scp_info *out)

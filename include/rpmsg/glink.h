@@ -32,6 +32,18 @@
  * the endpoint's flow callback. Receive callbacks run in rpmsg_bus_poll(); their return
  * value is ignored (the message is consumed, as Linux does).
  *
+ * Remote restart (SMEM flavour, both roles of this library): SMEM is laid out once, by the
+ * main CPU's side (cfg.format_smem there, as a boot loader does) or before either starts; a
+ * remote started again on it (its FIFO item exists) announces its restart through the
+ * descriptor's unused words and waits (up to cfg.attach_timeout_ms) until the main CPU has
+ * answered, which it does from rpmsg_bus_poll(). The main CPU then drops the whole session
+ * as remoteproc recovery does: every channel is removed from the bus (drivers see remove),
+ * blocked senders and sends on the old channels return -EPIPE, undelivered messages are
+ * dropped; endpoints an application created with rpmsg_create_ept() stay dead (-EPIPE)
+ * until destroyed. The remote's channels then come back as on a first start and drivers
+ * are probed again. A remote that formats SMEM itself, or the RPM flavour, starts afresh
+ * instead (the main CPU's link must be created again).
+ *
  * Waiting: a blocking send (and rpmsg_create_ept() opening a channel first) parses the RX
  * FIFO itself while it waits, so intents, grants and acks arrive without another thread;
  * messages are still delivered only by rpmsg_bus_poll(). Peers as Linux: kernels before 6.6
@@ -108,6 +120,7 @@ struct rpmsg_glink_stats {
 	uint32_t features;           /* negotiated feature bits */
 	bool version_done;           /* version negotiation finished */
 	bool rx_broken;              /* the peer broke the RX FIFO: parsing stopped */
+	uint64_t restarts;           /* main CPU: remote restarts answered */
 };
 int rpmsg_glink_get_stats(struct rpmsg_link *link, struct rpmsg_glink_stats *out);
 

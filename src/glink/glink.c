@@ -14,8 +14,25 @@
  * or a command that can never fit the FIFO, stops the parser for good (rx_broken, or sends
  * fail with -EIO); a bad command that can be skipped is skipped. Each is counted in rx_bad.
  *
+ * Remote restart (main CPU, SMEM flavour). SMEM items outlive a remote (spec 20 §11), so a
+ * restarted remote finds its FIFO item and the descriptor as its predecessor left them, and
+ * the main CPU may be anywhere in the old streams: neither side can tell garbage from
+ * commands if the remote just writes its indices back to 0. Nothing else tells us the remote
+ * died (no remoteproc here, and a killed process leaves no mark in shared memory), so the
+ * restarted remote says so itself, through the descriptor's unused words (glink_wire.h):
+ * it increments RESTARTS and touches no index until the main CPU has written RESTART_ACK.
+ * The main CPU sees the new count in drain() (any sender waiting) or process(): the old
+ * session dies at once (session_down: senders and waiters get -EPIPE, no CLOSE is sent,
+ * the new remote does not know those ids), then process() removes every channel from the
+ * bus (drivers see remove), drops queued commands and undelivered messages, sets all four
+ * indices to 0 as at start-up, queues VERSION, and acknowledges (restart()). The new remote
+ * then starts from index 0 as on a first boot: it opens its channels again and drivers are
+ * probed again. A remote that finds no magic (Linux's side of the edge is not ours) starts as
+ * Linux expects, its indices 0, and relies on whoever restarted it to re-create the edge.
+ *
  * Locks, in order: chan->send_lock, tx_lock (writing the TX FIFO), rx_lock (parsing the RX
- * FIFO), lock (channels, intents, queues). tx_lock and rx_lock are never held together.
+ * FIFO), lock (channels, intents, queues). tx_lock and rx_lock are held together only by
+ * restart(), in that order.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -141,6 +158,9 @@ struct glink {
 	unsigned rd_head, rd_n;
 	uint32_t features;
 	bool version_done, peer_seen;
+	bool resync;             /* main CPU, SMEM: we answer remote restarts */
+	bool down;               /* the remote restarted; restart() not done yet (lock) */
+	_Atomic uint32_t restart_seen; /* the remote's restart count we answered */
 	uint64_t rx_alloc;       /* bytes of intents allocated */
 	atomic_bool rx_broken;
 	atomic_bool kick;
@@ -514,6 +534,52 @@ static void flush_ctl(struct glink *s)
 		ring(s);
 }
 
+/* ---- remote restart (see the top) ---- */
+
+static uint32_t *dword(struct glink *s, uint32_t off)
+{
+	return (uint32_t *)(void *)(s->desc + off);
+}
+
+/*
+ * The remote counts a restart we have not answered yet (any thread, no lock). A firmware
+ * build without the main role drops what follows from it (RPMSG_ROLE_MAIN 0).
+ */
+static bool restart_pending(struct glink *s)
+{
+	if (!RPMSG_ROLE_MAIN || !s->resync)
+		return false;
+	return ld32(dword(s, GLINK_D_RESTARTS)) != atomic_load(&s->restart_seen);
+}
+
+/*
+ * The old session dies (lock held; once per restart): every channel at once, so senders and
+ * waiters return -EPIPE and nothing is answered on it any more. Its ids mean nothing to the
+ * new remote, so no CLOSE goes out. Buffers in use go in restart(), where nobody reads them.
+ */
+static void session_down(struct glink *s)
+{
+	if (s->down)
+		return;
+	s->down = true;
+	s->peer_seen = false;
+	s->version_done = false;
+	for (unsigned i = 0; i < MAX_CHANNELS; i++) {
+		struct chan *c = s->ch[i];
+
+		if (!c || !c->used)
+			continue;
+		c->lcid = c->rcid = 0;
+		c->open_acked = c->rcid_acked = false;
+		c->peer_closed = true;
+		c->want_dev = false;
+		memset(c->ri, 0, sizeof(c->ri));
+		c->intent_seq++;
+		maybe_free(s, c);
+	}
+	rpmsg_cond_broadcast(&s->cond);
+}
+
 /* ---- RX: the parser ---- */
 
 static int find_rx(struct glink *s);
@@ -725,6 +791,18 @@ static int drain(struct glink *s)
 	int n = 0;
 	bool rang = false;
 
+	if (restart_pending(s)) {
+		/* Nothing more of the old stream: what follows may be the new remote's. */
+		bool first;
+
+		rpmsg_mutex_lock(&s->lock);
+		first = !s->down;
+		session_down(s);
+		rpmsg_mutex_unlock(&s->lock);
+		if (first)
+			wake_bus(s); /* process() finishes the restart */
+		return 0;
+	}
 	if (atomic_load(&s->rx_broken))
 		return 0;
 	if (!s->rx.data && find_rx(s))
@@ -1126,15 +1204,82 @@ static int deliver_ready(struct glink *s)
 	return n;
 }
 
+static int open_startup_channels(struct glink *s);
+
+/*
+ * The remote restarted (process() only): finish the old session (drivers see remove), start
+ * a new one from index 0 as at start-up, and acknowledge, which lets the new remote go on.
+ */
+static void restart(struct glink *s)
+{
+	uint32_t count;
+
+	rpmsg_mutex_lock(&s->lock);
+	session_down(s);
+	rpmsg_mutex_unlock(&s->lock);
+	/* Unbinding closes the drivers' endpoints; their channels have no ids left to close. */
+	rpmsg_link_remove_channels(s->link);
+
+	/* All three locks: no writer, parser or queue user sees the indices move under it. */
+	rpmsg_mutex_lock(&s->tx_lock);
+	rpmsg_mutex_lock(&s->rx_lock);
+	rpmsg_mutex_lock(&s->lock);
+	count = ld32(dword(s, GLINK_D_RESTARTS));
+	for (unsigned i = 0; i < MAX_CHANNELS; i++) {
+		struct chan *c = s->ch[i];
+
+		if (!c || !c->used)
+			continue;
+		c->has_dev = c->want_dev = c->want_undev = false;
+		for (unsigned k = 0; k < MAX_LINTENTS; k++)
+			free_lintent(s, &c->li[k]);
+		if (c->ibuf)
+			s->rx_alloc -= c->isize;
+		rpmsg_os_free(c->ibuf);
+		c->ibuf = NULL;
+		c->isize = c->ifill = 0;
+		c->iready = false;
+		maybe_free(s, c); /* a dead channel an application holds stays until destroyed */
+	}
+	s->ctl_head = s->ctl_n = 0; /* commands and messages of the old session */
+	s->rd_head = s->rd_n = 0;
+	s->features = s->intentless ? 0 : GLINK_FEATURE_INTENT_REUSE;
+	/* The remote's two words too: it does not touch them until it sees our ack. */
+	s->tx_head = 0;
+	st32(s->tx.head, 0);
+	st32(s->tx.tail, 0);
+	s->tx_broken = false;
+	s->notif_sent = false;
+	s->rx_tail = 0;
+	st32(s->rx.tail, 0);
+	st32(s->rx.head, 0);
+	atomic_store(&s->rx_broken, false);
+	ctl_cmd(s, GLINK_VERSION, GLINK_VERSION_1, s->features);
+	s->down = false;
+	atomic_store(&s->restart_seen, count);
+	st32(dword(s, GLINK_D_RESTART_ACK), count); /* release: after the indices */
+	stat_add(&s->st.restarts, 1);
+	rpmsg_mutex_unlock(&s->lock);
+	rpmsg_mutex_unlock(&s->rx_lock);
+	rpmsg_mutex_unlock(&s->tx_lock);
+	open_startup_channels(s); /* ours come back as at start-up (a failure: they stay closed) */
+	flush_ctl(s);
+	ring(s);
+}
+
 static int glink_process(struct rpmsg_link *link)
 {
 	struct glink *s = rpmsg_link_priv(link);
-	int n;
+	int n = 0;
 
 	s->plat->ops->ack(s->plat, s->cfg.doorbell);
 	atomic_store(&s->kick, false);
+	if (restart_pending(s)) {
+		restart(s);
+		n = 1;
+	}
 	rpmsg_mutex_lock(&s->rx_lock);
-	n = drain(s);
+	n += drain(s);
 	rpmsg_mutex_unlock(&s->rx_lock);
 	flush_ctl(s);
 	/* Deliveries (and flow events) first: what came before a CLOSE reaches the endpoint. */
@@ -1148,7 +1293,7 @@ static int glink_arm(struct rpmsg_link *link)
 {
 	struct glink *s = rpmsg_link_priv(link);
 
-	if (atomic_load(&s->kick) || atomic_load(&s->dev_work))
+	if (atomic_load(&s->kick) || atomic_load(&s->dev_work) || restart_pending(s))
 		return 1;
 	return s->plat->ops->arm(s->plat, s->cfg.doorbell) > 0;
 }
@@ -1272,7 +1417,12 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 
 	rpmsg_mutex_lock(&s->tx_lock);
 	flush_ctl_locked(s);
-	if (timeout_ms == 0) {
+	/* The remote restarted since we looked: the id and intent are of the old session. */
+	rpmsg_mutex_lock(&s->lock);
+	if (c->lcid != lcid || c->peer_closed)
+		ret = -EPIPE;
+	rpmsg_mutex_unlock(&s->lock);
+	if (!ret && timeout_ms == 0) {
 		/* All or nothing: every chunk must fit now. */
 		uint64_t full = len / chunk, last = len % chunk;
 		uint64_t need = full * glink_round8(GLINK_DATA_HDR + chunk);
@@ -1415,6 +1565,10 @@ static int glink_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	if (!name || !name[0] || strlen(name) > RPMSG_GLINK_NAME_MAX)
 		return -EINVAL;
 	rpmsg_mutex_lock(&s->lock);
+	if (s->down) {
+		rpmsg_mutex_unlock(&s->lock);
+		return -ECONNRESET; /* the remote restarted: no OPEN until the new session */
+	}
 	for (unsigned i = 0; i < MAX_CHANNELS && !c; i++) {
 		struct chan *x = s->ch[i];
 
@@ -1601,6 +1755,31 @@ static int find_rx(struct glink *s)
 	return 0;
 }
 
+/*
+ * Remote: we restarted (our FIFO item was there) and the main CPU answers restarts. Count
+ * it, ring, and wait until the main CPU acknowledges: it then dropped the old session and
+ * set all four indices to 0 (see the top). Until then we touch no index.
+ */
+static int remote_restart(struct glink *s)
+{
+	uint64_t deadline = now_ns(s) + (uint64_t)s->cfg.attach_timeout_ms * 1000000u, bell = 0;
+	uint32_t count = ld32(dword(s, GLINK_D_RESTARTS)) + 1;
+
+	st32(dword(s, GLINK_D_RESTARTS), count);
+	while (ld32(dword(s, GLINK_D_RESTART_ACK)) != count) {
+		uint64_t now = now_ns(s);
+
+		if (now >= deadline)
+			return -ETIMEDOUT; /* no main CPU answering */
+		if (now >= bell) {
+			ring(s); /* now and then: a ring may meet a poller going to sleep */
+			bell = now + 50000000u;
+		}
+		sleep_ms(1);
+	}
+	return 0;
+}
+
 static int setup_smem(struct glink *s)
 {
 	struct rpmsg_shm *shm = &s->plat->shm;
@@ -1610,6 +1789,7 @@ static int setup_smem(struct glink *s)
 	uint64_t deadline = now_ns(s) + (uint64_t)s->cfg.attach_timeout_ms * 1000000u;
 	uint16_t local = s->remote ? s->cfg.remote_host : SMEM_HOST_APPS;
 	unsigned txitem = s->remote ? GLINK_ITEM_FIFO1 : GLINK_ITEM_FIFO0;
+	bool existed;
 	void *p;
 	size_t n;
 	int ret;
@@ -1639,6 +1819,7 @@ static int setup_smem(struct glink *s)
 	ret = smem_alloc(&s->smem, s->host, txitem, s->cfg.fifo_size);
 	if (ret && ret != -EEXIST)
 		return ret;
+	existed = ret == -EEXIST;
 	ret = smem_get(&s->smem, s->host, txitem, &p, &n);
 	if (ret)
 		return ret;
@@ -1657,9 +1838,25 @@ static int setup_smem(struct glink *s)
 		s->rx.tail = (uint32_t *)(void *)(s->desc + GLINK_D_FIFO1_TAIL);
 		s->rx.head = (uint32_t *)(void *)(s->desc + GLINK_D_FIFO1_HEAD);
 	}
+	if (!s->remote) {
+		/* Answer restarts from the count as it is now (a remote may be running already). */
+		uint32_t count = ld32(dword(s, GLINK_D_RESTARTS));
+
+		atomic_store(&s->restart_seen, count);
+		st32(dword(s, GLINK_D_RESTART_ACK), count);
+		st32(dword(s, GLINK_D_MAGIC), GLINK_RESTART_MAGIC);
+		s->resync = true;
+	} else if (existed && ld32(dword(s, GLINK_D_MAGIC)) == GLINK_RESTART_MAGIC) {
+		/* Restarted, facing our main CPU: it sets every index, then acknowledges. */
+		ret = remote_restart(s);
+		if (ret)
+			return ret;
+		goto found;
+	}
 	/* Our own words start at 0 (the peer's stay: it may have written already). */
 	st32(s->tx.head, 0);
 	st32(s->rx.tail, 0);
+found:
 	rpmsg_mutex_lock(&s->rx_lock);
 	find_rx(s);
 	rpmsg_mutex_unlock(&s->rx_lock);
@@ -1889,6 +2086,7 @@ int rpmsg_glink_get_stats(struct rpmsg_link *link, struct rpmsg_glink_stats *out
 	out->read_notifs = stat_get(&s->st.read_notifs);
 	out->notifies = stat_get(&s->st.notifies);
 	out->tx_waits = stat_get(&s->st.tx_waits);
+	out->restarts = stat_get(&s->st.restarts);
 	rpmsg_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < MAX_CHANNELS; i++)
 		if (s->ch[i] && s->ch[i]->used)

@@ -47,6 +47,16 @@ enum glink_cmd {
 #define GLINK_D_FIFO0_HEAD 4u
 #define GLINK_D_FIFO1_TAIL 8u
 #define GLINK_D_FIFO1_HEAD 12u
+/*
+ * Restart handshake (this library's extension, in the descriptor's unused bytes 16..31,
+ * which Linux neither reads nor writes). The main CPU writes the magic and, in ACK, the
+ * last restart count it handled; a remote that restarts increments RESTARTS and waits until
+ * ACK equals it: by then the main CPU dropped the old session and set all four indices to 0.
+ */
+#define GLINK_D_RESTARTS 16u            /* remote restart count (written by the remote) */
+#define GLINK_D_RESTART_ACK 20u         /* the count the main CPU handled (written by it) */
+#define GLINK_D_MAGIC 24u               /* the main CPU answers restarts: */
+#define GLINK_RESTART_MAGIC 0x53524C47u /* "GLRS" in memory */
 
 /* RPM flavour. */
 #define GLINK_TOC_SIZE 256u

@@ -94,10 +94,11 @@ int main(void)
 	CHECK_EQ(rpmsg_register_driver(bus, &drv), 0);
 	CHECK_EQ(rpmsg_glink_create(bus, &plat, &cfg, &link), 0);
 
-	/* Items 478 (32 bytes) and 479 exist; the descriptor holds only our VERSION's head. */
+	/* Items 478 (32 bytes) and 479 exist; the descriptor holds our VERSION's head and, in
+	 * Linux's unused bytes, the restart handshake: count 0 answered (@20), magic (@24). */
 	CHECK_EQ(gpeer_attach(&g, shm, sizeof(shm), 1024), 0);
 	{
-		static const uint8_t desc[32] = { 0, 0, 0, 0, 8, 0, 0, 0 };
+		static const uint8_t desc[32] = { 0, 0, 0, 0, 8, 0, 0, 0, [24] = 'G', 'L', 'R', 'S' };
 
 		CHECK_MEM(g.desc, desc, 32);
 		CHECK_EQ(g.rxn, 1024);

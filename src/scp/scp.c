@@ -37,6 +37,7 @@
 #include <time.h>
 #endif
 
+#include <rpmsg/capture.h>
 #include <rpmsg/scp.h>
 #include <rpmsg/transport.h>
 
@@ -48,6 +49,8 @@
 #define SLICE_MS 5
 #define RX_BUDGET 64
 #define MAX_CHANNELS 256 /* AP role: more announcements than this are refused */
+/* Capture code of a watchdog status (IPI ids are 0..255); the record carries the status. */
+#define SCP_CAP_WATCHDOG 0x100u
 #define QMAX 512 /* queued messages: INIT, announcements, answers from callbacks */
 
 /* A message waiting for the slot (allocated: the slot is rarely busy long). */
@@ -352,7 +355,11 @@ static int rx_one(struct scp *s)
 			} else {
 				/* A watchdog: the SCP crashed; its channels go, INIT brings it back.
 				 * A message raised with it was taken first (the IPC bit is set). */
+				uint8_t w[4] = { (uint8_t)st, (uint8_t)(st >> 8), (uint8_t)(st >> 16),
+						 (uint8_t)(st >> 24) };
+
 				stat_add(&s->stats.watchdogs);
+				rpmsg_link_tap_control(s->link, RPMSG_CAP_RX, SCP_CAP_WATCHDOG, w, sizeof(w));
 				host_stop(s);
 			}
 			ring(s, BELL_TAKEN);
@@ -386,6 +393,8 @@ static int rx_one(struct scp *s)
 
 	prev = tl_rx;
 	tl_rx = s;
+	if (s->host && (id == RPMSG_SCP_IPI_INIT || id == RPMSG_SCP_IPI_NS_SERVICE))
+		rpmsg_link_tap_control(s->link, RPMSG_CAP_RX, (uint16_t)id, s->rxbuf, len);
 	if (s->host && id == RPMSG_SCP_IPI_INIT) {
 		host_init(s, s->rxbuf);
 		handled = true;
@@ -481,6 +490,8 @@ static int post(struct scp *s, uint32_t id, const void *data, size_t len, int wa
 	if (ret)
 		return ret;
 	obj_write(s->out_obj, id, data, len);
+	if (id == RPMSG_SCP_IPI_INIT || id == RPMSG_SCP_IPI_NS_SERVICE) /* no endpoint records these */
+		rpmsg_link_tap_control(s->link, RPMSG_CAP_TX, (uint16_t)id, data, len);
 	if (snap) {
 		rpmsg_mutex_lock(&s->mu);
 		*snap = s->acks[id];

@@ -32,6 +32,7 @@
 #include <time.h>
 #endif
 
+#include <rpmsg/capture.h>
 #include <rpmsg/smd.h>
 #include <rpmsg/transport.h>
 
@@ -207,6 +208,7 @@ static void set_state_locked(struct chan *c, uint32_t st)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	wr(c, c->own, SMD_STATE_F, 1);
 	atomic_store(&c->local_state, st);
+	rpmsg_link_tap_control(c->smd->link, RPMSG_CAP_TX, (uint16_t)st, c->name, RPMSG_NAME_SIZE);
 	ring(c->smd);
 }
 
@@ -619,6 +621,8 @@ static int follow_state(struct chan *c)
 	if (rs != c->remote_state) {
 		c->remote_state = rs;
 		events = 1;
+		/* Capture: code = the peer's new state (any value: the dissector names the known ones). */
+		rpmsg_link_tap_control(s->link, RPMSG_CAP_RX, (uint16_t)rs, c->name, RPMSG_NAME_SIZE);
 	}
 	if (rd(c, c->peer, SMD_STATE_F))
 		wr(c, c->peer, SMD_STATE_F, 0);

@@ -47,6 +47,17 @@ same "$(tsh -r "$D/demo.pcapng" -Y 'rpmsg.event == 1' -T fields -e rpmsg.transpo
 same "$(tsh -r "$D/demo.pcapng" -Y 'glink.cmd' -T fields -e glink.cmd | sort -u | grep -c .)" \
 	"$(tsh -r "$D/demo.pcapng" -Y 'glink.cmd' -T fields -e glink.cmd | sort -u | grep -c .)" "glink commands"
 tsh -r "$D/demo.pcapng" -Y 'rpmsg.event == 4' | grep -q "GLINK OPEN" && ok || bad "no GLINK OPEN decoded"
+# SMD channel states: the main CPU opening each channel, the remote's reaching OPENED
+names="rpmsg-client-sample rpmsg-echo rpmsg-sink rpmsg-source "
+same "$(tsh -r "$D/demo.pcapng" -Y 'smd.state == 2 && rpmsg.dir == 0' -T fields -e smd.channel | sort -u | tr '\n' ' ')" \
+	"$names" "SMD OPENED written by the main CPU"
+same "$(tsh -r "$D/demo.pcapng" -Y 'smd.state == 2 && rpmsg.dir == 1' -T fields -e smd.channel | sort -u | tr '\n' ' ')" \
+	"$names" "SMD OPENED seen from the remote"
+# SCP: its INIT (firmware version) and its name-service announcements, which no endpoint sees
+same "$(tsh -r "$D/demo.pcapng" -Y 'scp.ipi == 0' -T fields -e rpmsg.dir -e scp.fw_version)" \
+	"$(printf '1\tlibrpmsg-scp')" "SCP INIT"
+same "$(tsh -r "$D/demo.pcapng" -Y 'scp.ipi == 255' -T fields -e scp.ns.name -e scp.ns.id | sort | tr '\t\n' ': ')" \
+	"rpmsg-client-sample:19 rpmsg-echo:16 rpmsg-sink:17 rpmsg-source:18 " "SCP announcements"
 # the first ping: 16 bytes carrying its index 0, out and back
 same "$(tsh -r "$D/demo.pcapng" -Y 'rpmsg.len == 16 && rpmsg.dst == 1024' -c 200 -T fields -e rpmsg.dir \
 	-e rpmsg.src -e rpmsg.payload | head -2)" \

@@ -53,9 +53,17 @@ local gf = {
 }
 glink.fields = gf
 
-local sf = { state = ProtoField.uint16("smd.state", "Channel state", base.DEC, smd_states) }
+local sf = { state = ProtoField.uint16("smd.state", "Channel state", base.DEC, smd_states),
+	channel = ProtoField.string("smd.channel", "Channel") }
 smd.fields = sf
-local pf = { ipi = ProtoField.uint16("scp.ipi", "IPI id") }
+-- SCP control records: the INIT (IPI 0) and name-service (IPI 255) messages no endpoint
+-- sees, and the watchdog status (code 256, not an IPI id).
+local scp_kinds = { [0] = "INIT", [255] = "NS", [256] = "WATCHDOG" }
+local pf = { ipi = ProtoField.uint16("scp.ipi", "IPI id", base.DEC, scp_kinds),
+	fw = ProtoField.string("scp.fw_version", "Firmware version"),
+	ns_name = ProtoField.string("scp.ns.name", "Announced name"),
+	ns_id = ProtoField.uint32("scp.ns.id", "Announced IPI id"),
+	status = ProtoField.uint32("scp.status", "SCP_TO_HOST status", base.HEX) }
 scp.fields = pf
 
 local e_short = ProtoExpert.new("rpmsg.short", "Record shorter than its 24-byte header",
@@ -104,11 +112,29 @@ local function dissect_control(tr, code, body, pinfo, tree)
 	elseif tr == 3 then
 		local t = tree:add(smd, body)
 		t:add(sf.state, code)
-		pinfo.cols.info:append(" SMD state " .. (smd_states[code] or tostring(code)))
+		local ch = ""
+		if body:len() > 0 then
+			ch = cstring(body)
+			t:add(sf.channel, body, ch)
+		end
+		pinfo.cols.info:append(" SMD " .. (ch ~= "" and ("\"" .. ch .. "\" ") or "") .. "state " ..
+			(smd_states[code] or tostring(code)))
 	elseif tr == 4 then
 		local t = tree:add(scp, body)
 		t:add(pf.ipi, code)
-		pinfo.cols.info:append(" SCP IPI " .. code)
+		pinfo.cols.info:append(" SCP " .. (scp_kinds[code] or ("IPI " .. code)))
+		if code == 0 and body:len() >= 36 then
+			local v = cstring(body(4, 32))
+			t:add(pf.fw, body(4, 32), v)
+			pinfo.cols.info:append(" \"" .. v .. "\"")
+		elseif code == 255 and body:len() >= 36 then
+			local n = cstring(body(0, 32))
+			t:add(pf.ns_name, body(0, 32), n)
+			t:add_le(pf.ns_id, body(32, 4))
+			pinfo.cols.info:append(string.format(" \"%s\" at IPI %d", n, body(32, 4):le_uint()))
+		elseif code == 256 and body:len() >= 4 then
+			t:add_le(pf.status, body(0, 4))
+		end
 	else
 		pinfo.cols.info:append(" control " .. code)
 	end

@@ -155,6 +155,8 @@ struct bench_transport {
 	bool sees_reset; /* the remote sees the main CPU's bus go (virtio's status reset) */
 };
 const struct bench_transport *bench_transport(const char *name);
+/* --capture FILE: the parent's bus captures to FILE (pcapng) while a case runs. */
+extern const char *bench_capture_path;
 
 /* busy = rpmsg_bus_poll(bus, 0) + trysend; otherwise poll(-1) + blocking send. */
 int run_link_rtt(const struct bench_transport *t, bool busy, size_t size,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rpmsg/capture.h>
 #include <rpmsg/glink.h>
 #include <rpmsg/platform.h>
 #include <rpmsg/rpmsg.h>
@@ -28,6 +29,8 @@
 #define SCP_BENCH_IPI 0x10u
 
 static const char *const services[] = { SERVICE, NULL };
+
+const char *bench_capture_path;
 
 /* ---- the transports: create a link in either role, offer the service as the remote ---- */
 
@@ -304,6 +307,10 @@ static int vp_open(struct vparent *vp, const struct bench_transport *t, bool bus
 		return ret;
 	}
 	bench_set_wake_bus(vp->bus);
+	if (bench_capture_path && (ret = rpmsg_capture_start(vp->bus, bench_capture_path, 64))) {
+		plat->ops->destroy(plat);
+		return ret;
+	}
 	if ((ret = rpmsg_register_driver(vp->bus, &vp->drv))) {
 		plat->ops->destroy(plat);
 		return ret;
@@ -389,6 +396,8 @@ static int vp_close(struct vparent *vp, const struct bench_transport *t, bool bu
 			t->counters(vp->link, info);
 	}
 	bench_set_wake_bus(NULL);
+	if (bench_capture_path)
+		rpmsg_capture_stop(vp->bus);
 	rpmsg_bus_destroy(vp->bus); /* resets the device: the child leaves */
 	vp->bus = NULL;
 	if (vp->pid > 0) {

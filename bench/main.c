@@ -117,6 +117,8 @@ static void usage(FILE *f)
 		"  --verbose    progress and link counters on stderr\n"
 		"  --filter SUB run only the cases whose id contains SUB (for profiling; rows\n"
 		"               whose cases did not run say \"skip\")\n"
+		"  --capture F  capture the main CPU's bus to pcapng file F (64-byte snap) while\n"
+		"               the librpmsg cases run: what capturing costs\n"
 		"Exit status: 0 ran (targets may miss), 1 a target missed with --strict, 2 a case failed.\n");
 }
 
@@ -128,6 +130,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "rounds", required_argument, NULL, 'r' }, { "strict", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },	 { "help", no_argument, NULL, 'h' },
 		{ "filter", required_argument, NULL, 'f' },
+		{ "capture", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_s = false, have_r = false;
@@ -135,13 +138,14 @@ static int parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "qjs:n:r:Svhf:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qjs:n:r:Svhf:c:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': o->quick = true; break;
 		case 'j': o->json = true; break;
 		case 'S': o->strict = true; break;
 		case 'v': o->verbose = true; break;
 		case 'f': o->filter = optarg; break;
+		case 'c': bench_capture_path = optarg; break;
 		case 's':
 			o->seconds = strtod(optarg, &end);
 			if (*end || !(o->seconds > 0) || o->seconds > 3600) {

@@ -76,6 +76,6 @@ void rpmsg_link_tap_control(struct rpmsg_link *link, int dir, uint16_t code, con
 		.src = RPMSG_ADDR_ANY, .dst = RPMSG_ADDR_ANY, .data = data, .len = (uint32_t)len,
 	};
 
-	if (link && atomic_load_explicit(&link->bus->tap_fn, memory_order_relaxed))
+	if (link && rpmsg_tap_on(link))
 		emit(link->bus, &rec);
 }

@@ -62,7 +62,9 @@ int main(void)
 	for (bool announced = false;;) {
 		if (!announced && rpmsg_link_is_up(link)) /* the main CPU set DRIVER_OK */
 			announced = rpmsg_ept_announce(ept) == 0;
-		if (rpmsg_bus_poll(bus, 0) == 0)
-			__asm__ volatile("wfi"); /* sleep until the mailbox interrupt */
+		/* Idle: ask the main CPU to ring again, then sleep until the mailbox interrupt
+		 * (one that comes between the two ends the wfi at once). */
+		if (rpmsg_bus_poll(bus, 0) == 0 && rpmsg_bus_arm(bus) == 0)
+			__asm__ volatile("wfi");
 	}
 }

@@ -76,8 +76,19 @@ struct rpmsg_driver {
 int rpmsg_bus_create(struct rpmsg_bus **out);
 /* Unregisters every link (removing channels, destroying endpoints) and frees the bus. */
 void rpmsg_bus_destroy(struct rpmsg_bus *bus);
-/* A file descriptor that becomes readable when rpmsg_bus_poll() has work (POSIX). */
+/*
+ * A file descriptor that becomes readable when rpmsg_bus_poll() has work (POSIX), once the
+ * bus is armed: an event loop of its own calls rpmsg_bus_poll(bus, 0) until it returns 0,
+ * then rpmsg_bus_arm(), and sleeps on the fd only if that returned 0.
+ */
 int rpmsg_bus_fd(struct rpmsg_bus *bus);
+/*
+ * About to sleep outside rpmsg_bus_poll (on rpmsg_bus_fd, or a firmware's wait for the
+ * doorbell interrupt): ask every link's peer to ring again (transports stop asking while
+ * the bus is being polled). Returns 1 if work is already pending (poll again, do not
+ * sleep), 0 if sleeping is safe. rpmsg_bus_poll with a timeout does this itself.
+ */
+int rpmsg_bus_arm(struct rpmsg_bus *bus);
 /*
  * Process received messages and events, waiting up to timeout_ms for some (0: do not wait,
  * -1: forever). Returns how many were handled (0 on timeout) or a negative errno.

@@ -163,6 +163,11 @@ static int arm_all(struct rpmsg_bus *bus)
 	return pending;
 }
 
+int rpmsg_bus_arm(struct rpmsg_bus *bus)
+{
+	return bus ? arm_all(bus) : -EINVAL;
+}
+
 #if !RPMSG_BAREMETAL
 static int64_t now_ms(void)
 {

@@ -546,6 +546,12 @@ static int vio_process(struct rpmsg_link *link)
 	if (!atomic_load(&v->up))
 		return n;
 	v->plat->ops->ack(v->plat, v->nid[v->rxq]);
+	if (q->notify_on) {
+		/* Awake and looking: the peer need not ring until arm() says we will sleep. */
+		rpmsg_mutex_lock(&v->rx_lock);
+		vq_disable_notify(q);
+		rpmsg_mutex_unlock(&v->rx_lock);
+	}
 	for (uint32_t budget = q->num; budget; budget--) {
 		struct vbuf b;
 		uint32_t src, dst;
@@ -647,9 +653,13 @@ static int vio_arm(struct rpmsg_link *link)
 			pending = 1;
 		if (!atomic_load(&v->up))
 			return pending || (s != v->status_written && (int)s != v->stale_status);
-		if (!pending && s == v->status_written) {
+		if (s == v->status_written) {
 			rpmsg_mutex_lock(&v->rx_lock); /* a renegotiation may be re-mapping it */
-			pending = vq_pending(&v->vq[0]);
+			/* About to sleep: doorbells again. The fence in vq_enable_notify orders it
+			 * before vq_pending(): a message published earlier is seen here, a later
+			 * one rings the bell armed above. */
+			vq_enable_notify(&v->vq[0]);
+			pending = pending || vq_pending(&v->vq[0]);
 			rpmsg_mutex_unlock(&v->rx_lock);
 		}
 		return pending || s != v->status_written;
@@ -666,11 +676,10 @@ static int vio_arm(struct rpmsg_link *link)
 		pending = 1;
 	if (!(rsc_vdev_status(&v->vdev) & VIRTIO_STATUS_DRIVER_OK))
 		pending = 1; /* reset by the driver: process() takes the link down */
-	if (!pending) {
-		rpmsg_mutex_lock(&v->rx_lock);
-		pending = vq_pending(&v->vq[v->rxq]);
-		rpmsg_mutex_unlock(&v->rx_lock);
-	}
+	rpmsg_mutex_lock(&v->rx_lock);
+	vq_enable_notify(&v->vq[v->rxq]); /* about to sleep: as in the driver branch above */
+	pending = pending || vq_pending(&v->vq[v->rxq]);
+	rpmsg_mutex_unlock(&v->rx_lock);
 	return pending;
 }
 

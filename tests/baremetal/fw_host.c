@@ -82,8 +82,8 @@ int main(int argc, char **argv)
 			}
 			announced = 1;
 		}
-		if (rpmsg_bus_poll(bus, 0) > 0)
-			continue;
+		if (rpmsg_bus_poll(bus, 0) > 0 || rpmsg_bus_arm(bus) > 0)
+			continue; /* busy, or work came while arming: do not sleep */
 		if (poll(&p, 1, 1000) > 0) { /* "wfi", then the interrupt */
 			ssize_t n = read(bell_in, ids, sizeof(ids));
 

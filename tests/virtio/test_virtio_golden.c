@@ -82,9 +82,11 @@ static void check_order(bool big)
 	for (int i = 0; i < NUM; i++)
 		p16(want + 68 + 2 * i, (uint16_t)i);
 	CHECK_MEM(shm + VQ0, want, USED_OFF);
-	/* vq1: nothing posted; the driver does not want tx-complete interrupts. */
+	/* vq1: nothing posted; the driver does not want tx-complete interrupts; the device,
+	 * polling, asks not to be kicked until it is about to sleep (a hint either side may give). */
 	memset(want, 0, sizeof(want));
 	p16(want + 64, 1);  /* VRING_AVAIL_F_NO_INTERRUPT */
+	p16(want + USED_OFF, 1); /* VRING_USED_F_NO_NOTIFY */
 	CHECK_MEM(shm + VQ1, want, 118);
 
 	/* The device announces a service: one NS message in the first vq0 buffer. */
@@ -137,8 +139,9 @@ static void check_order(bool big)
 	vpair_pump(&p, 10);
 	CHECK_EQ(got_len, 5);
 	CHECK_MEM(got, "hello", 5);
-	/* The device returned the buffer: vq1 used entry id 0, used.idx 1. */
+	/* The device returned the buffer: vq1 used entry id 0, used.idx 1 (still polling). */
 	memset(want, 0, sizeof(want));
+	p16(want + 0, 1);   /* VRING_USED_F_NO_NOTIFY */
 	p16(want + 2, 1);
 	CHECK_MEM(shm + VQ1 + USED_OFF, want, 8);
 

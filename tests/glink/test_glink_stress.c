@@ -3,7 +3,7 @@
  * channels; the main CPU (parent) binds its driver to both by name. Then
  * RPMSG_GLINK_STRESS_MESSAGES (default 100,000) messages each way split over the two
  * channels, each with a sequence number and checksum: none lost, duplicated, reordered or
- * corrupted. Sizes are random, mostly up to 1500 bytes with one in 32 up to 20,000, so the
+ * corrupted. Sizes are random, mostly up to 1500 bytes with one in 32 up to 65,536 (64 KiB), so the
  * 16 KiB FIFOs wrap constantly, large messages need requested intents and go out in
  * continuation chunks. Channel a uses blocking sends, channel b trysend (-EBUSY when no
  * intent fits, -EAGAIN when the FIFO is full). Then the main CPU signals a pause, which the
@@ -21,7 +21,7 @@
 
 #include "testlib.h"
 
-#define MAXLEN 20000
+#define MAXLEN 65536
 
 struct stream {
 	uint32_t next_seq;

@@ -49,7 +49,7 @@ for t in $TRANSPORTS; do
 done
 echo "(bss includes the static arena that replaces malloc: RPMSG_ARENA_SIZE, default 8192;"
 echo " the image is the example echo firmware: library, vectors, main and libc's mem*/str*;"
-echo " RPMSG_ROLES=remote leaves the main role out of virtio only: the others still carry both)"
+echo " RPMSG_ROLES=remote leaves the main role out of virtio (of GLINK only its restart handling); the others carry both)"
 
 echo "== Cortex-R5"
 for t in $TRANSPORTS; do

@@ -284,17 +284,6 @@ void rpmsg_bus_stop_thread(struct rpmsg_bus *bus)
 
 /* ---- links ---- */
 
-/* Truncating, always terminated copy (snprintf would need stdio on bare metal). */
-static void copy_name(char *dst, size_t size, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *desc,
 			struct rpmsg_link **out)
 {
@@ -315,7 +304,7 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 		return -ENOMEM;
 	}
 	link->bus = bus;
-	copy_name(link->name, sizeof(link->name), desc->name ? desc->name : "link");
+	rpmsg_name_copy(link->name, sizeof(link->name), desc->name ? desc->name : "link");
 	link->transport = desc->transport ? desc->transport : "unknown";
 	link->ops = desc->ops;
 	link->priv = desc->priv;

@@ -20,16 +20,6 @@ static uint32_t get32(const uint8_t *p, bool be)
 	return v;
 }
 
-/* strnlen is POSIX, not C: a bare-metal C library need not have it. */
-static size_t bounded_len(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && s[n])
-		n++;
-	return n;
-}
-
 int rpmsg_ns_encode(void *msg40, const char *name, uint32_t addr, uint32_t flags, bool big_endian)
 {
 	uint8_t *m = msg40;
@@ -37,7 +27,7 @@ int rpmsg_ns_encode(void *msg40, const char *name, uint32_t addr, uint32_t flags
 
 	if (!m || !name)
 		return -EINVAL;
-	n = bounded_len(name, RPMSG_NAME_SIZE);
+	n = rpmsg_strnlen(name, RPMSG_NAME_SIZE);
 	if (n == 0 || n >= RPMSG_NAME_SIZE)
 		return -EINVAL;
 	memset(m, 0, NS_MSG_SIZE);
@@ -166,7 +156,7 @@ static int ns_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t sr
 	memset(&info, 0, sizeof(info));
 	/* Up to 31 characters, then NUL padding (as Linux's strscpy_pad): junk after the NUL
 	 * must not end up in the channel's name. */
-	memcpy(info.name, msg, bounded_len((const char *)msg, RPMSG_NAME_SIZE - 1));
+	memcpy(info.name, msg, rpmsg_strnlen((const char *)msg, RPMSG_NAME_SIZE - 1));
 	info.src = RPMSG_ADDR_ANY;
 	info.dst = get32(msg + 32, be);
 	flags = get32(msg + 36, be);

@@ -84,4 +84,79 @@ static inline uint64_t rpmsg_os_now_ns(void)
 }
 
 #endif
+/* ---- the same on every build ---- */
+
+/* Pause the calling thread (bare metal: spin on the clock, there is nothing to sleep on). */
+static inline void rpmsg_os_sleep_ms(unsigned ms)
+{
+#if RPMSG_BAREMETAL
+	uint64_t end = rpmsg_os_now_ns() + (uint64_t)ms * 1000000u;
+
+	while (rpmsg_os_now_ns() < end)
+		rpmsg_os_yield();
+#else
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+#endif
+}
+
+/* Statistics counters: one context on bare metal, where 64-bit atomics are libgcc calls. */
+static inline void rpmsg_stat_add(uint64_t *c, uint64_t n)
+{
+#if RPMSG_BAREMETAL
+	*c += n;
+#else
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+#endif
+}
+
+static inline uint64_t rpmsg_stat_get(const uint64_t *c)
+{
+#if RPMSG_BAREMETAL
+	return *c;
+#else
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+#endif
+}
+
+/* strnlen, which a freestanding C library need not have. */
+static inline size_t rpmsg_strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+/* snprintf("%s") without stdio: at most cap - 1 bytes, always terminated. */
+static inline void rpmsg_name_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = rpmsg_strnlen(src, cap - 1);
+
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i];
+	dst[n] = '\0';
+}
+
+/* Little-endian <-> this CPU (each its own inverse); <endian.h> is glibc's. */
+static inline uint32_t rpmsg_le32(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
+static inline uint16_t rpmsg_le16(uint16_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap16(v);
+#else
+	return v;
+#endif
+}
+
 #endif

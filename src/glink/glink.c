@@ -169,37 +169,6 @@ struct glink {
 	struct rpmsg_glink_stats st;
 };
 
-/* Statistics: one context on bare metal, where 64-bit atomics would be libgcc calls. */
-static void stat_add(uint64_t *c, uint64_t n)
-{
-#if RPMSG_BAREMETAL
-	*c += n;
-#else
-	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
-#endif
-}
-
-static uint64_t stat_get(const uint64_t *c)
-{
-#if RPMSG_BAREMETAL
-	return *c;
-#else
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-#endif
-}
-
-/* snprintf("%s") without stdio: at most cap - 1 bytes, always terminated. */
-static void name_copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = 0;
-
-	while (n < cap - 1 && src[n]) {
-		dst[n] = src[n];
-		n++;
-	}
-	dst[n] = '\0';
-}
-
 static uint64_t now_ns(struct glink *s)
 {
 	return s->plat->ops->now_ns(s->plat);
@@ -207,13 +176,13 @@ static uint64_t now_ns(struct glink *s)
 
 static void ring(struct glink *s)
 {
-	stat_add(&s->st.notifies, 1);
+	rpmsg_stat_add(&s->st.notifies, 1);
 	rpmsg_platform_notify(s->plat, s->cfg.doorbell);
 }
 
 static void bad(struct glink *s)
 {
-	stat_add(&s->st.rx_bad, 1);
+	rpmsg_stat_add(&s->st.rx_bad, 1);
 }
 
 static uint32_t ld32(const uint32_t *p)
@@ -298,7 +267,7 @@ static struct chan *chan_new(struct glink *s, const char *name)
 			s->ch[i] = c;
 		}
 		c->used = true;
-		name_copy(c->name, sizeof(c->name), name);
+		rpmsg_name_copy(c->name, sizeof(c->name), name);
 		c->next_lid = 1;
 		return c;
 	}
@@ -466,7 +435,7 @@ static int tx_write(struct glink *s, const uint8_t *hdr, uint32_t hlen, const vo
 	s->tx_head = (s->tx_head + total) % s->tx.len;
 	st32(s->tx.head, s->tx_head);
 	s->notif_sent = false;
-	stat_add(&s->st.tx_cmds, 1);
+	rpmsg_stat_add(&s->st.tx_cmds, 1);
 	rpmsg_link_tap_control(s->link, RPMSG_CAP_TX, glink_get16(hdr), hdr, hlen);
 	return 0;
 }
@@ -487,8 +456,8 @@ static void tx_read_notif(struct glink *s)
 	st32(s->tx.head, s->tx_head);
 	s->notif_sent = true;
 	s->notif_tail = ld32(s->tx.tail);
-	stat_add(&s->st.read_notifs, 1);
-	stat_add(&s->st.tx_cmds, 1);
+	rpmsg_stat_add(&s->st.read_notifs, 1);
+	rpmsg_stat_add(&s->st.tx_cmds, 1);
 	rpmsg_link_tap_control(s->link, RPMSG_CAP_TX, GLINK_READ_NOTIF, b, GLINK_HDR);
 	ring(s);
 }
@@ -986,7 +955,7 @@ static int drain(struct glink *s)
 			c->ack_res[c->acks_rcvd % 8] = p2 ? ACK_GRANTED : ACK_REFUSED;
 			c->acks_rcvd++;
 			if (!p2)
-				stat_add(&s->st.intent_refused, 1);
+				rpmsg_stat_add(&s->st.intent_refused, 1);
 			rpmsg_cond_broadcast(&s->cond);
 			break;
 		case GLINK_TX_DATA:
@@ -1010,7 +979,7 @@ static int drain(struct glink *s)
 		}
 		s->rx_tail = (tail + need) % L;
 		st32(s->rx.tail, s->rx_tail);
-		stat_add(&s->st.rx_cmds, 1);
+		rpmsg_stat_add(&s->st.rx_cmds, 1);
 		n++;
 	}
 	if (n >= RX_BUDGET)
@@ -1162,8 +1131,8 @@ static int deliver_ready(struct glink *s)
 		if (e && e == ept) {
 			if (r.type == RD_MSG) {
 				rpmsg_ept_deliver(e, data, len, RPMSG_ADDR_ANY);
-				stat_add(&s->st.rx_msgs, 1);
-				stat_add(&s->st.rx_bytes, len);
+				rpmsg_stat_add(&s->st.rx_msgs, 1);
+				rpmsg_stat_add(&s->st.rx_bytes, len);
 				n++;
 			} else {
 				rpmsg_ept_flow(e, (r.val & (GLINK_SIG_DTR | GLINK_SIG_RTS)) != 0);
@@ -1258,7 +1227,7 @@ static void restart(struct glink *s)
 	s->down = false;
 	atomic_store(&s->restart_seen, count);
 	st32(dword(s, GLINK_D_RESTART_ACK), count); /* release: after the indices */
-	stat_add(&s->st.restarts, 1);
+	rpmsg_stat_add(&s->st.restarts, 1);
 	rpmsg_mutex_unlock(&s->lock);
 	rpmsg_mutex_unlock(&s->rx_lock);
 	rpmsg_mutex_unlock(&s->tx_lock);
@@ -1374,7 +1343,7 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 				target = ++c->reqs_sent;
 				seq = c->intent_seq;
 				ctl_cmd(s, GLINK_RX_INTENT_REQ, c->lcid, (uint32_t)len);
-				stat_add(&s->st.intent_reqs, 1);
+				rpmsg_stat_add(&s->st.intent_reqs, 1);
 				ideadline = now_ns(s) + (uint64_t)s->cfg.intent_timeout_ms * 1000000u;
 				continue;
 			}
@@ -1398,7 +1367,7 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 		}
 		if (!waited) {
 			waited = true;
-			stat_add(&s->st.tx_waits, 1);
+			rpmsg_stat_add(&s->st.tx_waits, 1);
 		}
 		rpmsg_mutex_unlock(&s->lock);
 		ret = wait_step(s, deadline);
@@ -1445,7 +1414,7 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 		if (ret == -EAGAIN && timeout_ms != 0) {
 			if (!waited) {
 				waited = true;
-				stat_add(&s->st.tx_waits, 1);
+				rpmsg_stat_add(&s->st.tx_waits, 1);
 			}
 			tx_read_notif(s);
 			rpmsg_mutex_unlock(&s->tx_lock);
@@ -1475,8 +1444,8 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 	}
 	/* A message cut short leaves its intent half filled: it is not used again. */
 	if (!ret) {
-		stat_add(&s->st.tx_msgs, 1);
-		stat_add(&s->st.tx_bytes, len);
+		rpmsg_stat_add(&s->st.tx_msgs, 1);
+		rpmsg_stat_add(&s->st.tx_bytes, len);
 	}
 out:
 	rpmsg_mutex_lock(&s->lock);
@@ -1696,20 +1665,6 @@ static const struct rpmsg_transport_ops glink_ops = {
 
 /* ---- set-up: SMEM ---- */
 
-static void sleep_ms(unsigned ms)
-{
-#if RPMSG_BAREMETAL
-	uint64_t end = rpmsg_os_now_ns() + (uint64_t)ms * 1000000u;
-
-	while (rpmsg_os_now_ns() < end)
-		rpmsg_os_yield();
-#else
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-#endif
-}
-
 static bool fifo_size_ok(size_t n)
 {
 	return n >= MIN_FIFO && n <= MAX_FIFO && !(n & 7);
@@ -1775,7 +1730,7 @@ static int remote_restart(struct glink *s)
 			ring(s); /* now and then: a ring may meet a poller going to sleep */
 			bell = now + 50000000u;
 		}
-		sleep_ms(1);
+		rpmsg_os_sleep_ms(1);
 	}
 	return 0;
 }
@@ -1803,7 +1758,7 @@ static int setup_smem(struct glink *s)
 			return ret;
 	}
 	while (!smem_initialized(base, size) && now_ns(s) < deadline)
-		sleep_ms(1);
+		rpmsg_os_sleep_ms(1);
 	ret = smem_attach(&s->smem, base, size, lock, local);
 	if (ret)
 		return ret == -EPROTO && !smem_initialized(base, size) ? -ENODEV : ret;
@@ -1905,7 +1860,7 @@ static int setup_rpm(struct glink *s)
 			return ret;
 	}
 	while (ld32((uint32_t *)(void *)toc) != GLINK_TOC_MAGIC && now_ns(s) < deadline)
-		sleep_ms(1);
+		rpmsg_os_sleep_ms(1);
 	if (ld32((uint32_t *)(void *)toc) != GLINK_TOC_MAGIC)
 		return -ENODEV;
 	count = ld32((uint32_t *)(void *)(toc + 4));
@@ -1973,7 +1928,7 @@ static int open_startup_channels(struct glink *s)
 		if (!c)
 			return -ENOSPC;
 		flush_ctl(s);
-		name_copy(info.name, sizeof(info.name), *n);
+		rpmsg_name_copy(info.name, sizeof(info.name), *n);
 		ret = rpmsg_channel_add(s->link, &info, false, NULL);
 		if (ret)
 			return ret;
@@ -2074,19 +2029,19 @@ int rpmsg_glink_get_stats(struct rpmsg_link *link, struct rpmsg_glink_stats *out
 	if (!link || !out || strcmp(rpmsg_link_transport(link), "glink"))
 		return -EINVAL;
 	s = rpmsg_link_priv(link);
-	out->tx_msgs = stat_get(&s->st.tx_msgs);
-	out->rx_msgs = stat_get(&s->st.rx_msgs);
-	out->tx_bytes = stat_get(&s->st.tx_bytes);
-	out->rx_bytes = stat_get(&s->st.rx_bytes);
-	out->tx_cmds = stat_get(&s->st.tx_cmds);
-	out->rx_cmds = stat_get(&s->st.rx_cmds);
-	out->rx_bad = stat_get(&s->st.rx_bad);
-	out->intent_reqs = stat_get(&s->st.intent_reqs);
-	out->intent_refused = stat_get(&s->st.intent_refused);
-	out->read_notifs = stat_get(&s->st.read_notifs);
-	out->notifies = stat_get(&s->st.notifies);
-	out->tx_waits = stat_get(&s->st.tx_waits);
-	out->restarts = stat_get(&s->st.restarts);
+	out->tx_msgs = rpmsg_stat_get(&s->st.tx_msgs);
+	out->rx_msgs = rpmsg_stat_get(&s->st.rx_msgs);
+	out->tx_bytes = rpmsg_stat_get(&s->st.tx_bytes);
+	out->rx_bytes = rpmsg_stat_get(&s->st.rx_bytes);
+	out->tx_cmds = rpmsg_stat_get(&s->st.tx_cmds);
+	out->rx_cmds = rpmsg_stat_get(&s->st.rx_cmds);
+	out->rx_bad = rpmsg_stat_get(&s->st.rx_bad);
+	out->intent_reqs = rpmsg_stat_get(&s->st.intent_reqs);
+	out->intent_refused = rpmsg_stat_get(&s->st.intent_refused);
+	out->read_notifs = rpmsg_stat_get(&s->st.read_notifs);
+	out->notifies = rpmsg_stat_get(&s->st.notifies);
+	out->tx_waits = rpmsg_stat_get(&s->st.tx_waits);
+	out->restarts = rpmsg_stat_get(&s->st.restarts);
 	rpmsg_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < MAX_CHANNELS; i++)
 		if (s->ch[i] && s->ch[i]->used)

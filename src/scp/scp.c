@@ -97,45 +97,7 @@ static struct scp *tl_rx; /* one context: no thread-local storage to ask a runti
 static _Thread_local struct scp *tl_rx;
 #endif
 
-/* Statistics: one context on bare metal, where 64-bit atomics would be libgcc calls. */
-static void stat_add(uint64_t *c)
-{
-#if RPMSG_BAREMETAL
-	(*c)++;
-#else
-	__atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
-#endif
-}
-
-static uint64_t stat_get(const uint64_t *c)
-{
-#if RPMSG_BAREMETAL
-	return *c;
-#else
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-#endif
-}
-
-/* strnlen (POSIX, not in a freestanding C library). */
-static size_t str_len(const char *p, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && p[n])
-		n++;
-	return n;
-}
-
 /* ---- shared-memory access: aligned 32-bit words only ---- */
-
-static uint32_t le32(uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap32(v);
-#else
-	return v;
-#endif
-}
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -150,17 +112,17 @@ static void wr32(uint8_t *p, uint32_t v)
 /* Registers are little-endian like the SCP's MMIO; bit operations commute with the swap. */
 static uint32_t reg_get(uint32_t *r)
 {
-	return le32(__atomic_load_n(r, __ATOMIC_ACQUIRE));
+	return rpmsg_le32(__atomic_load_n(r, __ATOMIC_ACQUIRE));
 }
 
 static void reg_set(uint32_t *r, uint32_t bits)
 {
-	__atomic_fetch_or(r, le32(bits), __ATOMIC_ACQ_REL);
+	__atomic_fetch_or(r, rpmsg_le32(bits), __ATOMIC_ACQ_REL);
 }
 
 static void reg_clear(uint32_t *r, uint32_t bits)
 {
-	__atomic_fetch_and(r, ~le32(bits), __ATOMIC_ACQ_REL);
+	__atomic_fetch_and(r, ~rpmsg_le32(bits), __ATOMIC_ACQ_REL);
 }
 
 /* Payload with word stores (the last partial word read-modify-written), then len, then id. */
@@ -182,8 +144,8 @@ static void obj_write(uint8_t *obj, uint32_t id, const void *data, size_t len)
 		memcpy(&w, src + full, len & 3);
 		wr32(pl + full, w);
 	}
-	wr32(obj + 4, le32((uint32_t)len));
-	wr32(obj + 0, le32(id));
+	wr32(obj + 4, rpmsg_le32((uint32_t)len));
+	wr32(obj + 0, rpmsg_le32(id));
 }
 
 static void obj_zero(uint8_t *obj, uint32_t S)
@@ -199,7 +161,7 @@ static uint64_t now_ns(struct scp *s)
 
 static void ring(struct scp *s, uint32_t bell)
 {
-	stat_add(&s->stats.notifies);
+	rpmsg_stat_add(&s->stats.notifies, 1);
 	rpmsg_platform_notify(s->plat, bell);
 }
 
@@ -292,7 +254,7 @@ static void host_init(struct scp *s, const uint8_t *m)
 
 	/* INIT while up: the SCP restarted without a watchdog seen; its old channels go. */
 	if (atomic_load(&s->up)) {
-		stat_add(&s->stats.reinits);
+		rpmsg_stat_add(&s->stats.reinits, 1);
 		host_stop(s);
 	}
 	memcpy(&signaled, m, 4);
@@ -301,11 +263,11 @@ static void host_init(struct scp *s, const uint8_t *m)
 	s->info.fw_version[sizeof(s->info.fw_version) - 1] = '\0';
 	memcpy(&s->info.dec_capability, m + 36, 4);
 	memcpy(&s->info.enc_capability, m + 40, 4);
-	s->info.dec_capability = le32(s->info.dec_capability);
-	s->info.enc_capability = le32(s->info.enc_capability);
-	s->info.up = le32(signaled) != 0;
+	s->info.dec_capability = rpmsg_le32(s->info.dec_capability);
+	s->info.enc_capability = rpmsg_le32(s->info.enc_capability);
+	s->info.up = rpmsg_le32(signaled) != 0;
 	rpmsg_mutex_unlock(&s->mu);
-	if (le32(signaled)) {
+	if (rpmsg_le32(signaled)) {
 		atomic_store(&s->gone, false);
 		atomic_store(&s->up, true);
 	}
@@ -317,20 +279,20 @@ static void host_ns(struct scp *s, const uint8_t *m, uint32_t len)
 	uint32_t addr;
 
 	if (len != RPMSG_SCP_NS_MSG_SIZE) {
-		stat_add(&s->stats.ns_bad);
+		rpmsg_stat_add(&s->stats.ns_bad, 1);
 		return;
 	}
 	memset(&info, 0, sizeof(info));
 	/* At most 31 characters, NUL-padded: the AP forces byte 31 to NUL. */
-	memcpy(info.name, m, str_len((const char *)m, RPMSG_NAME_SIZE - 1));
+	memcpy(info.name, m, rpmsg_strnlen((const char *)m, RPMSG_NAME_SIZE - 1));
 	memcpy(&addr, m + 32, 4);
-	addr = le32(addr);
+	addr = rpmsg_le32(addr);
 	if (!info.name[0] || addr == RPMSG_SCP_IPI_INIT || addr >= RPMSG_SCP_IPI_NS_SERVICE) {
-		stat_add(&s->stats.ns_bad);
+		rpmsg_stat_add(&s->stats.ns_bad, 1);
 		return;
 	}
 	if (rpmsg_link_channels(s->link, NULL, 0) >= MAX_CHANNELS) {
-		stat_add(&s->stats.ns_bad); /* a peer announcing without end */
+		rpmsg_stat_add(&s->stats.ns_bad, 1); /* a peer announcing without end */
 		return;
 	}
 	info.src = addr;
@@ -351,14 +313,14 @@ static int rx_one(struct scp *s)
 		if (atomic_load(&s->held) || !(st & RPMSG_SCP_IPC_BIT)) {
 			reg_clear(s->reg_in, st);
 			if (atomic_load(&s->held)) {
-				stat_add(&s->stats.rx_dropped); /* a core in reset sends nothing */
+				rpmsg_stat_add(&s->stats.rx_dropped, 1); /* a core in reset sends nothing */
 			} else {
 				/* A watchdog: the SCP crashed; its channels go, INIT brings it back.
 				 * A message raised with it was taken first (the IPC bit is set). */
 				uint8_t w[4] = { (uint8_t)st, (uint8_t)(st >> 8), (uint8_t)(st >> 16),
 						 (uint8_t)(st >> 24) };
 
-				stat_add(&s->stats.watchdogs);
+				rpmsg_stat_add(&s->stats.watchdogs, 1);
 				rpmsg_link_tap_control(s->link, RPMSG_CAP_RX, SCP_CAP_WATCHDOG, w, sizeof(w));
 				host_stop(s);
 			}
@@ -369,10 +331,10 @@ static int rx_one(struct scp *s)
 		return 0;
 	}
 	/* Read id and len once; everything below uses the local copies. */
-	id = le32(rd32(s->in_obj));
-	len = le32(rd32(s->in_obj + 4));
+	id = rpmsg_le32(rd32(s->in_obj));
+	len = rpmsg_le32(rd32(s->in_obj + 4));
 	if (len > s->S || id >= RPMSG_SCP_IPI_MAX) {
-		stat_add(&s->stats.rx_bad);
+		rpmsg_stat_add(&s->stats.rx_bad, 1);
 		reg_clear(s->reg_in, RPMSG_SCP_IPC_BIT);
 		ring(s, BELL_TAKEN);
 		return 1;
@@ -389,7 +351,7 @@ static int rx_one(struct scp *s)
 	 */
 	reg_clear(s->reg_in, RPMSG_SCP_IPC_BIT);
 	ring(s, BELL_TAKEN);
-	stat_add(&s->stats.rx_msgs);
+	rpmsg_stat_add(&s->stats.rx_msgs, 1);
 
 	prev = tl_rx;
 	tl_rx = s;
@@ -404,7 +366,7 @@ static int rx_one(struct scp *s)
 	} else if (rpmsg_link_deliver(s->link, id, id, s->rxbuf, len) == 0) {
 		handled = true;
 	} else {
-		stat_add(&s->stats.rx_dropped);
+		rpmsg_stat_add(&s->stats.rx_dropped, 1);
 	}
 	tl_rx = prev;
 	if (handled) {
@@ -468,7 +430,7 @@ static int wait_slot(struct scp *s, int wait_ms, bool may_rx)
 			return -EAGAIN;
 		ms = slice_ms(s, deadline);
 		if (!ms) {
-			stat_add(&s->stats.busy_timeouts);
+			rpmsg_stat_add(&s->stats.busy_timeouts, 1);
 			return -ETIMEDOUT;
 		}
 		/* Single-threaded peers take our message only if we take theirs. */
@@ -503,7 +465,7 @@ static int post(struct scp *s, uint32_t id, const void *data, size_t len, int wa
 	}
 	reg_set(s->reg_out, RPMSG_SCP_IPC_BIT);
 	ring(s, BELL_IPC);
-	stat_add(&s->stats.tx_msgs);
+	rpmsg_stat_add(&s->stats.tx_msgs, 1);
 	return 0;
 }
 
@@ -646,7 +608,7 @@ static int wait_ack(struct scp *s, uint32_t id, uint32_t snap, int wait_ms)
 		if (!got && peer_gone(s)) /* what it sent before it went away was taken above */
 			return ack_state(s, id, snap) == 0 ? 0 : -EPIPE;
 		if (!ms) {
-			stat_add(&s->stats.ack_timeouts);
+			rpmsg_stat_add(&s->stats.ack_timeouts, 1);
 			return -EIO;
 		}
 		if (got)
@@ -694,7 +656,7 @@ static int send_from_cb(struct scp *s, uint32_t id, const void *data, size_t len
 	if (ret == -EAGAIN) {
 		ret = enqueue(s, id, data, len);
 		if (!ret)
-			stat_add(&s->stats.tx_deferred);
+			rpmsg_stat_add(&s->stats.tx_deferred, 1);
 	}
 	return ret;
 }
@@ -891,7 +853,7 @@ static void scp_destroy(struct rpmsg_link *link)
 
 	if (s->host) {
 		/* Hold the SCP in reset, as remoteproc does when it stops. */
-		__atomic_store_n(s->reg_reset, le32(1u), __ATOMIC_RELEASE);
+		__atomic_store_n(s->reg_reset, rpmsg_le32(1u), __ATOMIC_RELEASE);
 		ring(s, BELL_IPC);
 	}
 	if (s->plat->ops->destroy)
@@ -927,12 +889,12 @@ int rpmsg_scp_ns_encode(void *msg36, const char *name, uint32_t id)
 
 	if (!m || !name || id >= RPMSG_SCP_IPI_MAX)
 		return -EINVAL;
-	n = str_len(name, RPMSG_NAME_SIZE);
+	n = rpmsg_strnlen(name, RPMSG_NAME_SIZE);
 	if (n == 0 || n >= RPMSG_NAME_SIZE)
 		return -EINVAL;
 	memset(m, 0, RPMSG_SCP_NS_MSG_SIZE);
 	memcpy(m, name, n);
-	id = le32(id);
+	id = rpmsg_le32(id);
 	memcpy(m + 32, &id, 4);
 	return RPMSG_SCP_NS_MSG_SIZE;
 }
@@ -1000,7 +962,7 @@ int rpmsg_scp_reset(struct rpmsg_link *link, bool hold)
 	if (hold) {
 		/* remoteproc's stop: reset first, so the SCP sends nothing more. */
 		atomic_store(&s->held, true);
-		__atomic_store_n(s->reg_reset, le32(1u), __ATOMIC_RELEASE);
+		__atomic_store_n(s->reg_reset, rpmsg_le32(1u), __ATOMIC_RELEASE);
 		ring(s, BELL_IPC); /* a simulated SCP polls the register: wake it */
 		rx_claim(s);
 		host_stop(s);
@@ -1050,7 +1012,7 @@ int rpmsg_scp_get_stats(struct rpmsg_link *link, struct rpmsg_scp_stats *out)
 	in = (const uint64_t *)&s->stats;
 	o = (uint64_t *)out;
 	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		o[i] = stat_get(&in[i]);
+		o[i] = rpmsg_stat_get(&in[i]);
 	return 0;
 }
 
@@ -1159,12 +1121,12 @@ int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 
 		if (!slot_busy(s))
 			obj_zero(s->out_obj, s->S);
-		v = le32(1);
+		v = rpmsg_le32(1);
 		memcpy(init, &v, 4);
-		memcpy(init + 4, fw, str_len(fw, 31));
-		v = le32(s->cfg.dec_capability);
+		memcpy(init + 4, fw, rpmsg_strnlen(fw, 31));
+		v = rpmsg_le32(s->cfg.dec_capability);
 		memcpy(init + 36, &v, 4);
-		v = le32(s->cfg.enc_capability);
+		v = rpmsg_le32(s->cfg.enc_capability);
 		memcpy(init + 40, &v, 4);
 		memcpy(s->info.fw_version, init + 4, 32);
 		s->info.dec_capability = s->cfg.dec_capability;

@@ -101,47 +101,6 @@ struct smd {
 	struct rpmsg_smd_stats stats;
 };
 
-/* Statistics: one context on bare metal, where 64-bit atomics would be libgcc calls. */
-static void stat_add(uint64_t *c, uint64_t n)
-{
-#if RPMSG_BAREMETAL
-	*c += n;
-#else
-	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
-#endif
-}
-
-static uint64_t stat_get(const uint64_t *c)
-{
-#if RPMSG_BAREMETAL
-	return *c;
-#else
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-#endif
-}
-
-/* Little-endian <-> host (its own inverse); <endian.h> is glibc's, not freestanding. */
-static uint32_t le32(uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap32(v);
-#else
-	return v;
-#endif
-}
-
-/* snprintf("%s") without stdio: at most cap - 1 bytes, always terminated. */
-static void name_copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = 0;
-
-	while (n < cap - 1 && src[n]) {
-		dst[n] = src[n];
-		n++;
-	}
-	dst[n] = '\0';
-}
-
 static uint64_t now_ns(struct smd *s)
 {
 	return s->plat->ops->now_ns(s->plat);
@@ -149,7 +108,7 @@ static uint64_t now_ns(struct smd *s)
 
 static void ring(struct smd *s)
 {
-	stat_add(&s->stats.notifies, 1);
+	rpmsg_stat_add(&s->stats.notifies, 1);
 	rpmsg_platform_notify(s->plat, s->cfg.doorbell);
 }
 
@@ -161,7 +120,7 @@ static uint32_t rd(const struct chan *c, const uint8_t *rec, enum smd_field f)
 
 	if (!c->word && smd_field_is_flag(f))
 		return __atomic_load_n(p, __ATOMIC_RELAXED);
-	return le32(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
+	return rpmsg_le32(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
 }
 
 static void wr(const struct chan *c, uint8_t *rec, enum smd_field f, uint32_t v)
@@ -171,7 +130,7 @@ static void wr(const struct chan *c, uint8_t *rec, enum smd_field f, uint32_t v)
 	if (!c->word && smd_field_is_flag(f))
 		__atomic_store_n(p, (uint8_t)v, __ATOMIC_RELAXED);
 	else
-		__atomic_store_n((uint32_t *)(void *)p, le32(v), __ATOMIC_RELAXED);
+		__atomic_store_n((uint32_t *)(void *)p, rpmsg_le32(v), __ATOMIC_RELAXED);
 }
 
 /* Indices: the producer's head store releases its data, the consumer's tail store its reads. */
@@ -179,14 +138,14 @@ static uint32_t rd_acq(const struct chan *c, const uint8_t *rec, enum smd_field 
 {
 	const uint8_t *p = rec + smd_field_off(f, c->word);
 
-	return le32(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_ACQUIRE));
+	return rpmsg_le32(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_ACQUIRE));
 }
 
 static void wr_rel(const struct chan *c, uint8_t *rec, enum smd_field f, uint32_t v)
 {
 	uint8_t *p = rec + smd_field_off(f, c->word);
 
-	__atomic_store_n((uint32_t *)(void *)p, le32(v), __ATOMIC_RELEASE);
+	__atomic_store_n((uint32_t *)(void *)p, rpmsg_le32(v), __ATOMIC_RELEASE);
 }
 
 static bool peer_open(uint32_t st)
@@ -359,7 +318,7 @@ static int map_chan(struct smd *s, const char *name, unsigned table, unsigned po
 		return -ENOMEM;
 	}
 	c->smd = s;
-	name_copy(c->name, sizeof(c->name), name);
+	rpmsg_name_copy(c->name, sizeof(c->name), name);
 	c->table = table;
 	c->pos = pos;
 	c->cid = cid;
@@ -382,7 +341,7 @@ static int scan_locked(struct smd *s)
 {
 	int found = 0;
 
-	stat_add(&s->stats.scans, 1);
+	rpmsg_stat_add(&s->stats.scans, 1);
 	for (unsigned t = 0; t < SMD_TABLES; t++) {
 		uint8_t *tab;
 		size_t size;
@@ -411,14 +370,14 @@ static int scan_locked(struct smd *s)
 			name[SMD_NAME_LEN - 1] = '\0';
 			if (find_chan(s, name) || atomic_load(&s->nch) == MAX_CHANNELS) {
 				/* A second channel of one name cannot be told apart: refuse it. */
-				stat_add(&s->stats.rx_bad, 1);
+				rpmsg_stat_add(&s->stats.rx_bad, 1);
 				s->remembered[t] |= 1ull << pos;
 				continue;
 			}
 			ret = map_chan(s, name, t, pos, smd_get_le32(e + SMD_E_CID), &c);
 			if (ret == -EPROTO && !(s->refused[t] & (1ull << pos))) {
 				s->refused[t] |= 1ull << pos;
-				stat_add(&s->stats.rx_bad, 1);
+				rpmsg_stat_add(&s->stats.rx_bad, 1);
 			}
 			if (ret)
 				continue; /* not remembered: retried at the next scan (as Linux) */
@@ -564,7 +523,7 @@ static int create_chan_locked(struct smd *s, const char *name, struct chan **out
 		memcpy(tab + pos * SMD_ENTRY_SIZE, e, SMD_E_REF);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		__atomic_store_n((uint32_t *)(void *)(tab + pos * SMD_ENTRY_SIZE + SMD_E_REF),
-				 le32(1), __ATOMIC_RELAXED);
+				 rpmsg_le32(1), __ATOMIC_RELAXED);
 		s->remembered[t] |= 1ull << pos; /* the position is taken, whatever follows */
 		ret = smem_alloc(&s->smem, s->host, SMD_ITEM_FIFO(t) + pos, 2 * (size_t)s->cfg.fifo_size);
 		if (ret && ret != -EEXIST)
@@ -590,7 +549,7 @@ static int create_chan_locked(struct smd *s, const char *name, struct chan **out
 static void rx_bad(struct chan *c)
 {
 
-	stat_add(&c->smd->stats.rx_bad, 1);
+	rpmsg_stat_add(&c->smd->stats.rx_bad, 1);
 	c->rx_broken = true;
 }
 
@@ -723,7 +682,7 @@ static int chan_rx(struct chan *c)
 			}
 			r = deliver(c, data, len);
 			if (r < 0 && r != -ENOENT) {
-				stat_add(&s->stats.rx_held, 1);
+				rpmsg_stat_add(&s->stats.rx_held, 1);
 				break; /* not consumed: stays until the next interrupt */
 			}
 			if (atomic_load(&c->local_state) != RPMSG_SMD_OPENED || !c->ept)
@@ -734,8 +693,8 @@ static int chan_rx(struct chan *c)
 			moved = true;
 			budget--;
 			n++;
-			stat_add(&s->stats.rx_msgs, 1);
-			stat_add(&s->stats.rx_bytes, len);
+			rpmsg_stat_add(&s->stats.rx_msgs, 1);
+			rpmsg_stat_add(&s->stats.rx_bytes, len);
 		}
 	}
 	if (budget == 0)
@@ -785,7 +744,7 @@ static void state_worker(struct smd *s)
 		if (c->reset || session_over(c, ls, rs)) {
 			if (c->reset || rs == RPMSG_SMD_RESET || rs == RPMSG_SMD_RESET_OPENING ||
 			    peer_open(rs))
-				stat_add(&s->stats.resets, 1);
+				rpmsg_stat_add(&s->stats.resets, 1);
 			c->reset = false;
 			if (c->has_dev) {
 				c->has_dev = false;
@@ -884,7 +843,7 @@ static int chan_send(struct chan *c, const void *data, size_t len, int timeout_m
 		if (st == RPMSG_SMD_OPENED) {
 			tail = rd_acq(c, c->own, SMD_TAIL);
 			if (tail >= c->txn) {
-				stat_add(&s->stats.rx_bad, 1);
+				rpmsg_stat_add(&s->stats.rx_bad, 1);
 				c->tx_broken = true;
 				ret = -EIO;
 				break;
@@ -900,7 +859,7 @@ static int chan_send(struct chan *c, const void *data, size_t len, int timeout_m
 		}
 		if (!waited) {
 			waited = true;
-			stat_add(&s->stats.tx_waits, 1);
+			rpmsg_stat_add(&s->stats.tx_waits, 1);
 		}
 		if (!blocked && st == RPMSG_SMD_OPENED) {
 			/* Ask for a doorbell when the peer reads, then look again before sleeping. */
@@ -936,8 +895,8 @@ static int chan_send(struct chan *c, const void *data, size_t len, int timeout_m
 		wr_rel(c, c->own, SMD_HEAD, c->tx_head);
 		wr(c, c->own, SMD_HEAD_F, 1);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		stat_add(&s->stats.tx_msgs, 1);
-		stat_add(&s->stats.tx_bytes, len);
+		rpmsg_stat_add(&s->stats.tx_msgs, 1);
+		rpmsg_stat_add(&s->stats.tx_bytes, len);
 	}
 	rpmsg_mutex_unlock(&c->tx_lock);
 	if (!ret)
@@ -976,20 +935,6 @@ static int smd_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 
 /* ---- endpoints open and close channels ---- */
 
-static void sleep_ms(unsigned ms)
-{
-#if RPMSG_BAREMETAL
-	uint64_t end = rpmsg_os_now_ns() + (uint64_t)ms * 1000000u;
-
-	while (rpmsg_os_now_ns() < end)
-		rpmsg_os_yield();
-#else
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-#endif
-}
-
 static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 {
 	struct smd *s = rpmsg_link_priv(link);
@@ -1018,7 +963,7 @@ static int smd_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 		rpmsg_mutex_unlock(&s->lock);
 		if (c || now_ns(s) >= deadline)
 			break;
-		sleep_ms(10);
+		rpmsg_os_sleep_ms(10);
 	}
 	if (!c)
 		return -ENOENT;
@@ -1148,7 +1093,7 @@ static int attach_smem(struct smd *s)
 			return ret;
 	}
 	while (!smem_initialized(base, size) && now_ns(s) < deadline)
-		sleep_ms(1);
+		rpmsg_os_sleep_ms(1);
 	ret = smem_attach(&s->smem, base, size, lock, local);
 	return ret == -EPROTO && !smem_initialized(base, size) ? -ENODEV : ret;
 }
@@ -1210,7 +1155,7 @@ int rpmsg_smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 			ret = find_chan(s, *n) ? -EEXIST : create_chan_locked(s, *n, &c);
 			rpmsg_mutex_unlock(&s->lock);
 			if (!ret) {
-				name_copy(info.name, sizeof(info.name), *n);
+				rpmsg_name_copy(info.name, sizeof(info.name), *n);
 				ret = rpmsg_channel_add(s->link, &info, false, NULL);
 			}
 			if (ret) {
@@ -1298,16 +1243,16 @@ int rpmsg_smd_get_stats(struct rpmsg_link *link, struct rpmsg_smd_stats *out)
 	if (!link || !out || strcmp(rpmsg_link_transport(link), "smd"))
 		return -EINVAL;
 	s = rpmsg_link_priv(link);
-	out->tx_msgs = stat_get(&s->stats.tx_msgs);
-	out->rx_msgs = stat_get(&s->stats.rx_msgs);
-	out->tx_bytes = stat_get(&s->stats.tx_bytes);
-	out->rx_bytes = stat_get(&s->stats.rx_bytes);
-	out->rx_bad = stat_get(&s->stats.rx_bad);
-	out->rx_held = stat_get(&s->stats.rx_held);
-	out->notifies = stat_get(&s->stats.notifies);
-	out->tx_waits = stat_get(&s->stats.tx_waits);
-	out->scans = stat_get(&s->stats.scans);
+	out->tx_msgs = rpmsg_stat_get(&s->stats.tx_msgs);
+	out->rx_msgs = rpmsg_stat_get(&s->stats.rx_msgs);
+	out->tx_bytes = rpmsg_stat_get(&s->stats.tx_bytes);
+	out->rx_bytes = rpmsg_stat_get(&s->stats.rx_bytes);
+	out->rx_bad = rpmsg_stat_get(&s->stats.rx_bad);
+	out->rx_held = rpmsg_stat_get(&s->stats.rx_held);
+	out->notifies = rpmsg_stat_get(&s->stats.notifies);
+	out->tx_waits = rpmsg_stat_get(&s->stats.tx_waits);
+	out->scans = rpmsg_stat_get(&s->stats.scans);
 	out->channels = atomic_load(&s->nch);
-	out->resets = stat_get(&s->stats.resets);
+	out->resets = rpmsg_stat_get(&s->stats.resets);
 	return 0;
 }

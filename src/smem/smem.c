@@ -53,43 +53,24 @@ static const uint8_t info_magic[4] = { 'S', 'I', 'I', 'I' };
 
 /* ---- access to aligned little-endian fields (single loads: the peer may change them) ---- */
 
-/* Little-endian <-> host (its own inverse); <endian.h> is glibc's, not freestanding. */
-static uint32_t le32(uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap32(v);
-#else
-	return v;
-#endif
-}
-
-static uint16_t le16(uint16_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap16(v);
-#else
-	return v;
-#endif
-}
-
 static uint32_t ld32(const uint8_t *p)
 {
-	return le32(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
+	return rpmsg_le32(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
 }
 
 static void st32(uint8_t *p, uint32_t v)
 {
-	__atomic_store_n((uint32_t *)(void *)p, le32(v), __ATOMIC_RELAXED);
+	__atomic_store_n((uint32_t *)(void *)p, rpmsg_le32(v), __ATOMIC_RELAXED);
 }
 
 static uint16_t ld16(const uint8_t *p)
 {
-	return le16(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
+	return rpmsg_le16(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
 }
 
 static void st16(uint8_t *p, uint16_t v)
 {
-	__atomic_store_n((uint16_t *)(void *)p, le16(v), __ATOMIC_RELAXED);
+	__atomic_store_n((uint16_t *)(void *)p, rpmsg_le16(v), __ATOMIC_RELAXED);
 }
 
 /* Unaligned little-endian fields of a local copy. */
@@ -237,7 +218,7 @@ int smem_format(void *base, size_t size, const struct smem_format_cfg *cfg)
 	st32(b + H_FREE_OFFSET, off);
 	st32(b + H_AVAILABLE, table - off);
 	/* Last: a reader that sees `initialized` sees everything above. */
-	__atomic_store_n((uint32_t *)(void *)(b + H_INITIALIZED), le32(1), __ATOMIC_RELEASE);
+	__atomic_store_n((uint32_t *)(void *)(b + H_INITIALIZED), rpmsg_le32(1), __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -247,7 +228,7 @@ bool smem_initialized(const void *base, size_t size)
 
 	if (!b || ((uintptr_t)b & 7) || size < SMEM_HEADER_TOTAL)
 		return false;
-	return le32(__atomic_load_n((const uint32_t *)(const void *)(b + H_INITIALIZED),
+	return rpmsg_le32(__atomic_load_n((const uint32_t *)(const void *)(b + H_INITIALIZED),
 				    __ATOMIC_ACQUIRE)) == 1;
 }
 

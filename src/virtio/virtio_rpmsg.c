@@ -100,24 +100,6 @@ static inline bool is_dev(const struct vio *v)
 	return !RPMSG_ROLE_MAIN || (RPMSG_ROLE_REMOTE && v->device);
 }
 
-static void stat_add(uint64_t *c, uint64_t n)
-{
-#if RPMSG_BAREMETAL
-	*c += n;
-#else
-	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
-#endif
-}
-
-static uint64_t stat_get(const uint64_t *c)
-{
-#if RPMSG_BAREMETAL
-	return *c;
-#else
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-#endif
-}
-
 /* ---- byte order of headers ---- */
 
 static uint32_t get32(const uint8_t *p, bool be)
@@ -137,7 +119,7 @@ static uint64_t now_ns(struct vio *v)
 
 static void kick(struct vio *v, unsigned q)
 {
-	stat_add(&v->stats.notifies, 1);
+	rpmsg_stat_add(&v->stats.notifies, 1);
 	rpmsg_platform_notify(v->plat, v->nid[q]);
 }
 
@@ -227,7 +209,7 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 		if (!va) {
 			/* Outside our memory, over the rings or the table, or too short for a
 			 * header: hand it back unused. */
-			stat_add(&v->stats.rx_bad, 1);
+			rpmsg_stat_add(&v->stats.rx_bad, 1);
 			vq_put_used(q, (uint16_t)head, 0);
 			continue;
 		}
@@ -252,7 +234,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 	ret = tx_take_locked(v, out);
 	if (ret != -ENOMEM || timeout_ms == 0)
 		goto out;
-	stat_add(&v->stats.tx_waits, 1);
+	rpmsg_stat_add(&v->stats.tx_waits, 1);
 	/* Ask the peer for a doorbell when it frees buffers, then sleep on it. */
 	vq_enable_notify(q);
 	for (;;) {
@@ -318,7 +300,7 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 			atomic_store(&v->fault, true);
 		return ret == -EIO ? -EIO : -ENOSPC;
 	}
-	stat_add(&v->stats.tx_msgs, 1);
+	rpmsg_stat_add(&v->stats.tx_msgs, 1);
 	if (notify)
 		kick(v, v->txq);
 	return 0;
@@ -500,7 +482,7 @@ static int rx_next_locked(struct vio *v, struct vbuf *b)
 				return 1;
 			/* A descriptor pointing outside shared memory (or over the rings or the
 			 * table), or too short: skip it. */
-			stat_add(&v->stats.rx_bad, 1);
+			rpmsg_stat_add(&v->stats.rx_bad, 1);
 			b->used_len = 0;
 			v->done[v->ndone++] = *b;
 			continue;
@@ -513,7 +495,7 @@ static int rx_next_locked(struct vio *v, struct vbuf *b)
 		if (len >= HDR_SIZE && len <= v->cfg.buf_size)
 			return 1;
 		/* A used length no buffer of ours can have: drop the message, keep the buffer. */
-		stat_add(&v->stats.rx_bad, 1);
+		rpmsg_stat_add(&v->stats.rx_bad, 1);
 		v->done[v->ndone++] = *b;
 	}
 }
@@ -576,12 +558,12 @@ static int vio_process(struct rpmsg_link *link)
 		v->cur_held = false;
 		if (len > b.used_len - HDR_SIZE ||
 		    (v->ns && dst == RPMSG_NS_ADDR && !ns_msg_ok(v, b.va + HDR_SIZE, len))) {
-			stat_add(&v->stats.rx_bad, 1);
+			rpmsg_stat_add(&v->stats.rx_bad, 1);
 		} else {
-			stat_add(&v->stats.rx_msgs, 1);
+			rpmsg_stat_add(&v->stats.rx_msgs, 1);
 			v->cur_rx = b.va + HDR_SIZE;
 			if (rpmsg_link_deliver(link, src, dst, b.va + HDR_SIZE, len))
-				stat_add(&v->stats.rx_dropped, 1);
+				rpmsg_stat_add(&v->stats.rx_dropped, 1);
 			v->cur_rx = NULL;
 		}
 		rpmsg_mutex_lock(&v->rx_lock);
@@ -808,7 +790,7 @@ static void link_fault(struct vio *v)
 	atomic_store(&v->fault, false);
 	if (!atomic_load(&v->up))
 		return;
-	stat_add(&v->stats.rx_bad, 1);
+	rpmsg_stat_add(&v->stats.rx_bad, 1);
 	v->faults++;
 	if (is_dev(v)) {
 		/* Ask the driver for a reset; we come back when it sets DRIVER_OK again. */
@@ -860,7 +842,7 @@ static int device_check_status(struct vio *v)
 		status |= VIRTIO_STATUS_NEEDS_RESET;
 		rsc_vdev_set_status(&v->vdev, status);
 		v->refused_status = status;
-		stat_add(&v->stats.rx_bad, 1);
+		rpmsg_stat_add(&v->stats.rx_bad, 1);
 		return -EPROTO;
 	}
 	vq_reset(&v->vq[0]);
@@ -921,20 +903,6 @@ static int device_init(struct vio *v)
 	if (!len)
 		rpmsg_platform_notify(v->plat, v->nid[0]); /* a driver waiting for us: here we are */
 	return len;
-}
-
-static void sleep_ms(unsigned ms)
-{
-#if RPMSG_BAREMETAL
-	uint64_t deadline = rpmsg_os_now_ns() + (uint64_t)ms * 1000000u;
-
-	while (rpmsg_os_now_ns() < deadline) /* nothing to sleep on: spin */
-		rpmsg_os_yield();
-#else
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-#endif
 }
 
 static size_t table_size(struct vio *v)
@@ -1076,7 +1044,7 @@ static int driver_check_status(struct vio *v)
 	if (rsc_table_find_vdev(v->plat->shm.va, table_size(v), v->be, &vdev)) {
 		/* Half written, or bad: look again when rung (counted once per status). */
 		if ((int)s != v->stale_status)
-			stat_add(&v->stats.rx_bad, 1);
+			rpmsg_stat_add(&v->stats.rx_bad, 1);
 		v->stale_status = s;
 		return ret;
 	}
@@ -1087,7 +1055,7 @@ static int driver_check_status(struct vio *v)
 	rpmsg_mutex_unlock(&v->rx_lock);
 	rpmsg_mutex_unlock(&v->tx_lock);
 	if (ret) {
-		stat_add(&v->stats.rx_bad, 1);
+		rpmsg_stat_add(&v->stats.rx_bad, 1);
 		driver_failed(v);
 		return 1;
 	}
@@ -1108,7 +1076,7 @@ static int driver_init(struct vio *v)
 		ret = rsc_table_find_vdev(v->plat->shm.va, table_size(v), v->be, &v->vdev);
 		if (!ret || now_ns(v) >= deadline)
 			break;
-		sleep_ms(1);
+		rpmsg_os_sleep_ms(1);
 	}
 	if (ret)
 		return ret == -ENOENT || ret == -EINVAL ? -ENODEV : ret;
@@ -1236,12 +1204,12 @@ int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *o
 	if (!link || !out || strcmp(rpmsg_link_transport(link), "virtio"))
 		return -EINVAL;
 	v = rpmsg_link_priv(link);
-	out->tx_msgs = stat_get(&v->stats.tx_msgs);
-	out->rx_msgs = stat_get(&v->stats.rx_msgs);
-	out->rx_dropped = stat_get(&v->stats.rx_dropped);
-	out->rx_bad = stat_get(&v->stats.rx_bad);
-	out->notifies = stat_get(&v->stats.notifies);
-	out->tx_waits = stat_get(&v->stats.tx_waits);
+	out->tx_msgs = rpmsg_stat_get(&v->stats.tx_msgs);
+	out->rx_msgs = rpmsg_stat_get(&v->stats.rx_msgs);
+	out->rx_dropped = rpmsg_stat_get(&v->stats.rx_dropped);
+	out->rx_bad = rpmsg_stat_get(&v->stats.rx_bad);
+	out->notifies = rpmsg_stat_get(&v->stats.notifies);
+	out->tx_waits = rpmsg_stat_get(&v->stats.tx_waits);
 	return 0;
 }
 

@@ -25,8 +25,10 @@
  * SMEM edges use intents: each side advertises cfg.intent_count receive buffers of
  * cfg.intent_size bytes on every channel once it is open, and grants requests for larger
  * ones (up to cfg.max_rx_size). send() requests an intent when none fits and waits;
- * trysend() returns -EBUSY when no intent fits and -EAGAIN when the FIFO is full. Messages
- * larger than one FIFO write go out in continuation chunks. RPM edges are intentless.
+ * trysend() returns -EBUSY when no intent fits, -EAGAIN when the FIFO is full and -EMSGSIZE
+ * when the message is more than an empty FIFO holds (a blocking send can still send it).
+ * Messages larger than one FIFO write go out in continuation chunks. RPM edges are
+ * intentless.
  *
  * rpmsg_set_flow_control() sends SIGNALS (DTR|RTS while paused); the peer's SIGNALS call
  * the endpoint's flow callback. Receive callbacks run in rpmsg_bus_poll(); their return

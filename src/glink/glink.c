@@ -1401,6 +1401,8 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 			need += glink_round8(GLINK_DATA_HDR + (uint32_t)last);
 		if (room < 0)
 			ret = room;
+		else if (need > s->tx.len - GLINK_SMEM_RESERVE)
+			ret = -EMSGSIZE; /* more than an empty FIFO holds: never at once */
 		else if ((uint64_t)room < need)
 			ret = -EAGAIN;
 	}

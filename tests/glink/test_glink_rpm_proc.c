@@ -693,6 +693,8 @@ int main(void)
 	rpmsg_ept_set_flow_cb(S.ept[CH_M], on_flow);
 	/* The size limit of the edge. */
 	CHECK_EQ(rpmsg_send(S.ept[CH_M], txbuf, MAX_MSG + 1), -EMSGSIZE);
+	/* More than the 1 KiB FIFO holds at once: never without waiting (not -EAGAIN forever). */
+	CHECK_EQ(rpmsg_trysend(S.ept[CH_M], txbuf, 2000), -EMSGSIZE);
 
 	t[0] = now_s();
 	r = stream(n, 1);

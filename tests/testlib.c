@@ -1,5 +1,7 @@
 #include "testlib.h"
 
+#include <rpmsg/rpmsg.h>
+
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -64,4 +66,11 @@ void t_timeout(unsigned seconds)
 	setpgid(0, 0); /* our own group, so the timeout kills our children and not ctest */
 	signal(SIGALRM, on_alarm);
 	alarm(seconds);
+}
+
+bool t_poll_until(struct rpmsg_bus *bus, bool (*cond)(void), int ms)
+{
+	for (int i = 0; i < ms / 5 && !cond(); i++)
+		rpmsg_bus_poll(bus, 5);
+	return cond();
 }

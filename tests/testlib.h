@@ -2,6 +2,7 @@
 #ifndef RPMSG_TESTLIB_H
 #define RPMSG_TESTLIB_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -17,6 +18,9 @@ void t_hexdiff(const void *got, const void *want, size_t len);
 int t_done(void);
 /* Abort the whole test (and its children) after `seconds`: tests are bounded in time. */
 void t_timeout(unsigned seconds);
+struct rpmsg_bus;
+/* Poll `bus` in 5 ms steps until cond() holds or about `ms` pass; returns cond(). */
+bool t_poll_until(struct rpmsg_bus *bus, bool (*cond)(void), int ms);
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

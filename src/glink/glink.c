@@ -296,11 +296,9 @@ static void free_lintent(struct glink *s, struct lintent *li)
 }
 
 /* A channel nobody refers to any more goes back to the free slots. */
-static void maybe_free(struct glink *s, struct chan *c)
+/* Free what a channel holds for receiving: our intents and a message being assembled. */
+static void drop_rx_state(struct glink *s, struct chan *c)
 {
-	if (!c->used || c->lcid || c->rcid || c->ept || c->has_dev || c->want_dev ||
-	    c->want_undev || c->users)
-		return;
 	for (unsigned i = 0; i < MAX_LINTENTS; i++)
 		free_lintent(s, &c->li[i]);
 	if (c->ibuf)
@@ -309,6 +307,14 @@ static void maybe_free(struct glink *s, struct chan *c)
 	c->ibuf = NULL;
 	c->isize = c->ifill = 0;
 	c->iready = false;
+}
+
+static void maybe_free(struct glink *s, struct chan *c)
+{
+	if (!c->used || c->lcid || c->rcid || c->ept || c->has_dev || c->want_dev ||
+	    c->want_undev || c->users)
+		return;
+	drop_rx_state(s, c);
 	memset(c->ri, 0, sizeof(c->ri));
 	c->used = false;
 	c->gen++;
@@ -1200,14 +1206,7 @@ static void restart(struct glink *s)
 		if (!c || !c->used)
 			continue;
 		c->has_dev = c->want_dev = c->want_undev = false;
-		for (unsigned k = 0; k < MAX_LINTENTS; k++)
-			free_lintent(s, &c->li[k]);
-		if (c->ibuf)
-			s->rx_alloc -= c->isize;
-		rpmsg_os_free(c->ibuf);
-		c->ibuf = NULL;
-		c->isize = c->ifill = 0;
-		c->iready = false;
+		drop_rx_state(s, c);
 		maybe_free(s, c); /* a dead channel an application holds stays until destroyed */
 	}
 	s->ctl_head = s->ctl_n = 0; /* commands and messages of the old session */

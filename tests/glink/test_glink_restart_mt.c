@@ -362,13 +362,6 @@ static void *blocked_sender(void *arg)
 	return NULL;
 }
 
-static bool poll_until(struct rpmsg_bus *bus, bool (*cond)(void), int ms)
-{
-	for (int i = 0; i < ms / 5 && !cond(); i++)
-		rpmsg_bus_poll(bus, 5);
-	return cond();
-}
-
 static uint32_t want_echoes;
 static bool probed_now(void) { return chan != NULL && probes == (int)cycle + 1; }
 static bool echoes_in(void) { return echoes >= want_echoes; }
@@ -452,7 +445,7 @@ int main(void)
 		int status;
 
 		/* The remote of this cycle opened "echo" and our driver bound it. */
-		CHECK(poll_until(bus, probed_now, 10000));
+		CHECK(t_poll_until(bus, probed_now, 10000));
 		if (!chan)
 			break;
 		CHECK_EQ(removes, (int)cycle);
@@ -474,7 +467,7 @@ int main(void)
 		want_echoes = echoes + 8;
 		for (int i = 0; i < 8; i++)
 			CHECK_EQ(send_echo(i & 1 ? app : ce, 'E', SMALL, 5000), 0);
-		CHECK(poll_until(bus, echoes_in, 5000));
+		CHECK(t_poll_until(bus, echoes_in, 5000));
 		CHECK_EQ(echoes, want_echoes);
 
 		if (cycle % 10 == 9) {
@@ -493,7 +486,7 @@ int main(void)
 	}
 	CHECK_EQ(cycle, cycles);
 	/* The last remote works too; the application channel died with the one before. */
-	CHECK(poll_until(bus, probed_now, 10000));
+	CHECK(t_poll_until(bus, probed_now, 10000));
 	if (app) {
 		int r = send_echo(app, 'E', SMALL, 1000);
 
@@ -506,7 +499,7 @@ int main(void)
 		want_echoes = echoes + 4;
 		for (int i = 0; i < 4; i++)
 			CHECK_EQ(send_echo(rpmsg_channel_ept(chan), 'E', SMALL, 5000), 0);
-		CHECK(poll_until(bus, echoes_in, 5000));
+		CHECK(t_poll_until(bus, echoes_in, 5000));
 	}
 	CHECK_EQ(removes, (int)cycles);
 	CHECK_EQ(probes, (int)cycles + 1);

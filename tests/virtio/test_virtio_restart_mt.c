@@ -167,13 +167,6 @@ static void *blocked_sender(void *arg)
 	return NULL;
 }
 
-static bool poll_until(struct rpmsg_bus *bus, bool (*cond)(void), int ms)
-{
-	for (int i = 0; i < ms / 5 && !cond(); i++)
-		rpmsg_bus_poll(bus, 5);
-	return cond();
-}
-
 static uint32_t want_echoes;
 static bool probed_now(void) { return chan != NULL && probes == (int)cycle + 1; }
 static bool echoes_in(void) { return echoes >= want_echoes; }
@@ -208,7 +201,7 @@ int main(void)
 		int status;
 
 		/* The remote of this cycle announced itself and our driver bound it. */
-		CHECK(poll_until(bus, probed_now, 5000));
+		CHECK(t_poll_until(bus, probed_now, 5000));
 		if (!chan)
 			break;
 		CHECK_EQ(removes, (int)cycle);
@@ -218,7 +211,7 @@ int main(void)
 		want_echoes = echoes + 8;
 		for (int i = 0; i < 8; i++)
 			CHECK_EQ(send_echo(i & 1 ? app_ept : ce, 'E', 1000), 0);
-		CHECK(poll_until(bus, echoes_in, 5000));
+		CHECK(t_poll_until(bus, echoes_in, 5000));
 		CHECK_EQ(echoes, want_echoes);
 
 		if (cycle % 10 == 9) {
@@ -260,7 +253,7 @@ int main(void)
 		pid = start_remote(name);
 	}
 	CHECK_EQ(cycle, cycles);
-	CHECK(poll_until(bus, probed_now, 5000));
+	CHECK(t_poll_until(bus, probed_now, 5000));
 	CHECK_EQ(removes, (int)cycles);
 	CHECK_EQ(dup_or_reorder, 0);
 	CHECK_EQ(stale, 0);

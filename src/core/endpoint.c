@@ -98,50 +98,56 @@ int rpmsg_ept_create_internal(struct rpmsg_link *link, const struct rpmsg_channe
 	ept->name[RPMSG_NAME_SIZE - 1] = '\0';
 	rpmsg_mutex_init(&ept->cb_lock, true);
 
-	rpmsg_mutex_lock(&link->ept_lock);
-	if (link->dying) {
-		ret = -ESHUTDOWN;
-	} else if (link->nepts >= link->max_epts) {
-		ret = -ENOSPC;
-	} else if (addr == RPMSG_ADDR_ANY) {
-		/* The lowest free dynamic address, as Linux does. */
-		ret = -ENOSPC;
-		for (uint32_t a = RPMSG_RESERVED_ADDRESSES; a <= RPMSG_ADDR_MAX; a++) {
-			if (!lookup_locked(link, a)) {
-				addr = a;
-				ret = 0;
-				break;
+	/* A transport whose peer allocates addresses too (the kernel's char devices) may find
+	 * a dynamic address taken there: take the next free one then. */
+	for (uint32_t from = RPMSG_RESERVED_ADDRESSES;;) {
+		rpmsg_mutex_lock(&link->ept_lock);
+		if (link->dying) {
+			ret = -ESHUTDOWN;
+		} else if (link->nepts >= link->max_epts) {
+			ret = -ENOSPC;
+		} else if (info->src == RPMSG_ADDR_ANY) {
+			/* The lowest free dynamic address, as Linux does. */
+			ret = -ENOSPC;
+			for (uint32_t a = from; a <= RPMSG_ADDR_MAX; a++) {
+				if (!lookup_locked(link, a)) {
+					addr = a;
+					ret = 0;
+					break;
+				}
 			}
+		} else {
+			ret = lookup_locked(link, addr) ? -EADDRINUSE : 0;
 		}
-	} else {
-		ret = lookup_locked(link, addr) ? -EADDRINUSE : 0;
-	}
-	if (!ret) {
-		unsigned h;
+		if (!ret) {
+			unsigned h;
 
-		ept->addr = addr;
-		if (link->nepts + 1 > link->nbuckets * 2)
-			grow_locked(link);
-		h = hash_addr(addr, link->nbuckets);
-		ept->hnext = link->buckets[h];
-		link->buckets[h] = ept;
-		link->nepts++;
-	}
-	rpmsg_mutex_unlock(&link->ept_lock);
-	if (ret) {
-		rpmsg_ept_put(ept);
-		return ret;
-	}
-
-	if (link->ops->create_ept) {
-		ret = link->ops->create_ept(link, ept);
+			ept->addr = addr;
+			if (link->nepts + 1 > link->nbuckets * 2)
+				grow_locked(link);
+			h = hash_addr(addr, link->nbuckets);
+			ept->hnext = link->buckets[h];
+			link->buckets[h] = ept;
+			link->nepts++;
+		}
+		rpmsg_mutex_unlock(&link->ept_lock);
 		if (ret) {
-			rpmsg_mutex_lock(&link->ept_lock);
-			unlink_locked(link, ept);
-			rpmsg_mutex_unlock(&link->ept_lock);
 			rpmsg_ept_put(ept);
 			return ret;
 		}
+		if (!link->ops->create_ept)
+			break;
+		ret = link->ops->create_ept(link, ept);
+		if (!ret)
+			break;
+		rpmsg_mutex_lock(&link->ept_lock);
+		unlink_locked(link, ept);
+		rpmsg_mutex_unlock(&link->ept_lock);
+		if (ret != -EADDRINUSE || info->src != RPMSG_ADDR_ANY || addr >= RPMSG_ADDR_MAX) {
+			rpmsg_ept_put(ept);
+			return ret;
+		}
+		from = addr + 1;
 	}
 	*out = ept;
 	return 0;

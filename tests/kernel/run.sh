@@ -1,0 +1,85 @@
+#!/bin/sh
+# make test-kernel: a real Linux kernel (User-Mode Linux 6.1, scripts/kernel/build.sh) drives
+# our remote role through its own virtio_rpmsg_bus, over our vhost-user device backend.
+#
+# 1. The real run: kernel_remote (host) announces channels; inside the guest, guest_check
+#    talks to them through the kernel's rpmsg_char and rpmsg_ctrl devices, and through our
+#    library's chrdev transport. Both sides' logs are checked.
+# 2. The negative run: the remote announces nothing; the guest check must fail, or this
+#    test could not fail either.
+#
+# usage: tests/kernel/run.sh [BUILD_DIR]   (exit 0 only if both runs went as they must)
+set -eu
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$repo/build}" && pwd)
+remote=$build/tests/kernel_remote
+check=$build/tests/kernel_guest_check
+[ -x "$remote" ] && [ -x "$check" ] || { echo "test-kernel: build first (make build)"; exit 2; }
+
+kernel=$(sh "$repo/scripts/kernel/build.sh" | tail -n 1)
+[ -x "$kernel" ] || { echo "test-kernel: no kernel"; exit 2; }
+command -v setarch >/dev/null || { echo "test-kernel: setarch (util-linux) missing"; exit 2; }
+
+work=$(mktemp -d /tmp/rpmsg-ktest.XXXXXX)
+host_pid=
+cleanup() {
+	[ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# One boot: $1 = run name, $2 = extra kernel_remote flag.
+boot() {
+	name=$1
+	sock=$work/$name.sock
+	"$remote" "$sock" ${2:-} >"$work/$name.host.log" 2>&1 &
+	host_pid=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	[ -S "$sock" ] || { cat "$work/$name.host.log"; echo "test-kernel: remote did not listen"; exit 1; }
+	start=$(date +%s)
+	# -R: no address-space randomisation (UML's memory layout needs it on this kind of host)
+	timeout 180 setarch "$(uname -m)" -R "$kernel" mem=192M uml_dir="$work" umid="$name" \
+		root=/dev/root rootfstype=hostfs rootflags=/ ro \
+		init="$repo/tests/kernel/guest-init.sh" ktest_check="$check" \
+		virtio_uml.device="$sock:7" con=null con0=null,fd:1 \
+		</dev/null >"$work/$name.guest.log" 2>&1 || true
+	echo "test-kernel: $name boot took $(($(date +%s) - start)) s"
+	kill "$host_pid" 2>/dev/null || true
+	wait "$host_pid" 2>/dev/null || true
+	host_pid=
+}
+
+fail=0
+boot real
+grep -E '^(guest|host|KTEST)' "$work/real.guest.log" | sed 's/^/  /' || true
+sed 's/^/  /' "$work/real.host.log"
+if ! grep -q '^KTEST RESULT PASS' "$work/real.guest.log"; then
+	echo "test-kernel: FAIL: the guest's checks failed; kernel log follows"
+	tail -n 60 "$work/real.guest.log"
+	fail=1
+fi
+grep -q 'host: guest channel rpmsg-raw at 0x500, greeting sent' "$work/real.host.log" ||
+	{ echo "test-kernel: FAIL: the guest's CREATE_DEV announcement never reached our remote"; fail=1; }
+echoed=$(sed -n 's/^host: echoed \([0-9]*\),.*/\1/p' "$work/real.host.log")
+[ "${echoed:-0}" -ge 1501 ] ||
+	{ echo "test-kernel: FAIL: our remote echoed ${echoed:-0} messages, expected at least 1501"; fail=1; }
+grep -q 'rx_bad 0, rejected 0' "$work/real.host.log" ||
+	{ echo "test-kernel: FAIL: our backend refused or found bad buffers"; fail=1; }
+
+boot negative --no-announce
+if grep -q '^KTEST RESULT FAIL' "$work/negative.guest.log" &&
+	grep -q 'announced channels missing' "$work/negative.guest.log"; then
+	echo "test-kernel: negative run failed as it must (no announcements, no channels)"
+else
+	echo "test-kernel: FAIL: the negative run did not fail; the checks cannot be trusted"
+	tail -n 30 "$work/negative.guest.log"
+	fail=1
+fi
+
+if [ "$fail" = 0 ]; then
+	echo "test-kernel: PASS (Linux $(basename "$(dirname "$kernel")"), virtio_rpmsg_bus + rpmsg_char + rpmsg_ctrl against our remote)"
+else
+	echo "test-kernel: FAILED"
+fi
+exit "$fail"

@@ -337,9 +337,11 @@ static void finish(struct posix *x, size_t usable)
 	x->plat.shm.va = (char *)x->ctrl + CTRL_SIZE;
 	x->plat.shm.pa = 0;
 	x->plat.shm.size = usable;
+	/* Rings counted since the region was made, even before we attached, are pending: a
+	 * peer that rang before we came must not be lost (a spurious wake-up costs nothing). */
 	for (uint32_t i = 0; i < RPMSG_PLATFORM_BELLS; i++)
 		for (int k = 0; k < FIFO_KINDS; k++)
-			atomic_store(&x->seen[i][k], atomic_load(&bell_in(x, i)->seq));
+			atomic_store(&x->seen[i][k], 0);
 }
 
 int rpmsg_posix_create(const char *name, size_t size, struct rpmsg_platform **out)

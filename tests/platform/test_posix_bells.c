@@ -51,7 +51,11 @@ int main(void)
 
 	CHECK_EQ(rpmsg_posix_create(name, 10000, &a), 0);
 	CHECK_EQ(rpmsg_posix_create(name, 10000, &x), -EEXIST);
+	/* A ring before the peer attaches is not lost: the peer finds it pending. */
+	CHECK_EQ(a->ops->notify(a, 7), 0);
 	CHECK_EQ(rpmsg_posix_attach(name, &b), 0);
+	CHECK_EQ(b->ops->wait(b, 7, 0), 0);
+	CHECK_EQ(b->ops->wait(b, 7, 0), -ETIMEDOUT);
 	CHECK_EQ(a->side, 0);
 	CHECK_EQ(b->side, 1);
 	CHECK_EQ(a->shm.size, 12288); /* rounded up to pages */

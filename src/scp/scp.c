@@ -83,7 +83,9 @@ struct scp {
 	struct qmsg *qhead, **qtail;       /* waiting for the slot, in order (mu) */
 	atomic_uint qlen;
 	bool flushing;                     /* a flush is running (slot_lock) */
-	_Atomic bool tx_armed;             /* the bus sleeps while our slot is busy */
+	/* Someone waits for our slot to free: a send refused for it (trysend, poll_tx) or the
+	 * bus, which slept while it was busy. process() reports the free slot once. */
+	_Atomic bool tx_wanted;
 	struct rpmsg_scp_info info;        /* mu */
 	uint8_t *rxbuf;                    /* S bytes: the local copy of a received message */
 	int watched[2];
@@ -687,6 +689,8 @@ static int do_send(struct scp *s, uint32_t id, const void *data, size_t len, int
 			ret = flush_queue(s, busy_ms, true);
 		if (!ret)
 			ret = post(s, id, data, len, busy_ms, true, ack_ms > 0 ? &snap : NULL);
+		if (ret == -EAGAIN)
+			atomic_store(&s->tx_wanted, true); /* the slot was busy: report when it frees */
 		rpmsg_mutex_unlock(&s->slot_lock);
 		flush_try(s);
 		if (!ret && ack_ms > 0) {
@@ -740,7 +744,10 @@ static int scp_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	(void)ept;
 	if (!atomic_load(&s->up) || peer_gone(s))
 		return 0;
-	return !slot_busy(s) && !queue_pending(s);
+	if (!slot_busy(s) && !queue_pending(s))
+		return 1;
+	atomic_store(&s->tx_wanted, true); /* the caller polls the bus for the free slot */
+	return 0;
 }
 
 static int scp_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
@@ -785,9 +792,14 @@ static int scp_process(struct rpmsg_link *link)
 	int n = 0;
 
 	s->plat->ops->ack(s->plat, BELL_IPC);
-	/* The slot freed while the bus slept on it: report it, a trysend may go on now. */
-	if (s->plat->ops->ack(s->plat, BELL_TAKEN) > 0 && atomic_exchange(&s->tx_armed, false) &&
-	    !slot_busy(s) && !queue_pending(s))
+	s->plat->ops->ack(s->plat, BELL_TAKEN);
+	/*
+	 * The slot a sender waits for is free: report it, a trysend may go on now. Judged by
+	 * the register, not by a ring seen here: the peer may have taken the message (and
+	 * rung) before this poll, even before the send that was refused returned.
+	 */
+	if (atomic_load(&s->tx_wanted) && !slot_busy(s) && !queue_pending(s) &&
+	    atomic_exchange(&s->tx_wanted, false))
 		n++;
 	if (!atomic_load(&s->gone))
 		n += flush_try(s);
@@ -814,10 +826,13 @@ static int scp_arm(struct rpmsg_link *link)
 		if (queue_pending(s)) {
 			if (s->plat->ops->arm(s->plat, BELL_TAKEN) > 0 || !slot_busy(s))
 				pending = 1;
-		} else if (slot_busy(s)) {
-			/* Wake when the peer takes our message (for a sender waiting to trysend). */
-			atomic_store(&s->tx_armed, true);
-			if (s->plat->ops->arm(s->plat, BELL_TAKEN) > 0 && !slot_busy(s))
+		} else if (atomic_load(&s->tx_wanted) || slot_busy(s)) {
+			/* Wake when the peer takes our message (for a sender waiting to trysend);
+			 * armed before looking, so a take after the look rings us. Already free:
+			 * process() reports it, do not sleep. */
+			atomic_store(&s->tx_wanted, true);
+			s->plat->ops->arm(s->plat, BELL_TAKEN);
+			if (!slot_busy(s))
 				pending = 1;
 		}
 	}

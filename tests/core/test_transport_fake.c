@@ -16,6 +16,8 @@ struct sent {
 static struct sent log_[32];
 static int nsent, create_calls, destroy_ept_calls, ann_create, ann_destroy, destroy_calls;
 static int process_calls, create_fail;
+static uint32_t taken_lo, taken_hi;
+static int taken_refusals; /* addresses the fake's own side already uses */
 static const char *events[32];
 static int nevents;
 
@@ -37,6 +39,10 @@ static int f_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t 
 
 static int f_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 {
+	if (rpmsg_ept_addr(ept) >= taken_lo && rpmsg_ept_addr(ept) < taken_hi) {
+		taken_refusals++;
+		return -EADDRINUSE;
+	}
 	create_calls++;
 	if (create_fail)
 		return -EIO;
@@ -208,6 +214,25 @@ int main(void)
 		CHECK_EQ(rpmsg_link_deliver(link, 1, 3100, "a", 1), -ENOENT);
 		create_fail = 0;
 		CHECK_EQ(rpmsg_create_ept(link, &ei, rec_cb, &r, &x), 0);
+		rpmsg_destroy_ept(x);
+	}
+	/* The transport's side has taken dynamic addresses: the core skips them; a fixed
+	 * address it refuses is refused to the caller. */
+	{
+		struct rpmsg_channel_info any = chinfo("", RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
+		struct rpmsg_channel_info fixed = chinfo("", 1030, RPMSG_ADDR_ANY);
+		struct rpmsg_endpoint *x = NULL;
+
+		taken_lo = 0, taken_hi = 1100;
+		CHECK_EQ(rpmsg_create_ept(link, &any, rec_cb, &r, &x), 0);
+		CHECK(x != NULL);
+		CHECK(rpmsg_ept_addr(x) >= 1100);
+		CHECK(taken_refusals >= 1100 - 1024 - 8); /* a few low ones are ours already */
+		struct rpmsg_endpoint *y = NULL;
+
+		CHECK_EQ(rpmsg_create_ept(link, &fixed, rec_cb, &r, &y), -EADDRINUSE);
+		CHECK(y == NULL);
+		taken_lo = taken_hi = 0;
 		rpmsg_destroy_ept(x);
 	}
 

@@ -372,6 +372,8 @@ static unsigned long replies_of(struct host *h, struct hchan *c)
 }
 
 /* Poll until `c` has `want` replies; 0, -ETIMEDOUT (2 s without progress) or -EPIPE. */
+#define ECHO_WINDOW 128 /* echo stream: messages in flight at most */
+
 static int await_replies(struct host *h, struct hchan *c, unsigned long want)
 {
 	double last = host_now_s();
@@ -491,6 +493,14 @@ int host_stream(struct host *h, struct hchan *target, struct hchan *sync, long c
 		}
 		memcpy(buf, &i, size < sizeof(i) ? size : sizeof(i));
 		double stuck_since = 0;
+
+		/* An echo answers from its callback and drops what it cannot send at once: keep
+		 * no more in flight than any remote can hold for its replies. */
+		if (echo && i - (long)replies_of(h, target) >= ECHO_WINDOW) {
+			ret = await_replies(h, target, (unsigned long)(i - ECHO_WINDOW / 2));
+			if (ret < 0)
+				break;
+		}
 
 		while ((ret = rpmsg_trysend(ept, buf, size)) == -ENOMEM || ret == -EAGAIN || ret == -EBUSY) {
 			/* transmit ring full: let the bus run (echoes, returned buffers) */

@@ -47,8 +47,11 @@
  * instead (the main CPU's link must be created again).
  *
  * Waiting: a blocking send (and rpmsg_create_ept() opening a channel first) parses the RX
- * FIFO itself while it waits, so intents, grants and acks arrive without another thread;
- * messages are still delivered only by rpmsg_bus_poll(). Peers as Linux: kernels before 6.6
+ * FIFO itself while it waits, so intents, grants and acks arrive without another thread,
+ * and it gives the peer what the peer may be waiting for: FIFO room, intents (a complete
+ * message is copied out of its intent and the intent released) and answers to its intent
+ * requests. So two single-threaded peers may both block in sends at once. Messages are
+ * still delivered only by rpmsg_bus_poll(), never inside a send. Peers as Linux: kernels before 6.6
  * stall the edge on SIGNALS, so do not call rpmsg_set_flow_control() towards them; Linux
  * reads RPM FIFOs in whole words, so messages to it over RPM should be multiples of 4 bytes.
  */

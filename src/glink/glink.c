@@ -6,8 +6,8 @@
  * send (the ctl queue), messages and flow events to deliver (the ready queue), and channels
  * to add to or remove from the bus (flags). It never calls into the core and never waits, so
  * a sender waiting for FIFO space or an intent may run it too (that is how a single-threaded
- * application makes progress in a blocking send). process() then sends the ctl queue,
- * changes the bus, delivers, and queues the RX_DONEs of what it delivered.
+ * application makes progress in a blocking send; see wait_step). process() then sends the
+ * ctl queue, changes the bus, delivers, and queues the RX_DONEs of what it delivered.
  *
  * Trust: every word the peer writes (its head, the tail it writes for our FIFO, command
  * fields, lengths, ids) is read once into a local and checked. A head or tail out of range,
@@ -106,10 +106,9 @@ struct chan {
 	uint32_t intent_seq; /* bumped when the peer offers an intent */
 	uint32_t reqs_sent, acks_rcvd; /* RX_INTENT_REQ and their answers (in order) */
 	uint8_t ack_res[8];  /* answer n at [n % 8] */
-	/* intentless reassembly */
+	/* intentless reassembly (a message complete moves to the ready queue) */
 	uint8_t *ibuf;
 	uint32_t isize, ifill;
-	bool iready;
 };
 
 struct ctl {
@@ -122,8 +121,11 @@ enum { RD_MSG, RD_FLOW };
 struct ready {
 	uint16_t slot, gen;
 	uint8_t type;
-	int16_t li;      /* intent index, -1 intentless */
+	int16_t li;      /* intent index, -1 when buf holds the message */
 	uint32_t val;
+	uint8_t *buf;    /* a message of ours to free after delivery (intentless, or copied out
+			  * of its intent by a waiting sender), `len` bytes of `alloc` */
+	uint32_t len, alloc;
 };
 
 struct glink {
@@ -306,7 +308,6 @@ static void drop_rx_state(struct glink *s, struct chan *c)
 	rpmsg_os_free(c->ibuf);
 	c->ibuf = NULL;
 	c->isize = c->ifill = 0;
-	c->iready = false;
 }
 
 static void maybe_free(struct glink *s, struct chan *c)
@@ -366,8 +367,28 @@ static bool ready_push(struct glink *s, struct chan *c, uint8_t type, int li, ui
 	r->type = type;
 	r->li = (int16_t)li;
 	r->val = val;
+	r->buf = NULL;
+	r->len = r->alloc = 0;
 	s->rd_n++;
 	return true;
+}
+
+/* Free the message a ready entry owns (lock held). */
+static void ready_free(struct glink *s, struct ready *r)
+{
+	if (!r->buf)
+		return;
+	rpmsg_os_free(r->buf);
+	s->rx_alloc -= r->alloc;
+	r->buf = NULL;
+}
+
+/* Drop every queued message and event (lock held). */
+static void ready_clear(struct glink *s)
+{
+	for (unsigned k = 0; k < s->rd_n; k++)
+		ready_free(s, &s->rdq[(s->rd_head + k) % READY_CAP]);
+	s->rd_head = s->rd_n = 0;
 }
 
 /* Advertise the default intents once the channel is open both ways and has an endpoint. */
@@ -697,7 +718,8 @@ static void rx_intent_req(struct glink *s, struct chan *c, uint32_t size)
 
 /*
  * TX_DATA / TX_DATA_CONT whose whole command is in the FIFO at `at` (the header). Returns
- * false when it has to wait (intentless: the previous message is not delivered yet).
+ * false when it has to wait (intentless: the messages waiting for delivery already hold all
+ * the memory the peer may make us allocate; delivering them frees it).
  */
 static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk, uint32_t left,
 		    uint32_t at)
@@ -709,15 +731,15 @@ static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk
 		return true;
 	}
 	if (s->intentless) {
-		if (c->iready)
-			return false;
-		if (!c->ibuf) {
-			uint64_t total = (uint64_t)chunk + left;
+		uint64_t total = (uint64_t)chunk + left;
 
+		if (!c->ibuf) {
 			if (total > s->cfg.max_rx_size) {
 				bad(s);
 				return true;
 			}
+			if (s->rx_alloc && s->rx_alloc + total > RX_ALLOC_BUDGET)
+				return false;
 			c->ibuf = rpmsg_os_zalloc(total ? total : 1);
 			if (!c->ibuf) {
 				bad(s);
@@ -734,8 +756,21 @@ static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk
 		fifo_read(&s->rx, at + GLINK_DATA_HDR, c->ibuf + c->ifill, chunk);
 		c->ifill += chunk;
 		if (!left) {
-			ready_push(s, c, RD_MSG, -1, 0); /* room checked before parsing */
-			c->iready = true;
+			/* Complete: it waits in the ready queue (room checked before parsing), so
+			 * the FIFO behind it is read on, by a waiting sender too. */
+			struct ready *r = &s->rdq[(s->rd_head + s->rd_n) % READY_CAP];
+
+			if (ready_push(s, c, RD_MSG, -1, 0)) {
+				r->buf = c->ibuf;
+				r->len = c->ifill;
+				r->alloc = c->isize;
+			} else {
+				bad(s);
+				s->rx_alloc -= c->isize;
+				rpmsg_os_free(c->ibuf);
+			}
+			c->ibuf = NULL;
+			c->isize = c->ifill = 0;
 		}
 		return true;
 	}
@@ -997,9 +1032,16 @@ stop:
 	return n;
 }
 
+static void detach_ready(struct glink *s);
+
 /*
  * A waiting sender's step: parse the RX FIFO if nobody else is, else wait a little for
- * the doorbell (and hand the ring on to the bus). -ETIMEDOUT past the deadline.
+ * the doorbell (and hand the ring on to the bus). -ETIMEDOUT past the deadline (0: none).
+ *
+ * Parsing here keeps two single-threaded peers that both block in a send from waiting for
+ * each other: what the peer sent is read out of the FIFO (its room comes back), complete
+ * messages are taken out of our intents (detach_ready: its intents come back) and requests
+ * are answered, all without running a callback here.
  */
 static int wait_step(struct glink *s, uint64_t deadline)
 {
@@ -1018,6 +1060,9 @@ static int wait_step(struct glink *s, uint64_t deadline)
 		int n = drain(s);
 
 		rpmsg_mutex_unlock(&s->rx_lock);
+		rpmsg_mutex_lock(&s->lock);
+		detach_ready(s);
+		rpmsg_mutex_unlock(&s->lock);
 		if (n > 0) {
 			flush_ctl(s);
 			wake_bus(s);
@@ -1099,6 +1144,54 @@ static void dev_work(struct glink *s)
 	}
 }
 
+/* Our intent's message is consumed: the peer may fill it again, or forgets it (lock held). */
+static void release_lintent(struct glink *s, struct chan *c, struct lintent *li)
+{
+	uint32_t id = li->id;
+
+	if (!li->valid || !li->ready)
+		return;
+	if (li->reuse) {
+		li->ready = false;
+		li->fill = 0;
+	} else {
+		free_lintent(s, li);
+	}
+	if (c->lcid && !c->close_sent && c->rcid)
+		ctl_cmd(s, li->valid ? GLINK_RX_DONE_W_REUSE : GLINK_RX_DONE, c->lcid, id);
+}
+
+/*
+ * A sender waits (wait_step): messages complete in our intents are copied out and the
+ * intents released now (RX_DONE goes out with the next flush), so a peer that waits for an
+ * intent of ours goes on although nothing is delivered here: callbacks run only in
+ * rpmsg_bus_poll() (include/rpmsg/rpmsg.h), never inside a send. The copies are delivered
+ * from the ready queue, in order, by the next poll. Intentless messages already wait there
+ * in a buffer of their own (rx_data). lock held.
+ */
+static void detach_ready(struct glink *s)
+{
+	for (unsigned k = 0; k < s->rd_n; k++) {
+		struct ready *r = &s->rdq[(s->rd_head + k) % READY_CAP];
+		struct chan *c = s->ch[r->slot];
+		struct lintent *li;
+
+		if (r->type != RD_MSG || r->buf || r->li < 0 || !c || !c->used || c->gen != r->gen)
+			continue;
+		li = &c->li[r->li];
+		if (!li->valid || !li->ready || s->rx_alloc + li->fill > RX_ALLOC_BUDGET)
+			continue;
+		r->buf = rpmsg_os_zalloc(li->fill ? li->fill : 1);
+		if (!r->buf)
+			continue; /* it stays in the intent until delivered */
+		memcpy(r->buf, li->buf, li->fill);
+		r->len = r->alloc = li->fill;
+		s->rx_alloc += r->alloc;
+		r->li = -1;
+		release_lintent(s, c, li);
+	}
+}
+
 /* Deliver what drain() completed, then release the intents. Returns messages delivered. */
 static int deliver_ready(struct glink *s)
 {
@@ -1115,17 +1208,19 @@ static int deliver_ready(struct glink *s)
 
 		s->rd_head = (s->rd_head + 1) % READY_CAP;
 		s->rd_n--;
-		if (!c || !c->used || c->gen != r.gen)
+		if (!c || !c->used || c->gen != r.gen) {
+			ready_free(s, &r);
 			continue;
+		}
 		ept = c->ept;
 		addr = c->ept_addr;
 		if (r.type == RD_MSG) {
-			if (r.li >= 0) {
+			if (r.buf) {
+				data = r.buf;
+				len = r.len;
+			} else {
 				data = c->li[r.li].buf;
 				len = c->li[r.li].fill;
-			} else {
-				data = c->ibuf;
-				len = c->ifill;
 			}
 		} else {
 			data = NULL;
@@ -1148,29 +1243,10 @@ static int deliver_ready(struct glink *s)
 			rpmsg_ept_put(e);
 		rpmsg_mutex_lock(&s->lock);
 		c->users--;
-		if (r.type == RD_MSG && r.li >= 0) {
-			struct lintent *li = &c->li[r.li];
-
-			if (li->valid && li->ready) {
-				uint32_t id = li->id;
-
-				if (li->reuse) {
-					li->ready = false;
-					li->fill = 0;
-				} else {
-					free_lintent(s, li);
-				}
-				if (c->lcid && !c->close_sent && c->rcid)
-					ctl_cmd(s, li->valid ? GLINK_RX_DONE_W_REUSE : GLINK_RX_DONE,
-						c->lcid, id);
-			}
-		} else if (r.type == RD_MSG) {
-			rpmsg_os_free(c->ibuf);
-			s->rx_alloc -= c->isize;
-			c->ibuf = NULL;
-			c->isize = c->ifill = 0;
-			c->iready = false;
-		}
+		if (r.buf)
+			ready_free(s, &r);
+		else if (r.type == RD_MSG && r.li >= 0)
+			release_lintent(s, c, &c->li[r.li]);
 		maybe_free(s, c);
 	}
 	if (s->rd_n)
@@ -1210,7 +1286,7 @@ static void restart(struct glink *s)
 		maybe_free(s, c); /* a dead channel an application holds stays until destroyed */
 	}
 	s->ctl_head = s->ctl_n = 0; /* commands and messages of the old session */
-	s->rd_head = s->rd_n = 0;
+	ready_clear(s);
 	s->features = s->intentless ? 0 : GLINK_FEATURE_INTENT_REUSE;
 	/* The remote's two words too: it does not touch them until it sees our ack. */
 	s->tx_head = 0;
@@ -1632,6 +1708,7 @@ static void glink_destroy(struct rpmsg_link *link)
 {
 	struct glink *s = rpmsg_link_priv(link);
 
+	ready_clear(s);
 	for (unsigned i = 0; i < MAX_CHANNELS; i++) {
 		struct chan *c = s->ch[i];
 

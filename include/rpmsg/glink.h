@@ -30,6 +30,11 @@
  * Messages larger than one FIFO write go out in continuation chunks. RPM edges are
  * intentless.
  *
+ * No message is left half sent: a blocking send that times out has written nothing, except
+ * that a message larger than the whole FIFO, once its first chunk is written, is finished
+ * even past the timeout (as Linux does; the wire cannot take chunks back and the peer would
+ * join them to the next message). It ends early only if the channel or the edge goes.
+ *
  * rpmsg_set_flow_control() sends SIGNALS (DTR|RTS while paused); the peer's SIGNALS call
  * the endpoint's flow callback. Receive callbacks run in rpmsg_bus_poll(); their return
  * value is ignored (the message is consumed, as Linux does).

@@ -721,8 +721,8 @@ static void rx_intent_req(struct glink *s, struct chan *c, uint32_t size)
  * false when it has to wait (intentless: the messages waiting for delivery already hold all
  * the memory the peer may make us allocate; delivering them frees it).
  */
-static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk, uint32_t left,
-		    uint32_t at)
+static bool rx_data(struct glink *s, uint16_t cmd, uint16_t rcid, uint32_t iid, uint32_t chunk,
+		    uint32_t left, uint32_t at)
 {
 	struct chan *c = chan_by_rcid(s, rcid);
 
@@ -733,6 +733,21 @@ static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk
 	if (s->intentless) {
 		uint64_t total = (uint64_t)chunk + left;
 
+		/*
+		 * A chunk that does not continue the message being assembled (its sizes do not
+		 * add up) is not glued to it. Linux treats both commands alike, so a TX_DATA that
+		 * does add up continues the message; one that does not starts a new message and
+		 * the old part is dropped. Our sender never leaves a message unfinished (see
+		 * chan_send), but another peer, or a channel cut short, could.
+		 */
+		if (c->ibuf && total != (uint64_t)c->isize - c->ifill) {
+			bad(s);
+			if (cmd != GLINK_TX_DATA)
+				return true; /* the chunk is dropped */
+			s->rx_alloc -= c->isize;
+			rpmsg_os_free(c->ibuf);
+			c->ibuf = NULL;
+		}
 		if (!c->ibuf) {
 			if (total > s->cfg.max_rx_size) {
 				bad(s);
@@ -748,10 +763,6 @@ static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk
 			c->isize = (uint32_t)total;
 			c->ifill = 0;
 			s->rx_alloc += c->isize;
-		}
-		if ((uint64_t)c->ifill + chunk > c->isize) {
-			bad(s);
-			return true;
 		}
 		fifo_read(&s->rx, at + GLINK_DATA_HDR, c->ibuf + c->ifill, chunk);
 		c->ifill += chunk;
@@ -1001,7 +1012,7 @@ static int drain(struct glink *s)
 			break;
 		case GLINK_TX_DATA:
 		case GLINK_TX_DATA_CONT:
-			if (!rx_data(s, p1, p2, glink_get32(h + 8), glink_get32(h + 12), tail)) {
+			if (!rx_data(s, cmd, p1, p2, glink_get32(h + 8), glink_get32(h + 12), tail)) {
 				atomic_store(&s->kick, true);
 				goto stop; /* not consumed: after the delivery */
 			}
@@ -1383,13 +1394,24 @@ static struct rintent *take_intent(struct chan *c, uint32_t len)
 	return best;
 }
 
+/* FIFO bytes a message of `len` takes in chunks of at most `chunk`. */
+static uint64_t msg_need(uint64_t len, uint32_t chunk)
+{
+	uint64_t full = len / chunk, last = len % chunk;
+	uint64_t need = full * glink_round8(GLINK_DATA_HDR + chunk);
+
+	if (last || !len)
+		need += glink_round8(GLINK_DATA_HDR + (uint32_t)last);
+	return need;
+}
+
 static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept,
 		     const void *data, size_t len, int timeout_ms)
 {
-	uint64_t deadline = 0, ideadline = 0;
+	uint64_t deadline = 0, ideadline = 0, need;
 	struct rintent *ri = NULL;
 	uint32_t iid = 0, chunk = max_chunk(s), sent = 0, seq = 0, target = 0;
-	bool waited = false, asked = false;
+	bool waited = false, asked = false, whole, started = false;
 	uint16_t lcid;
 	int ret = 0;
 
@@ -1459,6 +1481,21 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 	if (ret)
 		goto out;
 
+	/*
+	 * No message is left unfinished on the wire: nothing can take back chunks written
+	 * already, and an intentless receiver (Linux included, spec 20 §8) joins the next
+	 * message's chunks to them (an intent-based one keeps the intent half filled for
+	 * good). So a message that an empty FIFO holds is written all at once, when there is
+	 * room for all of it: the wait for that room keeps to the timeout and, on a timeout,
+	 * nothing was written. A larger message cannot be held back that way: it waits within
+	 * the timeout for its first chunk only; once that is written the message is finished
+	 * whatever the timeout (as Linux always finishes a blocking send: spec 20 §9), and it
+	 * ends early only if the channel or the edge goes (-EPIPE, -EIO: the receiver's part
+	 * goes with the channel). How long that takes depends on the peer reading its FIFO,
+	 * which a waiting peer does (wait_step). trysend is all or nothing.
+	 */
+	need = msg_need(len, chunk);
+	whole = need <= s->tx.len - GLINK_SMEM_RESERVE;
 	rpmsg_mutex_lock(&s->tx_lock);
 	flush_ctl_locked(s);
 	/* The remote restarted since we looked: the id and intent are of the old session. */
@@ -1466,60 +1503,61 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 	if (c->lcid != lcid || c->peer_closed)
 		ret = -EPIPE;
 	rpmsg_mutex_unlock(&s->lock);
-	if (!ret && timeout_ms == 0) {
-		/* All or nothing: every chunk must fit now. */
-		uint64_t full = len / chunk, last = len % chunk;
-		uint64_t need = full * glink_round8(GLINK_DATA_HDR + chunk);
-		int room = tx_room(s, NULL);
-
-		if (last || !len)
-			need += glink_round8(GLINK_DATA_HDR + (uint32_t)last);
-		if (room < 0)
-			ret = room;
-		else if (need > s->tx.len - GLINK_SMEM_RESERVE)
-			ret = -EMSGSIZE; /* more than an empty FIFO holds: never at once */
-		else if ((uint64_t)room < need)
-			ret = -EAGAIN;
-	}
+	if (!ret && !whole && timeout_ms == 0)
+		ret = -EMSGSIZE; /* more than an empty FIFO holds: never at once */
 	while (!ret) {
 		uint32_t k = len - sent < chunk ? (uint32_t)(len - sent) : chunk;
-		uint8_t h[GLINK_DATA_HDR];
+		uint64_t want = whole && !started ? need : glink_round8(GLINK_DATA_HDR + k);
+		int room = tx_room(s, NULL);
 
-		glink_encode_data_hdr(h, sent ? GLINK_TX_DATA_CONT : GLINK_TX_DATA, lcid, iid, k,
-				      (uint32_t)(len - sent - k));
-		ret = tx_write(s, h, GLINK_DATA_HDR, (const uint8_t *)data + sent, k);
-		if (ret == -EAGAIN && timeout_ms != 0) {
-			if (!waited) {
-				waited = true;
-				rpmsg_stat_add(&s->st.tx_waits, 1);
-			}
-			tx_read_notif(s);
-			rpmsg_mutex_unlock(&s->tx_lock);
-			ret = wait_step(s, deadline);
-			rpmsg_mutex_lock(&s->tx_lock);
-			if (!ret) {
-				rpmsg_mutex_lock(&s->lock);
-				if (c->ept != ept || c->close_sent || c->peer_closed)
-					ret = -EPIPE;
-				rpmsg_mutex_unlock(&s->lock);
-			}
+		if (room < 0) {
+			ret = room;
+			break;
+		}
+		if ((uint64_t)room >= want) {
+			uint8_t h[GLINK_DATA_HDR];
+
+			glink_encode_data_hdr(h, sent ? GLINK_TX_DATA_CONT : GLINK_TX_DATA, lcid, iid,
+					      k, (uint32_t)(len - sent - k));
+			ret = tx_write(s, h, GLINK_DATA_HDR, (const uint8_t *)data + sent, k);
+			if (ret)
+				break;
+			started = true;
+			sent += k;
+			if (sent == len)
+				break;
+			if (!whole)
+				ring(s); /* the peer reads this chunk while we wait for room */
 			continue;
 		}
-		if (ret)
+		if (timeout_ms == 0) {
+			ret = -EAGAIN;
 			break;
-		ring(s);
-		sent += k;
-		if (sent == len)
-			break;
+		}
+		tx_read_notif(s); /* the peer rings us when it has read */
+		if (!waited) {
+			waited = true;
+			rpmsg_stat_add(&s->st.tx_waits, 1);
+		}
+		rpmsg_mutex_unlock(&s->tx_lock);
+		ret = wait_step(s, started ? 0 : deadline);
+		rpmsg_mutex_lock(&s->tx_lock);
+		if (!ret) {
+			rpmsg_mutex_lock(&s->lock);
+			if (c->ept != ept || c->close_sent || c->peer_closed)
+				ret = -EPIPE;
+			rpmsg_mutex_unlock(&s->lock);
+		}
 	}
 	rpmsg_mutex_unlock(&s->tx_lock);
-	if (ret && ri && sent == 0) {
+	if (started)
+		ring(s);
+	if (ret && ri && !started) {
 		rpmsg_mutex_lock(&s->lock);
 		if (ri->valid && ri->id == iid)
 			ri->used = false; /* never touched: still the peer's to give */
 		rpmsg_mutex_unlock(&s->lock);
 	}
-	/* A message cut short leaves its intent half filled: it is not used again. */
 	if (!ret) {
 		rpmsg_stat_add(&s->st.tx_msgs, 1);
 		rpmsg_stat_add(&s->st.tx_bytes, len);

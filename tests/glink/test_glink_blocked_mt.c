@@ -7,6 +7,12 @@
  *     sender must read what the peer sent and give back what the peer waits for (FIFO room,
  *     intents, answers to intent requests) without delivering: every send succeeds, then
  *     polling delivers every message whole and in order.
+ *  2. A blocking send times out while the FIFO has room for part of its message only: it
+ *     must write nothing (a message that fits an empty FIFO is written all at once), so the
+ *     peer never glues that part to the next, different message.
+ *  3. A message larger than the whole FIFO, sent with a short timeout to a peer that starts
+ *     reading later: once its first chunk is out it is finished (the send succeeds late),
+ *     so again the peer gets each message whole and nothing glued.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -208,11 +214,115 @@ static void test_both_block(bool rpm)
 	gpair_close(&p);
 }
 
+/* ---- 2: a send that times out writes nothing ---- */
+
+static void test_timeout_fits(bool rpm)
+{
+	static uint8_t b[1024];
+	struct rpmsg_glink_stats st;
+	struct rpmsg_endpoint *e;
+	struct gpair p;
+
+	/* 1 KiB FIFOs; SMEM: 16 KiB intents, so every message has one. */
+	CHECK_EQ(open_pair(&p, rpm ? "tfr" : "tfs", rpm, 1024, rpm ? 0 : 16384), 0);
+	if (!sm.ch || !sr.ch) {
+		gpair_close(&p);
+		return;
+	}
+	checked = false;
+	e = rpmsg_channel_ept(sm.ch);
+	memset(b, 0x5A, sizeof(b));
+	/* The remote does not read: 2 x 216 bytes in the FIFO leave 576 of its 1008. */
+	CHECK_EQ(rpmsg_trysend(e, b, 200), 0);
+	CHECK_EQ(rpmsg_trysend(e, b, 200), 0);
+	/* 900 bytes are two chunks (496 + 440 bytes): the first fits, both do not. */
+	CHECK_EQ(rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, b, 900, 30), -ETIMEDOUT);
+	CHECK_EQ(rpmsg_trysend(e, b, 900), -EAGAIN);
+	gpair_pump(&p, 100);
+	CHECK_EQ(sr.got, 2);
+	/* A different message next: the peer gets it alone, not glued to part of the other. */
+	CHECK_EQ(rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, b, 300, 1000), 0);
+	gpair_pump(&p, 100);
+	CHECK_EQ(sr.got, 3);
+	CHECK_EQ(sr.lens[0], 200);
+	CHECK_EQ(sr.lens[1], 200);
+	CHECK_EQ(sr.lens[2], 300);
+	CHECK_EQ(rpmsg_glink_get_stats(p.lr, &st), 0);
+	CHECK_EQ(st.rx_bad, 0);
+	gpair_close(&p);
+}
+
+/* ---- 3: a message larger than the FIFO is finished once started ---- */
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void *late_reader(void *arg)
+{
+	sleep_ms(200);
+	rpmsg_bus_start_thread(arg);
+	return NULL;
+}
+
+static void test_timeout_larger(bool rpm)
+{
+	static uint8_t b[6000];
+	struct rpmsg_glink_stats st;
+	struct rpmsg_endpoint *e;
+	struct gpair p;
+	pthread_t t;
+	uint64_t t0;
+	int r1, r2;
+
+	CHECK_EQ(open_pair(&p, rpm ? "tlr" : "tls", rpm, 1024, rpm ? 0 : 16384), 0);
+	if (!sm.ch || !sr.ch) {
+		gpair_close(&p);
+		return;
+	}
+	checked = false;
+	e = rpmsg_channel_ept(sm.ch);
+	memset(b, 0xA5, sizeof(b));
+	pthread_create(&t, NULL, late_reader, p.br);
+	t0 = ms_now();
+	r1 = rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, b, sizeof(b), 30);
+	/* Started at once (the FIFO was empty), so finished although the timeout passed. */
+	CHECK_EQ(r1, 0);
+	CHECK(ms_now() - t0 >= 150);
+	r2 = rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, b, 100, 2000);
+	CHECK_EQ(r2, 0);
+	pthread_join(t, NULL);
+	for (int i = 0; i < 400; i++) {
+		uint32_t want = (r1 == 0) + (r2 == 0);
+
+		rpmsg_bus_poll(p.bm, 1); /* RX_DONEs, over SMEM */
+		if (sr.got >= want)
+			break;
+	}
+	rpmsg_bus_stop_thread(p.br);
+	/* Whatever the sends returned, the peer got exactly the messages that were sent, whole. */
+	CHECK_EQ(sr.got, (uint32_t)(r1 == 0) + (r2 == 0));
+	if (r1 == 0 && sr.got == 2) {
+		CHECK_EQ(sr.lens[0], sizeof(b));
+		CHECK_EQ(sr.lens[1], 100);
+	} else if (sr.got >= 1) {
+		CHECK_EQ(sr.lens[0], 100);
+	}
+	CHECK_EQ(rpmsg_glink_get_stats(p.lr, &st), 0);
+	CHECK_EQ(st.rx_bad, 0);
+	gpair_close(&p);
+}
+
 int main(void)
 {
 	t_timeout(100);
 	for (int rpm = 0; rpm < 2; rpm++) {
 		test_both_block(rpm);
+		test_timeout_fits(rpm);
+		test_timeout_larger(rpm);
 	}
 	return t_done();
 }

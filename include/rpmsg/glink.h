@@ -25,8 +25,11 @@
  * SMEM edges use intents: each side advertises cfg.intent_count receive buffers of
  * cfg.intent_size bytes on every channel once it is open, and grants requests for larger
  * ones (up to cfg.max_rx_size). send() requests an intent when none fits and waits;
- * trysend() returns -EBUSY when no intent fits, -EAGAIN when the FIFO is full and -EMSGSIZE
- * when the message is more than an empty FIFO holds (a blocking send can still send it).
+ * trysend() returns -EAGAIN when no intent is free or the FIFO is full (when none of the
+ * peer's intents could hold the message it first asks the peer for one, so a later trysend
+ * finds it; a refusal is reported once as -ENOMEM), and -EMSGSIZE when the message is more
+ * than an empty FIFO holds (a blocking send can still send it). A trysend that finds the
+ * FIFO full asks the peer to ring when it has read (READ_NOTIF), so rpmsg_bus_poll() wakes.
  * Messages larger than one FIFO write go out in continuation chunks. RPM edges are
  * intentless.
  *

@@ -109,6 +109,8 @@ struct chan {
 	/* intentless reassembly (a message complete moves to the ready queue) */
 	uint8_t *ibuf;
 	uint32_t isize, ifill;
+	uint32_t try_req;    /* the RX_INTENT_REQ a trysend sent (its number; 0: none) */
+	uint32_t try_size;   /* and the size it asked for */
 };
 
 struct ctl {
@@ -322,6 +324,7 @@ static void maybe_free(struct glink *s, struct chan *c)
 	c->open_acked = c->rcid_acked = c->close_sent = c->peer_closed = false;
 	c->advertised = false;
 	c->reqs_sent = c->acks_rcvd = 0;
+	c->try_req = c->try_size = 0;
 	c->name[0] = 0;
 }
 
@@ -1405,13 +1408,61 @@ static uint64_t msg_need(uint64_t len, uint32_t chunk)
 	return need;
 }
 
+/* Queue RX_INTENT_REQ(len); its number, or 0 if the control queue is full. lock held. */
+static uint32_t request_intent(struct glink *s, struct chan *c, uint32_t len)
+{
+	if (ctl_cmd(s, GLINK_RX_INTENT_REQ, c->lcid, len))
+		return 0;
+	rpmsg_stat_add(&s->st.intent_reqs, 1);
+	return ++c->reqs_sent;
+}
+
+/* The answer to request n, once acks_rcvd has passed it (older than 8: taken as granted). */
+static uint8_t request_result(const struct chan *c, uint32_t n)
+{
+	return c->acks_rcvd - n < 8 ? c->ack_res[(n - 1) % 8] : ACK_GRANTED;
+}
+
+/*
+ * trysend found no free intent of the peer that fits (lock held): -EAGAIN, back-pressure as
+ * for a full FIFO, and a later trysend succeeds once the peer has given an intent back
+ * (RX_DONE_W_REUSE, read by rpmsg_bus_poll(), whose doorbell wakes a poller). When none of
+ * the peer's intents could ever hold the message (all smaller), none comes back for it, so
+ * trysend does what a blocking send would do first: it asks the peer for one of that size
+ * (RX_INTENT_REQ) without waiting for the answer; a later trysend takes the intent. One such
+ * request per channel at a time: while it is unanswered, -EAGAIN again. A refusal is
+ * reported once, as -ENOMEM (the next call asks again). Linux's trysend returns -EBUSY
+ * in both cases and never asks, so there a message larger than every intent the peer
+ * advertised can never go with trysend.
+ */
+static int try_request(struct glink *s, struct chan *c, uint32_t len)
+{
+	for (unsigned i = 0; i < MAX_RINTENTS; i++)
+		if (c->ri[i].valid && c->ri[i].size >= len)
+			return -EAGAIN; /* in use: it comes back */
+	if (c->try_req) {
+		bool refused;
+
+		if ((int32_t)(c->acks_rcvd - c->try_req) < 0)
+			return -EAGAIN; /* asked, not answered yet */
+		refused = request_result(c, c->try_req) == ACK_REFUSED;
+		c->try_req = 0;
+		if (refused && c->try_size <= len)
+			return -ENOMEM;
+		/* granted, but the intent went to another message (or was too small): again */
+	}
+	c->try_req = request_intent(s, c, len);
+	c->try_size = len;
+	return -EAGAIN;
+}
+
 static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept,
 		     const void *data, size_t len, int timeout_ms)
 {
 	uint64_t deadline = 0, ideadline = 0, need;
 	struct rintent *ri = NULL;
 	uint32_t iid = 0, chunk = max_chunk(s), sent = 0, seq = 0, target = 0;
-	bool waited = false, asked = false, whole, started = false;
+	bool waited = false, asked = false, whole, started = false, flush = false;
 	uint16_t lcid;
 	int ret = 0;
 
@@ -1432,24 +1483,23 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 			if (ri)
 				break;
 			if (timeout_ms == 0) {
-				ret = -EBUSY;
+				ret = try_request(s, c, (uint32_t)len);
+				flush = true;
 				break;
 			}
 			if (!asked) {
-				asked = true;
-				target = ++c->reqs_sent;
-				seq = c->intent_seq;
-				ctl_cmd(s, GLINK_RX_INTENT_REQ, c->lcid, (uint32_t)len);
-				rpmsg_stat_add(&s->st.intent_reqs, 1);
-				ideadline = now_ns(s) + (uint64_t)s->cfg.intent_timeout_ms * 1000000u;
-				continue;
-			}
-			if ((int32_t)(c->acks_rcvd - target) >= 0) {
+				target = request_intent(s, c, (uint32_t)len);
+				if (target) {
+					asked = true;
+					seq = c->intent_seq;
+					ideadline = now_ns(s) +
+						    (uint64_t)s->cfg.intent_timeout_ms * 1000000u;
+					continue;
+				}
+				/* control queue full: wait for it to drain, then ask */
+			} else if ((int32_t)(c->acks_rcvd - target) >= 0) {
 				/* Answered (6.12 rules): a refusal fails; a grant waits for an intent. */
-				uint8_t res = c->acks_rcvd - target < 8 ? c->ack_res[(target - 1) % 8]
-									: ACK_GRANTED;
-
-				if (res == ACK_REFUSED) {
+				if (request_result(c, target) == ACK_REFUSED) {
 					ret = -EAGAIN;
 					break;
 				}
@@ -1478,6 +1528,8 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 	if (ri)
 		iid = ri->id;
 	rpmsg_mutex_unlock(&s->lock);
+	if (flush)
+		flush_ctl(s);
 	if (ret)
 		goto out;
 
@@ -1530,11 +1582,11 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 				ring(s); /* the peer reads this chunk while we wait for room */
 			continue;
 		}
+		tx_read_notif(s); /* the peer rings us when it has read */
 		if (timeout_ms == 0) {
 			ret = -EAGAIN;
 			break;
 		}
-		tx_read_notif(s); /* the peer rings us when it has read */
 		if (!waited) {
 			waited = true;
 			rpmsg_stat_add(&s->st.tx_waits, 1);

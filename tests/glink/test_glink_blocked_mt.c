@@ -13,6 +13,8 @@
  *  3. A message larger than the whole FIFO, sent with a short timeout to a peer that starts
  *     reading later: once its first chunk is out it is finished (the send succeeds late),
  *     so again the peer gets each message whole and nothing glued.
+ *  4. trysend on a full FIFO asks the peer to ring when it has read (READ_NOTIF) and
+ *     succeeds once the peer has read.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -316,6 +318,42 @@ static void test_timeout_larger(bool rpm)
 	gpair_close(&p);
 }
 
+/* ---- 4: trysend on a full FIFO ---- */
+
+static void test_trysend_full(bool rpm)
+{
+	static uint8_t b[200];
+	struct rpmsg_glink_stats st;
+	struct rpmsg_endpoint *e;
+	struct gpair p;
+	uint32_t n = 0;
+	int r = 0;
+
+	CHECK_EQ(open_pair(&p, rpm ? "tsr" : "tss", rpm, 1024, rpm ? 0 : 16384), 0);
+	if (!sm.ch || !sr.ch) {
+		gpair_close(&p);
+		return;
+	}
+	checked = false;
+	e = rpmsg_channel_ept(sm.ch);
+	memset(b, 1, sizeof(b));
+	while (n < 10 && (r = rpmsg_trysend(e, b, sizeof(b))) == 0)
+		n++;
+	CHECK_EQ(r, -EAGAIN);
+	CHECK(n >= 3);
+	/* It asked the peer to ring once it has read. */
+	CHECK_EQ(rpmsg_glink_get_stats(p.lm, &st), 0);
+	CHECK(st.read_notifs >= 1);
+	gpair_pump(&p, 100);
+	CHECK_EQ(sr.got, n);
+	CHECK_EQ(rpmsg_trysend(e, b, sizeof(b)), 0);
+	gpair_pump(&p, 100);
+	CHECK_EQ(sr.got, n + 1);
+	CHECK_EQ(rpmsg_glink_get_stats(p.lr, &st), 0);
+	CHECK_EQ(st.rx_bad, 0);
+	gpair_close(&p);
+}
+
 int main(void)
 {
 	t_timeout(100);
@@ -323,6 +361,7 @@ int main(void)
 		test_both_block(rpm);
 		test_timeout_fits(rpm);
 		test_timeout_larger(rpm);
+		test_trysend_full(rpm);
 	}
 	return t_done();
 }

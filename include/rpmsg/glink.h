@@ -25,10 +25,18 @@
  * SMEM edges use intents: each side advertises cfg.intent_count receive buffers of
  * cfg.intent_size bytes on every channel once it is open, and grants requests for larger
  * ones (up to cfg.max_rx_size). send() requests an intent when none fits and waits;
- * trysend() returns -EBUSY when no intent fits, -EAGAIN when the FIFO is full and -EMSGSIZE
- * when the message is more than an empty FIFO holds (a blocking send can still send it).
+ * trysend() returns -EAGAIN when no intent is free or the FIFO is full (when none of the
+ * peer's intents could hold the message it first asks the peer for one, so a later trysend
+ * finds it; a refusal is reported once as -ENOMEM), and -EMSGSIZE when the message is more
+ * than an empty FIFO holds (a blocking send can still send it). A trysend that finds the
+ * FIFO full asks the peer to ring when it has read (READ_NOTIF), so rpmsg_bus_poll() wakes.
  * Messages larger than one FIFO write go out in continuation chunks. RPM edges are
  * intentless.
+ *
+ * No message is left half sent: a blocking send that times out has written nothing, except
+ * that a message larger than the whole FIFO, once its first chunk is written, is finished
+ * even past the timeout (as Linux does; the wire cannot take chunks back and the peer would
+ * join them to the next message). It ends early only if the channel or the edge goes.
  *
  * rpmsg_set_flow_control() sends SIGNALS (DTR|RTS while paused); the peer's SIGNALS call
  * the endpoint's flow callback. Receive callbacks run in rpmsg_bus_poll(); their return
@@ -47,8 +55,11 @@
  * instead (the main CPU's link must be created again).
  *
  * Waiting: a blocking send (and rpmsg_create_ept() opening a channel first) parses the RX
- * FIFO itself while it waits, so intents, grants and acks arrive without another thread;
- * messages are still delivered only by rpmsg_bus_poll(). Peers as Linux: kernels before 6.6
+ * FIFO itself while it waits, so intents, grants and acks arrive without another thread,
+ * and it gives the peer what the peer may be waiting for: FIFO room, intents (a complete
+ * message is copied out of its intent and the intent released) and answers to its intent
+ * requests. So two single-threaded peers may both block in sends at once. Messages are
+ * still delivered only by rpmsg_bus_poll(), never inside a send. Peers as Linux: kernels before 6.6
  * stall the edge on SIGNALS, so do not call rpmsg_set_flow_control() towards them; Linux
  * reads RPM FIFOs in whole words, so messages to it over RPM should be multiples of 4 bytes.
  */

@@ -6,8 +6,8 @@
  * send (the ctl queue), messages and flow events to deliver (the ready queue), and channels
  * to add to or remove from the bus (flags). It never calls into the core and never waits, so
  * a sender waiting for FIFO space or an intent may run it too (that is how a single-threaded
- * application makes progress in a blocking send). process() then sends the ctl queue,
- * changes the bus, delivers, and queues the RX_DONEs of what it delivered.
+ * application makes progress in a blocking send; see wait_step). process() then sends the
+ * ctl queue, changes the bus, delivers, and queues the RX_DONEs of what it delivered.
  *
  * Trust: every word the peer writes (its head, the tail it writes for our FIFO, command
  * fields, lengths, ids) is read once into a local and checked. A head or tail out of range,
@@ -106,10 +106,11 @@ struct chan {
 	uint32_t intent_seq; /* bumped when the peer offers an intent */
 	uint32_t reqs_sent, acks_rcvd; /* RX_INTENT_REQ and their answers (in order) */
 	uint8_t ack_res[8];  /* answer n at [n % 8] */
-	/* intentless reassembly */
+	/* intentless reassembly (a message complete moves to the ready queue) */
 	uint8_t *ibuf;
 	uint32_t isize, ifill;
-	bool iready;
+	uint32_t try_req;    /* the RX_INTENT_REQ a trysend sent (its number; 0: none) */
+	uint32_t try_size;   /* and the size it asked for */
 };
 
 struct ctl {
@@ -122,8 +123,11 @@ enum { RD_MSG, RD_FLOW };
 struct ready {
 	uint16_t slot, gen;
 	uint8_t type;
-	int16_t li;      /* intent index, -1 intentless */
+	int16_t li;      /* intent index, -1 when buf holds the message */
 	uint32_t val;
+	uint8_t *buf;    /* a message of ours to free after delivery (intentless, or copied out
+			  * of its intent by a waiting sender), `len` bytes of `alloc` */
+	uint32_t len, alloc;
 };
 
 struct glink {
@@ -306,7 +310,6 @@ static void drop_rx_state(struct glink *s, struct chan *c)
 	rpmsg_os_free(c->ibuf);
 	c->ibuf = NULL;
 	c->isize = c->ifill = 0;
-	c->iready = false;
 }
 
 static void maybe_free(struct glink *s, struct chan *c)
@@ -321,6 +324,7 @@ static void maybe_free(struct glink *s, struct chan *c)
 	c->open_acked = c->rcid_acked = c->close_sent = c->peer_closed = false;
 	c->advertised = false;
 	c->reqs_sent = c->acks_rcvd = 0;
+	c->try_req = c->try_size = 0;
 	c->name[0] = 0;
 }
 
@@ -366,8 +370,28 @@ static bool ready_push(struct glink *s, struct chan *c, uint8_t type, int li, ui
 	r->type = type;
 	r->li = (int16_t)li;
 	r->val = val;
+	r->buf = NULL;
+	r->len = r->alloc = 0;
 	s->rd_n++;
 	return true;
+}
+
+/* Free the message a ready entry owns (lock held). */
+static void ready_free(struct glink *s, struct ready *r)
+{
+	if (!r->buf)
+		return;
+	rpmsg_os_free(r->buf);
+	s->rx_alloc -= r->alloc;
+	r->buf = NULL;
+}
+
+/* Drop every queued message and event (lock held). */
+static void ready_clear(struct glink *s)
+{
+	for (unsigned k = 0; k < s->rd_n; k++)
+		ready_free(s, &s->rdq[(s->rd_head + k) % READY_CAP]);
+	s->rd_head = s->rd_n = 0;
 }
 
 /* Advertise the default intents once the channel is open both ways and has an endpoint. */
@@ -697,10 +721,11 @@ static void rx_intent_req(struct glink *s, struct chan *c, uint32_t size)
 
 /*
  * TX_DATA / TX_DATA_CONT whose whole command is in the FIFO at `at` (the header). Returns
- * false when it has to wait (intentless: the previous message is not delivered yet).
+ * false when it has to wait (intentless: the messages waiting for delivery already hold all
+ * the memory the peer may make us allocate; delivering them frees it).
  */
-static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk, uint32_t left,
-		    uint32_t at)
+static bool rx_data(struct glink *s, uint16_t cmd, uint16_t rcid, uint32_t iid, uint32_t chunk,
+		    uint32_t left, uint32_t at)
 {
 	struct chan *c = chan_by_rcid(s, rcid);
 
@@ -709,15 +734,30 @@ static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk
 		return true;
 	}
 	if (s->intentless) {
-		if (c->iready)
-			return false;
-		if (!c->ibuf) {
-			uint64_t total = (uint64_t)chunk + left;
+		uint64_t total = (uint64_t)chunk + left;
 
+		/*
+		 * A chunk that does not continue the message being assembled (its sizes do not
+		 * add up) is not glued to it. Linux treats both commands alike, so a TX_DATA that
+		 * does add up continues the message; one that does not starts a new message and
+		 * the old part is dropped. Our sender never leaves a message unfinished (see
+		 * chan_send), but another peer, or a channel cut short, could.
+		 */
+		if (c->ibuf && total != (uint64_t)c->isize - c->ifill) {
+			bad(s);
+			if (cmd != GLINK_TX_DATA)
+				return true; /* the chunk is dropped */
+			s->rx_alloc -= c->isize;
+			rpmsg_os_free(c->ibuf);
+			c->ibuf = NULL;
+		}
+		if (!c->ibuf) {
 			if (total > s->cfg.max_rx_size) {
 				bad(s);
 				return true;
 			}
+			if (s->rx_alloc && s->rx_alloc + total > RX_ALLOC_BUDGET)
+				return false;
 			c->ibuf = rpmsg_os_zalloc(total ? total : 1);
 			if (!c->ibuf) {
 				bad(s);
@@ -727,15 +767,24 @@ static bool rx_data(struct glink *s, uint16_t rcid, uint32_t iid, uint32_t chunk
 			c->ifill = 0;
 			s->rx_alloc += c->isize;
 		}
-		if ((uint64_t)c->ifill + chunk > c->isize) {
-			bad(s);
-			return true;
-		}
 		fifo_read(&s->rx, at + GLINK_DATA_HDR, c->ibuf + c->ifill, chunk);
 		c->ifill += chunk;
 		if (!left) {
-			ready_push(s, c, RD_MSG, -1, 0); /* room checked before parsing */
-			c->iready = true;
+			/* Complete: it waits in the ready queue (room checked before parsing), so
+			 * the FIFO behind it is read on, by a waiting sender too. */
+			struct ready *r = &s->rdq[(s->rd_head + s->rd_n) % READY_CAP];
+
+			if (ready_push(s, c, RD_MSG, -1, 0)) {
+				r->buf = c->ibuf;
+				r->len = c->ifill;
+				r->alloc = c->isize;
+			} else {
+				bad(s);
+				s->rx_alloc -= c->isize;
+				rpmsg_os_free(c->ibuf);
+			}
+			c->ibuf = NULL;
+			c->isize = c->ifill = 0;
 		}
 		return true;
 	}
@@ -966,7 +1015,7 @@ static int drain(struct glink *s)
 			break;
 		case GLINK_TX_DATA:
 		case GLINK_TX_DATA_CONT:
-			if (!rx_data(s, p1, p2, glink_get32(h + 8), glink_get32(h + 12), tail)) {
+			if (!rx_data(s, cmd, p1, p2, glink_get32(h + 8), glink_get32(h + 12), tail)) {
 				atomic_store(&s->kick, true);
 				goto stop; /* not consumed: after the delivery */
 			}
@@ -997,9 +1046,16 @@ stop:
 	return n;
 }
 
+static void detach_ready(struct glink *s);
+
 /*
  * A waiting sender's step: parse the RX FIFO if nobody else is, else wait a little for
- * the doorbell (and hand the ring on to the bus). -ETIMEDOUT past the deadline.
+ * the doorbell (and hand the ring on to the bus). -ETIMEDOUT past the deadline (0: none).
+ *
+ * Parsing here keeps two single-threaded peers that both block in a send from waiting for
+ * each other: what the peer sent is read out of the FIFO (its room comes back), complete
+ * messages are taken out of our intents (detach_ready: its intents come back) and requests
+ * are answered, all without running a callback here.
  */
 static int wait_step(struct glink *s, uint64_t deadline)
 {
@@ -1018,6 +1074,9 @@ static int wait_step(struct glink *s, uint64_t deadline)
 		int n = drain(s);
 
 		rpmsg_mutex_unlock(&s->rx_lock);
+		rpmsg_mutex_lock(&s->lock);
+		detach_ready(s);
+		rpmsg_mutex_unlock(&s->lock);
 		if (n > 0) {
 			flush_ctl(s);
 			wake_bus(s);
@@ -1099,6 +1158,54 @@ static void dev_work(struct glink *s)
 	}
 }
 
+/* Our intent's message is consumed: the peer may fill it again, or forgets it (lock held). */
+static void release_lintent(struct glink *s, struct chan *c, struct lintent *li)
+{
+	uint32_t id = li->id;
+
+	if (!li->valid || !li->ready)
+		return;
+	if (li->reuse) {
+		li->ready = false;
+		li->fill = 0;
+	} else {
+		free_lintent(s, li);
+	}
+	if (c->lcid && !c->close_sent && c->rcid)
+		ctl_cmd(s, li->valid ? GLINK_RX_DONE_W_REUSE : GLINK_RX_DONE, c->lcid, id);
+}
+
+/*
+ * A sender waits (wait_step): messages complete in our intents are copied out and the
+ * intents released now (RX_DONE goes out with the next flush), so a peer that waits for an
+ * intent of ours goes on although nothing is delivered here: callbacks run only in
+ * rpmsg_bus_poll() (include/rpmsg/rpmsg.h), never inside a send. The copies are delivered
+ * from the ready queue, in order, by the next poll. Intentless messages already wait there
+ * in a buffer of their own (rx_data). lock held.
+ */
+static void detach_ready(struct glink *s)
+{
+	for (unsigned k = 0; k < s->rd_n; k++) {
+		struct ready *r = &s->rdq[(s->rd_head + k) % READY_CAP];
+		struct chan *c = s->ch[r->slot];
+		struct lintent *li;
+
+		if (r->type != RD_MSG || r->buf || r->li < 0 || !c || !c->used || c->gen != r->gen)
+			continue;
+		li = &c->li[r->li];
+		if (!li->valid || !li->ready || s->rx_alloc + li->fill > RX_ALLOC_BUDGET)
+			continue;
+		r->buf = rpmsg_os_zalloc(li->fill ? li->fill : 1);
+		if (!r->buf)
+			continue; /* it stays in the intent until delivered */
+		memcpy(r->buf, li->buf, li->fill);
+		r->len = r->alloc = li->fill;
+		s->rx_alloc += r->alloc;
+		r->li = -1;
+		release_lintent(s, c, li);
+	}
+}
+
 /* Deliver what drain() completed, then release the intents. Returns messages delivered. */
 static int deliver_ready(struct glink *s)
 {
@@ -1115,17 +1222,19 @@ static int deliver_ready(struct glink *s)
 
 		s->rd_head = (s->rd_head + 1) % READY_CAP;
 		s->rd_n--;
-		if (!c || !c->used || c->gen != r.gen)
+		if (!c || !c->used || c->gen != r.gen) {
+			ready_free(s, &r);
 			continue;
+		}
 		ept = c->ept;
 		addr = c->ept_addr;
 		if (r.type == RD_MSG) {
-			if (r.li >= 0) {
+			if (r.buf) {
+				data = r.buf;
+				len = r.len;
+			} else {
 				data = c->li[r.li].buf;
 				len = c->li[r.li].fill;
-			} else {
-				data = c->ibuf;
-				len = c->ifill;
 			}
 		} else {
 			data = NULL;
@@ -1148,29 +1257,10 @@ static int deliver_ready(struct glink *s)
 			rpmsg_ept_put(e);
 		rpmsg_mutex_lock(&s->lock);
 		c->users--;
-		if (r.type == RD_MSG && r.li >= 0) {
-			struct lintent *li = &c->li[r.li];
-
-			if (li->valid && li->ready) {
-				uint32_t id = li->id;
-
-				if (li->reuse) {
-					li->ready = false;
-					li->fill = 0;
-				} else {
-					free_lintent(s, li);
-				}
-				if (c->lcid && !c->close_sent && c->rcid)
-					ctl_cmd(s, li->valid ? GLINK_RX_DONE_W_REUSE : GLINK_RX_DONE,
-						c->lcid, id);
-			}
-		} else if (r.type == RD_MSG) {
-			rpmsg_os_free(c->ibuf);
-			s->rx_alloc -= c->isize;
-			c->ibuf = NULL;
-			c->isize = c->ifill = 0;
-			c->iready = false;
-		}
+		if (r.buf)
+			ready_free(s, &r);
+		else if (r.type == RD_MSG && r.li >= 0)
+			release_lintent(s, c, &c->li[r.li]);
 		maybe_free(s, c);
 	}
 	if (s->rd_n)
@@ -1210,7 +1300,7 @@ static void restart(struct glink *s)
 		maybe_free(s, c); /* a dead channel an application holds stays until destroyed */
 	}
 	s->ctl_head = s->ctl_n = 0; /* commands and messages of the old session */
-	s->rd_head = s->rd_n = 0;
+	ready_clear(s);
 	s->features = s->intentless ? 0 : GLINK_FEATURE_INTENT_REUSE;
 	/* The remote's two words too: it does not touch them until it sees our ack. */
 	s->tx_head = 0;
@@ -1307,13 +1397,72 @@ static struct rintent *take_intent(struct chan *c, uint32_t len)
 	return best;
 }
 
+/* FIFO bytes a message of `len` takes in chunks of at most `chunk`. */
+static uint64_t msg_need(uint64_t len, uint32_t chunk)
+{
+	uint64_t full = len / chunk, last = len % chunk;
+	uint64_t need = full * glink_round8(GLINK_DATA_HDR + chunk);
+
+	if (last || !len)
+		need += glink_round8(GLINK_DATA_HDR + (uint32_t)last);
+	return need;
+}
+
+/* Queue RX_INTENT_REQ(len); its number, or 0 if the control queue is full. lock held. */
+static uint32_t request_intent(struct glink *s, struct chan *c, uint32_t len)
+{
+	if (ctl_cmd(s, GLINK_RX_INTENT_REQ, c->lcid, len))
+		return 0;
+	rpmsg_stat_add(&s->st.intent_reqs, 1);
+	return ++c->reqs_sent;
+}
+
+/* The answer to request n, once acks_rcvd has passed it (older than 8: taken as granted). */
+static uint8_t request_result(const struct chan *c, uint32_t n)
+{
+	return c->acks_rcvd - n < 8 ? c->ack_res[(n - 1) % 8] : ACK_GRANTED;
+}
+
+/*
+ * trysend found no free intent of the peer that fits (lock held): -EAGAIN, back-pressure as
+ * for a full FIFO, and a later trysend succeeds once the peer has given an intent back
+ * (RX_DONE_W_REUSE, read by rpmsg_bus_poll(), whose doorbell wakes a poller). When none of
+ * the peer's intents could ever hold the message (all smaller), none comes back for it, so
+ * trysend does what a blocking send would do first: it asks the peer for one of that size
+ * (RX_INTENT_REQ) without waiting for the answer; a later trysend takes the intent. One such
+ * request per channel at a time: while it is unanswered, -EAGAIN again. A refusal is
+ * reported once, as -ENOMEM (the next call asks again). Linux's trysend returns -EBUSY
+ * in both cases and never asks, so there a message larger than every intent the peer
+ * advertised can never go with trysend.
+ */
+static int try_request(struct glink *s, struct chan *c, uint32_t len)
+{
+	for (unsigned i = 0; i < MAX_RINTENTS; i++)
+		if (c->ri[i].valid && c->ri[i].size >= len)
+			return -EAGAIN; /* in use: it comes back */
+	if (c->try_req) {
+		bool refused;
+
+		if ((int32_t)(c->acks_rcvd - c->try_req) < 0)
+			return -EAGAIN; /* asked, not answered yet */
+		refused = request_result(c, c->try_req) == ACK_REFUSED;
+		c->try_req = 0;
+		if (refused && c->try_size <= len)
+			return -ENOMEM;
+		/* granted, but the intent went to another message (or was too small): again */
+	}
+	c->try_req = request_intent(s, c, len);
+	c->try_size = len;
+	return -EAGAIN;
+}
+
 static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept,
 		     const void *data, size_t len, int timeout_ms)
 {
-	uint64_t deadline = 0, ideadline = 0;
+	uint64_t deadline = 0, ideadline = 0, need;
 	struct rintent *ri = NULL;
 	uint32_t iid = 0, chunk = max_chunk(s), sent = 0, seq = 0, target = 0;
-	bool waited = false, asked = false;
+	bool waited = false, asked = false, whole, started = false, flush = false;
 	uint16_t lcid;
 	int ret = 0;
 
@@ -1334,24 +1483,23 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 			if (ri)
 				break;
 			if (timeout_ms == 0) {
-				ret = -EBUSY;
+				ret = try_request(s, c, (uint32_t)len);
+				flush = true;
 				break;
 			}
 			if (!asked) {
-				asked = true;
-				target = ++c->reqs_sent;
-				seq = c->intent_seq;
-				ctl_cmd(s, GLINK_RX_INTENT_REQ, c->lcid, (uint32_t)len);
-				rpmsg_stat_add(&s->st.intent_reqs, 1);
-				ideadline = now_ns(s) + (uint64_t)s->cfg.intent_timeout_ms * 1000000u;
-				continue;
-			}
-			if ((int32_t)(c->acks_rcvd - target) >= 0) {
+				target = request_intent(s, c, (uint32_t)len);
+				if (target) {
+					asked = true;
+					seq = c->intent_seq;
+					ideadline = now_ns(s) +
+						    (uint64_t)s->cfg.intent_timeout_ms * 1000000u;
+					continue;
+				}
+				/* control queue full: wait for it to drain, then ask */
+			} else if ((int32_t)(c->acks_rcvd - target) >= 0) {
 				/* Answered (6.12 rules): a refusal fails; a grant waits for an intent. */
-				uint8_t res = c->acks_rcvd - target < 8 ? c->ack_res[(target - 1) % 8]
-									: ACK_GRANTED;
-
-				if (res == ACK_REFUSED) {
+				if (request_result(c, target) == ACK_REFUSED) {
 					ret = -EAGAIN;
 					break;
 				}
@@ -1380,9 +1528,26 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 	if (ri)
 		iid = ri->id;
 	rpmsg_mutex_unlock(&s->lock);
+	if (flush)
+		flush_ctl(s);
 	if (ret)
 		goto out;
 
+	/*
+	 * No message is left unfinished on the wire: nothing can take back chunks written
+	 * already, and an intentless receiver (Linux included, spec 20 §8) joins the next
+	 * message's chunks to them (an intent-based one keeps the intent half filled for
+	 * good). So a message that an empty FIFO holds is written all at once, when there is
+	 * room for all of it: the wait for that room keeps to the timeout and, on a timeout,
+	 * nothing was written. A larger message cannot be held back that way: it waits within
+	 * the timeout for its first chunk only; once that is written the message is finished
+	 * whatever the timeout (as Linux always finishes a blocking send: spec 20 §9), and it
+	 * ends early only if the channel or the edge goes (-EPIPE, -EIO: the receiver's part
+	 * goes with the channel). How long that takes depends on the peer reading its FIFO,
+	 * which a waiting peer does (wait_step). trysend is all or nothing.
+	 */
+	need = msg_need(len, chunk);
+	whole = need <= s->tx.len - GLINK_SMEM_RESERVE;
 	rpmsg_mutex_lock(&s->tx_lock);
 	flush_ctl_locked(s);
 	/* The remote restarted since we looked: the id and intent are of the old session. */
@@ -1390,60 +1555,61 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 	if (c->lcid != lcid || c->peer_closed)
 		ret = -EPIPE;
 	rpmsg_mutex_unlock(&s->lock);
-	if (!ret && timeout_ms == 0) {
-		/* All or nothing: every chunk must fit now. */
-		uint64_t full = len / chunk, last = len % chunk;
-		uint64_t need = full * glink_round8(GLINK_DATA_HDR + chunk);
-		int room = tx_room(s, NULL);
-
-		if (last || !len)
-			need += glink_round8(GLINK_DATA_HDR + (uint32_t)last);
-		if (room < 0)
-			ret = room;
-		else if (need > s->tx.len - GLINK_SMEM_RESERVE)
-			ret = -EMSGSIZE; /* more than an empty FIFO holds: never at once */
-		else if ((uint64_t)room < need)
-			ret = -EAGAIN;
-	}
+	if (!ret && !whole && timeout_ms == 0)
+		ret = -EMSGSIZE; /* more than an empty FIFO holds: never at once */
 	while (!ret) {
 		uint32_t k = len - sent < chunk ? (uint32_t)(len - sent) : chunk;
-		uint8_t h[GLINK_DATA_HDR];
+		uint64_t want = whole && !started ? need : glink_round8(GLINK_DATA_HDR + k);
+		int room = tx_room(s, NULL);
 
-		glink_encode_data_hdr(h, sent ? GLINK_TX_DATA_CONT : GLINK_TX_DATA, lcid, iid, k,
-				      (uint32_t)(len - sent - k));
-		ret = tx_write(s, h, GLINK_DATA_HDR, (const uint8_t *)data + sent, k);
-		if (ret == -EAGAIN && timeout_ms != 0) {
-			if (!waited) {
-				waited = true;
-				rpmsg_stat_add(&s->st.tx_waits, 1);
-			}
-			tx_read_notif(s);
-			rpmsg_mutex_unlock(&s->tx_lock);
-			ret = wait_step(s, deadline);
-			rpmsg_mutex_lock(&s->tx_lock);
-			if (!ret) {
-				rpmsg_mutex_lock(&s->lock);
-				if (c->ept != ept || c->close_sent || c->peer_closed)
-					ret = -EPIPE;
-				rpmsg_mutex_unlock(&s->lock);
-			}
+		if (room < 0) {
+			ret = room;
+			break;
+		}
+		if ((uint64_t)room >= want) {
+			uint8_t h[GLINK_DATA_HDR];
+
+			glink_encode_data_hdr(h, sent ? GLINK_TX_DATA_CONT : GLINK_TX_DATA, lcid, iid,
+					      k, (uint32_t)(len - sent - k));
+			ret = tx_write(s, h, GLINK_DATA_HDR, (const uint8_t *)data + sent, k);
+			if (ret)
+				break;
+			started = true;
+			sent += k;
+			if (sent == len)
+				break;
+			if (!whole)
+				ring(s); /* the peer reads this chunk while we wait for room */
 			continue;
 		}
-		if (ret)
+		tx_read_notif(s); /* the peer rings us when it has read */
+		if (timeout_ms == 0) {
+			ret = -EAGAIN;
 			break;
-		ring(s);
-		sent += k;
-		if (sent == len)
-			break;
+		}
+		if (!waited) {
+			waited = true;
+			rpmsg_stat_add(&s->st.tx_waits, 1);
+		}
+		rpmsg_mutex_unlock(&s->tx_lock);
+		ret = wait_step(s, started ? 0 : deadline);
+		rpmsg_mutex_lock(&s->tx_lock);
+		if (!ret) {
+			rpmsg_mutex_lock(&s->lock);
+			if (c->ept != ept || c->close_sent || c->peer_closed)
+				ret = -EPIPE;
+			rpmsg_mutex_unlock(&s->lock);
+		}
 	}
 	rpmsg_mutex_unlock(&s->tx_lock);
-	if (ret && ri && sent == 0) {
+	if (started)
+		ring(s);
+	if (ret && ri && !started) {
 		rpmsg_mutex_lock(&s->lock);
 		if (ri->valid && ri->id == iid)
 			ri->used = false; /* never touched: still the peer's to give */
 		rpmsg_mutex_unlock(&s->lock);
 	}
-	/* A message cut short leaves its intent half filled: it is not used again. */
 	if (!ret) {
 		rpmsg_stat_add(&s->st.tx_msgs, 1);
 		rpmsg_stat_add(&s->st.tx_bytes, len);
@@ -1632,6 +1798,7 @@ static void glink_destroy(struct rpmsg_link *link)
 {
 	struct glink *s = rpmsg_link_priv(link);
 
+	ready_clear(s);
 	for (unsigned i = 0; i < MAX_CHANNELS; i++) {
 		struct chan *c = s->ch[i];
 

@@ -105,16 +105,23 @@ int main(void)
 	CHECK_EQ(sm.msgs, 1);
 	CHECK_MEM(sm.last, "world!", 6);
 
-	/* Five default intents of 1024 bytes: a sixth trysend before RX_DONE finds none. */
+	/* Five default intents of 1024 bytes: a sixth trysend before RX_DONE finds none free
+	 * (-EAGAIN: they come back). One larger than any intent asks the remote for one
+	 * (RX_INTENT_REQ) and says -EAGAIN too; a later trysend takes the granted intent. */
 	for (int i = 0; i < 5; i++)
 		CHECK_EQ(rpmsg_trysend(em, big, 1024), 0);
-	CHECK_EQ(rpmsg_trysend(em, big, 10), -EBUSY);
-	CHECK_EQ(rpmsg_trysend(em, big, sizeof(big)), -EBUSY); /* larger than any intent */
+	CHECK_EQ(rpmsg_trysend(em, big, 10), -EAGAIN);
+	CHECK_EQ(rpmsg_trysend(em, big, sizeof(big)), -EAGAIN); /* larger than any intent */
+	CHECK_EQ(rpmsg_trysend(em, big, sizeof(big)), -EAGAIN); /* asked, not answered yet */
 	gpair_pump(&p, 100);
 	CHECK_EQ(sr.msgs, 6);
 	CHECK_EQ(rpmsg_trysend(em, big, 10), 0); /* reused */
+	CHECK_EQ(rpmsg_trysend(em, big, sizeof(big)), 0); /* the intent it asked for */
 	gpair_pump(&p, 100);
-	CHECK_EQ(sr.msgs, 7);
+	CHECK_EQ(sr.msgs, 8);
+	CHECK_EQ(sr.last_len, sizeof(big));
+	CHECK_EQ(rpmsg_glink_get_stats(p.lm, &st), 0);
+	CHECK_EQ(st.intent_reqs, 1);
 	CHECK_EQ(rpmsg_poll_tx(em), 1);
 
 	/* Flow control: the main CPU pauses, the remote's driver hears it. */

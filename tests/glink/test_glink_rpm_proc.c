@@ -30,16 +30,14 @@
  *    larger send is -EMSGSIZE). Linux reads message RAM in whole words, so sizes to a Linux
  *    peer should be multiples of 4; between two librpmsg sides any size works, and the
  *    random sizes here include odd ones on purpose.
- *  - A channel holds one assembled message until rpmsg_bus_poll() delivers it, and the
- *    FIFO behind it waits; a blocking send only parses the FIFO while it waits, it does not
- *    deliver. So two single-threaded sides that both sit in a blocking send wait for each
- *    other until the send timeout (and a send cut short there leaves the peer a half
- *    message, into which the next one is then assembled). The test therefore lets only one
- *    side use blocking sends at a time: a token travels inside the messages (a flag), the
- *    holder sends with rpmsg_send() and hands the token over with its next message, the
- *    other side uses rpmsg_trysend() for messages up to 512 bytes and keeps the larger
- *    ones until the token comes. (trysend is all or nothing, and over these 1 KiB FIFOs a
- *    message of more than 960 bytes never fits: -EAGAIN however long one retries.)
+ *  - Both sides are single-threaded and both sit in blocking sends at the same time: a
+ *    waiting sender reads the peer's FIFO itself (complete messages wait for the next
+ *    rpmsg_bus_poll(), never a callback inside the send), so neither waits for the other.
+ *    Blocking sends and trysends mix: a token travels inside the messages (a flag), its
+ *    holder sends everything with rpmsg_send() and hands the token over with its next
+ *    message; the other side uses rpmsg_trysend() for messages up to 512 bytes and
+ *    rpmsg_send() for the larger ones. (trysend is all or nothing, and over these 1 KiB
+ *    FIFOs a message of more than 960 bytes never fits: -EMSGSIZE.)
  *  - Signals: the pause is only recorded, not obeyed (a paused side holding the token
  *    would stall the other).
  */
@@ -400,9 +398,9 @@ static int stream(long n, int phase)
 				dump("no endpoint");
 				return -1;
 			}
-			if (S.token || len <= TRY_MAX) {
+			{
 				build(txbuf, phase, S.dir_out, ch, seq, len, pass ? F_TOKEN : 0);
-				if (S.token) {
+				if (S.token || len > TRY_MAX) {
 					r = rpmsg_send(S.ept[ch], txbuf, len);
 					S.blocking++;
 				} else {

@@ -3,10 +3,15 @@
  * channels; the main CPU (parent) binds its driver to both by name. Then
  * RPMSG_GLINK_STRESS_MESSAGES (default 100,000) messages each way split over the two
  * channels, each with a sequence number and checksum: none lost, duplicated, reordered or
- * corrupted. Sizes are random, mostly up to 1500 bytes with one in 32 up to 65,536 (64 KiB), so the
- * 16 KiB FIFOs wrap constantly, large messages need requested intents and go out in
- * continuation chunks. Channel a uses blocking sends, channel b trysend (-EBUSY when no
- * intent fits, -EAGAIN when the FIFO is full). Then the main CPU signals a pause, which the
+ * corrupted. Sizes are random, mostly up to 1500 bytes with one in 32 larger, so the 16 KiB
+ * FIFOs wrap constantly and large messages need requested intents (the default ones are
+ * 2 KiB). Channel a uses blocking sends with a short timeout (the large ones up to 64 KiB go
+ * out in continuation chunks; once started such a message is finished past the timeout, and
+ * one cut by the timeout before it starts is sent again); channel b trysend, whose large messages are up to
+ * 8 KiB (trysend is all or nothing, so at most what an empty FIFO holds): -EAGAIN when no
+ * intent is free or the FIFO is full, and trysend asks for an intent none of the peer's
+ * could hold; either way a later trysend must succeed, and both channels must carry a fair
+ * share of the messages, large ones included. Then the main CPU signals a pause, which the
  * remote's flow callback must see, and closes both channels; the remote reopens one by name
  * (rpmsg_create_ept, answered by the main CPU's re-registered driver) and sends on it.
  */
@@ -79,10 +84,12 @@ static void check_msg(struct stream *s, const uint8_t *data, size_t len)
 	s->next_seq = seq + 1;
 }
 
+#define TRY_MAXLEN 8192
+
 static struct stream in[2];
 static struct rpmsg_channel *chans[2];
 static uint8_t buf[MAXLEN];
-static uint64_t big_msgs;
+static uint64_t big_msgs, big_sent[2];
 static int phase2_msgs, flows;
 static bool phase2;
 
@@ -128,13 +135,26 @@ static long count_of(void)
 	return e ? atol(e) : 100000;
 }
 
-static size_t pick_len(unsigned *st)
+static size_t pick_len(unsigned *st, int c)
 {
 	if (rand_r(st) % 32 == 0) {
 		big_msgs++;
-		return 1 + (size_t)(rand_r(st) % MAXLEN);
+		return 1 + (size_t)(rand_r(st) % (c == 0 ? MAXLEN : TRY_MAXLEN));
 	}
 	return 1 + (size_t)(rand_r(st) % 1500);
+}
+
+/* Both channels carried a fair share, large messages (needing requested intents) included. */
+static bool fair(const uint32_t seq[2], long n)
+{
+	if (n < 1000)
+		return true;
+	if ((long)seq[1] * 10 < n || (long)seq[0] * 10 < n || !big_sent[1]) {
+		fprintf(stderr, "unfair: a %u, b %u of %ld; large on b %llu\n", seq[0], seq[1], n,
+			(unsigned long long)big_sent[1]);
+		return false;
+	}
+	return true;
 }
 
 /* One round of sends on both channels; returns how many went, or -1 on a hard error. */
@@ -149,15 +169,16 @@ static int send_round(uint32_t seq[2], size_t pend[2], unsigned *st, long n)
 		if (!e)
 			return -1;
 		if (!pend[c])
-			pend[c] = pick_len(st);
+			pend[c] = pick_len(st, c);
 		make_msg(buf, seq[c], pend[c]);
 		r = c == 0 ? rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, buf, pend[c], 20)
 			   : rpmsg_trysend(e, buf, pend[c]);
 		if (r == 0) {
+			big_sent[c] += pend[c] > 2048;
 			seq[c]++;
 			pend[c] = 0;
 			sent++;
-		} else if (r != -EAGAIN && r != -EBUSY && r != -ETIMEDOUT) {
+		} else if (r != -EAGAIN && !(c == 0 && r == -ETIMEDOUT)) {
 			fprintf(stderr, "send on %d: %d\n", c, r);
 			return -1;
 		}
@@ -198,12 +219,14 @@ static int remote(const char *name, long n)
 	while ((long)(seq[0] + seq[1]) < n || (long)(in[0].next_seq + in[1].next_seq) < n) {
 		int sent = send_round(seq, pend, &st, n);
 
-		if (sent < 0)
-			return 12;
+		if (sent < 0 || !chans[0] || !chans[1])
+			return 12; /* (the main CPU gave up: its channels went) */
 		rpmsg_bus_poll(bus, sent ? 0 : 1);
 	}
 	if (in[0].bad || in[1].bad)
 		return 13;
+	if (!fair(seq, n))
+		return 19;
 	/* The main CPU pauses us, then closes both: our channels go away. */
 	for (int i = 0; i < 20000 && (chans[0] || chans[1]); i++)
 		rpmsg_bus_poll(bus, 1);
@@ -290,6 +313,7 @@ int main(void)
 	}
 	CHECK_EQ(in[0].bad + in[1].bad, 0);
 	CHECK_EQ(in[0].next_seq + in[1].next_seq, n);
+	CHECK(fair(seq, n));
 	CHECK_EQ(rpmsg_glink_get_stats(link, &s), 0);
 	CHECK_EQ(s.rx_bad, 0);
 	CHECK_EQ(s.rx_msgs, n);

@@ -12,12 +12,14 @@
  *                   rings; every blocking send must succeed, and once the faults stop one
  *                   bare ring delivers whatever is still pending;
  *  fr_blackout      every notify one way is lost while the sender fills the ring/FIFO and
- *                   blocks; then the doorbells work again. The blocked send must complete
- *                   without any further help from the test (the transport's own recovery).
+ *                   blocks, and for a while after; then the doorbells work again. The
+ *                   blocked send must complete without any further help from the test (the
+ *                   transport's own recovery).
  */
 #ifndef RPMSG_TEST_FAULTRUN_H
 #define RPMSG_TEST_FAULTRUN_H
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,6 +40,8 @@ struct fr_side {
 	uint32_t stream;            /* tags this side's messages */
 	size_t max;                 /* largest message this side sends */
 	int send_timeout_ms;        /* blocking sends (fr_random, fr_dup_spurious) */
+	bool retry_eagain;          /* a blocking send's -EAGAIN is no fault here: count, retry */
+	_Atomic uint32_t eagain;    /* ... how many */
 	uint32_t sent;              /* next sequence number to send (sender thread only) */
 	int send_errors;            /* sends that failed where they must not */
 	int last_err;
@@ -141,7 +145,14 @@ static inline void *fr_sender_main(void *arg)
 	for (uint32_t i = 0; i < t->count; i++) {
 		uint64_t t0 = fr_now_ms();
 		int ret = fr_send_one(t->s, t->s->send_timeout_ms);
-		uint64_t dt = fr_now_ms() - t0;
+		uint64_t dt;
+
+		while (ret == -EAGAIN && t->s->retry_eagain) {
+			atomic_fetch_add(&t->s->eagain, 1);
+			fr_sleep_ms(1);
+			ret = fr_send_one(t->s, t->s->send_timeout_ms);
+		}
+		dt = fr_now_ms() - t0;
 
 		if (dt > t->worst_ms)
 			t->worst_ms = dt;
@@ -319,31 +330,56 @@ static inline void fr_random(struct fr_side *a, struct fr_side *b, uint32_t coun
 }
 
 /*
- * Every notify `from` rings for its messages is lost while it trysends until the peer's
- * ring/FIFO is full (at most `limit` messages); then doorbells work again and `from` makes
- * one blocking send (timeout_ms). That send must succeed by the transport's own means, and
- * everything must arrive. Returns the blocking send's result and its duration in *ms.
+ * Every notify `from` rings is lost while it trysends until the peer's ring, FIFO or
+ * intents are used up (at most `limit` messages), and for the first 50 ms of one blocking
+ * send after that (timeout_ms), so that its own doorbells (an intent request, a "tell me
+ * when you read") are lost too. Then doorbells work again. The blocked send must complete
+ * without any further help from the test: the transport's own recovery. Returns the
+ * blocking send's result and its duration in *ms.
  */
+struct fr_lights {
+	struct faultplat *fp;
+	unsigned after_ms;
+};
+
+static inline void *fr_lights_on(void *arg)
+{
+	struct fr_lights *l = arg;
+
+	fr_sleep_ms(l->after_ms);
+	faultplat_set(l->fp, &(struct faultplat_cfg){ 0 });
+	return NULL;
+}
+
 static inline int fr_blackout(struct fr_side *from, uint32_t limit, int timeout_ms, uint64_t *ms)
 {
-	struct faultplat_cfg all = { .drop_pm = 1000, .bells = from->data_bells };
+	struct faultplat_cfg all = { .drop_pm = 1000 };
+	struct fr_lights lights = { from->fp, 50 };
+	struct faultplat_stats st0, st1;
 	uint32_t n = 0;
+	pthread_t th;
 	uint64_t t0;
 	int ret;
 
 	fr_sleep_ms(30);
+	faultplat_get_stats(from->fp, &st0);
 	faultplat_set(from->fp, &all);
 	while (n < limit && fr_send_one(from, 0) == 0)
 		n++;
-	faultplat_set(from->fp, &(struct faultplat_cfg){ 0 });
+	pthread_create(&th, NULL, fr_lights_on, &lights);
 	t0 = fr_now_ms();
 	ret = fr_send_one(from, timeout_ms);
 	*ms = fr_now_ms() - t0;
+	pthread_join(th, NULL);
+	faultplat_get_stats(from->fp, &st1);
+	if (!ret && *ms < lights.after_ms) /* done before the lights came on: its ring was lost */
+		faultplat_ring(from->fp, (uint32_t)__builtin_ctz(from->data_bells));
 	printf("blackout %s->%s: %" PRIu32 " sent unheard, then a blocking send: %d after %" PRIu64
-	       " ms\n", from->name, from->peer->name, n, ret, *ms);
+	       " ms (%" PRIu64 " doorbells lost)\n", from->name, from->peer->name, n, ret, *ms,
+	       st1.dropped - st0.dropped);
 	if (ret) {
 		/* Not recovered by the transport: a bare ring, so that the rest can be checked. */
-		faultplat_ring(from->fp, __builtin_ctz(from->data_bells));
+		faultplat_ring(from->fp, (uint32_t)__builtin_ctz(from->data_bells));
 		CHECK_EQ(fr_send_one(from, 2000), 0);
 	}
 	CHECK(fr_wait_delivered(from, 2000));

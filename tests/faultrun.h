@@ -159,6 +159,7 @@ static inline void *fr_sender_main(void *arg)
 		if (ret) {
 			t->s->send_errors++;
 			t->s->last_err = ret;
+			break; /* one is a failure already; a hung transport would take forever */
 		}
 	}
 	return NULL;

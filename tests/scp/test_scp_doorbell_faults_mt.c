@@ -234,10 +234,10 @@ int main(void)
 
 	/* Every message rings: the next one brings the lost one; so does a bare ring. The
 	 * next message waits for the slot first, and rings again (wait_slot) to get it. */
-	CHECK_EQ(fr_single_drop(&sh, 'm'), FR_NEXT_BELL);
-	CHECK_EQ(fr_single_drop(&sr, 'm'), FR_NEXT_BELL);
-	CHECK_EQ(fr_single_drop(&sh, 'r'), FR_NEXT_BELL);
-	CHECK_EQ(fr_single_drop(&sr, 'r'), FR_NEXT_BELL);
+	fr_expect(fr_single_drop(&sh, 'm'), FR_NEXT_BELL);
+	fr_expect(fr_single_drop(&sr, 'm'), FR_NEXT_BELL);
+	fr_expect(fr_single_drop(&sh, 'r'), FR_NEXT_BELL);
+	fr_expect(fr_single_drop(&sr, 'r'), FR_NEXT_BELL);
 
 	fr_random(&sh, &sr, 1000);
 

@@ -77,10 +77,10 @@ int main(void)
 	fr_dup_spurious(&sm, &sr, 3000);
 
 	/* Every message rings: the next one brings the lost one; so does a bare ring. */
-	CHECK_EQ(fr_single_drop(&sm, 'm'), FR_NEXT_BELL);
-	CHECK_EQ(fr_single_drop(&sr, 'm'), FR_NEXT_BELL);
-	CHECK_EQ(fr_single_drop(&sm, 'r'), FR_NEXT_BELL);
-	CHECK_EQ(fr_single_drop(&sr, 'r'), FR_NEXT_BELL);
+	fr_expect(fr_single_drop(&sm, 'm'), FR_NEXT_BELL);
+	fr_expect(fr_single_drop(&sr, 'm'), FR_NEXT_BELL);
+	fr_expect(fr_single_drop(&sm, 'r'), FR_NEXT_BELL);
+	fr_expect(fr_single_drop(&sr, 'r'), FR_NEXT_BELL);
 
 	fr_random(&sm, &sr, 3000);
 

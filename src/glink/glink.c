@@ -60,6 +60,7 @@
 #define RX_BUDGET 256        /* commands per drain */
 #define DELIVER_BUDGET 256
 #define WAIT_SLICE_MS 2
+#define RERING_SLICES 25     /* a waiter rings again after this many quiet slices (~50 ms) */
 #define MIN_FIFO 256u
 #define MAX_FIFO (1u << 24)
 #define MAX_CHUNK 8192u
@@ -1056,8 +1057,13 @@ static void detach_ready(struct glink *s);
  * each other: what the peer sent is read out of the FIFO (its room comes back), complete
  * messages are taken out of our intents (detach_ready: its intents come back) and requests
  * are answered, all without running a callback here.
+ *
+ * *quiet counts the caller's slices in a row that brought nothing: after RERING_SLICES of
+ * them we ring the peer again. What we wait for (an intent, a grant, room, an OPEN_ACK)
+ * comes from a peer that read our last commands; if it slept through that doorbell (a
+ * lost interrupt), nothing else would wake it. A peer that was awake sees a spurious ring.
  */
-static int wait_step(struct glink *s, uint64_t deadline)
+static int wait_step(struct glink *s, uint64_t deadline, unsigned *quiet)
 {
 	int slice = WAIT_SLICE_MS;
 
@@ -1080,12 +1086,18 @@ static int wait_step(struct glink *s, uint64_t deadline)
 		if (n > 0) {
 			flush_ctl(s);
 			wake_bus(s);
+			*quiet = 0;
 			return 0;
 		}
 	}
 	flush_ctl(s);
-	if (!rpmsg_platform_wait(s->plat, s->cfg.doorbell, slice))
+	if (!rpmsg_platform_wait(s->plat, s->cfg.doorbell, slice)) {
 		wake_bus(s);
+		*quiet = 0;
+	} else if (++*quiet >= RERING_SLICES) {
+		*quiet = 0;
+		ring(s);
+	}
 	return 0;
 }
 
@@ -1463,6 +1475,7 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 	struct rintent *ri = NULL;
 	uint32_t iid = 0, chunk = max_chunk(s), sent = 0, seq = 0, target = 0;
 	bool waited = false, asked = false, whole, started = false, flush = false;
+	unsigned quiet = 0;
 	uint16_t lcid;
 	int ret = 0;
 
@@ -1517,7 +1530,7 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 			rpmsg_stat_add(&s->st.tx_waits, 1);
 		}
 		rpmsg_mutex_unlock(&s->lock);
-		ret = wait_step(s, deadline);
+		ret = wait_step(s, deadline, &quiet);
 		if (!ret && ideadline && now_ns(s) >= ideadline)
 			ret = -ETIMEDOUT;
 		rpmsg_mutex_lock(&s->lock);
@@ -1592,7 +1605,7 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 			rpmsg_stat_add(&s->st.tx_waits, 1);
 		}
 		rpmsg_mutex_unlock(&s->tx_lock);
-		ret = wait_step(s, started ? 0 : deadline);
+		ret = wait_step(s, started ? 0 : deadline, &quiet);
 		rpmsg_mutex_lock(&s->tx_lock);
 		if (!ret) {
 			rpmsg_mutex_lock(&s->lock);
@@ -1696,6 +1709,7 @@ static int glink_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	struct chan *c = NULL;
 	bool fresh = false;
 	uint64_t deadline;
+	unsigned quiet = 0;
 	int ret = 0;
 
 	if (!name || !name[0] || strlen(name) > RPMSG_GLINK_NAME_MAX)
@@ -1753,7 +1767,7 @@ static int glink_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 			break;
 		}
 		rpmsg_mutex_unlock(&s->lock);
-		ret = wait_step(s, deadline);
+		ret = wait_step(s, deadline, &quiet);
 		rpmsg_mutex_lock(&s->lock);
 		if (ret)
 			break;

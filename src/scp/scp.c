@@ -47,6 +47,7 @@
 #define BELL_IPC 0u
 #define BELL_TAKEN 1u
 #define SLICE_MS 5
+#define RERING_SLICES 10 /* a sender waiting for the slot rings again after this many quiet slices */
 #define RX_BUDGET 64
 #define MAX_CHANNELS 256 /* AP role: more announcements than this are refused */
 /* Capture code of a watchdog status (IPI ids are 0..255); the record carries the status. */
@@ -419,6 +420,7 @@ static int rx_try(struct scp *s)
 static int wait_slot(struct scp *s, int wait_ms, bool may_rx)
 {
 	uint64_t deadline = now_ns(s) + (uint64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000u;
+	unsigned quiet = 0; /* slices in a row without a doorbell */
 
 	for (;;) {
 		int ms;
@@ -438,7 +440,13 @@ static int wait_slot(struct scp *s, int wait_ms, bool may_rx)
 		/* Single-threaded peers take our message only if we take theirs. */
 		if (may_rx && rx_try(s) > 0)
 			continue;
-		rpmsg_platform_wait(s->plat, BELL_TAKEN, ms);
+		if (rpmsg_platform_wait(s->plat, BELL_TAKEN, ms) && ++quiet >= RERING_SLICES) {
+			/* Our message still sits in the slot after ~50 ms: the peer may have
+			 * slept through its IPC doorbell (a lost interrupt) and nothing else
+			 * would wake it. Ring again; if it was only busy, it is spurious. */
+			quiet = 0;
+			ring(s, BELL_IPC);
+		}
 	}
 }
 

@@ -879,7 +879,11 @@ static int chan_send(struct chan *c, const void *data, size_t len, int timeout_m
 			if (deadline - now < (uint64_t)slice * 1000000u)
 				slice = (int)((uint32_t)(deadline - now) / 1000000u) + 1;
 		}
-		rpmsg_platform_wait(s->plat, s->cfg.doorbell, slice);
+		if (rpmsg_platform_wait(s->plat, s->cfg.doorbell, slice) && slice == WAIT_SLICE_MS)
+			/* A whole slice without a doorbell: the peer may have slept through the
+			 * one that told it about our data (a lost interrupt), and nothing else
+			 * would wake it to read. Ring again; if it was awake, it is spurious. */
+			ring(s);
 	}
 	if (blocked)
 		wr(c, c->own, SMD_BLOCK_F, 1);

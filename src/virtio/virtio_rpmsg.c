@@ -263,7 +263,12 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 				slice = (int)((uint32_t)(deadline - now) / 1000000u) + 1;
 		}
 		/* The tx lock stays held: other senders queue behind us, in order. */
-		rpmsg_platform_wait(v->plat, v->nid[v->txq], slice);
+		if (rpmsg_platform_wait(v->plat, v->nid[v->txq], slice) && slice == 100)
+			/* A whole slice without a ring: every buffer we could take is with the
+			 * peer, which may have slept through our kick (a lost doorbell; with the
+			 * event index no later message kicks again). Kick once more: if it was
+			 * awake, it is only a spurious ring. */
+			kick(v, v->txq);
 	}
 	vq_disable_notify(q);
 out:

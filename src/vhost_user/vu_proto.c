@@ -338,7 +338,7 @@ static int get_config(struct vu_dev *d, const struct vu_hdr *h, const uint8_t *p
 int vu_dev_handle(struct vu_dev *d, const struct vu_hdr *h, const uint8_t *p, int *fds,
 		  unsigned nfds, struct vu_reply *r)
 {
-	bool get = false, ack = (h->flags & VU_FLAG_NEED_REPLY) && (d->proto & VU_PF_REPLY_ACK);
+	bool get = false;
 	uint64_t v;
 	uint32_t idx, num;
 	int ret = 0;
@@ -499,7 +499,9 @@ int vu_dev_handle(struct vu_dev *d, const struct vu_hdr *h, const uint8_t *p, in
 		/* A refused GET gets no answer: the caller drops the connection. */
 		return ret;
 	}
-	if (ack) {
+	/* Checked after the request: the front end (UML) may ask for the ack already on the
+	 * SET_PROTOCOL_FEATURES that turns REPLY_ACK on, and waits for it. */
+	if ((h->flags & VU_FLAG_NEED_REPLY) && (d->proto & VU_PF_REPLY_ACK)) {
 		wr64(r->payload, ret ? 1u : 0u);
 		r->size = 8;
 		r->send = true;

@@ -4,7 +4,7 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build run test asan tsan fuzz bench install clean deps footprint cross soak
+.PHONY: all build run test asan tsan fuzz bench install clean deps footprint cross soak test-kernel
 
 all: build
 
@@ -51,6 +51,11 @@ soak:
 # Cross builds under qemu-user (armhf: 32-bit, s390x: big-endian), against this machine's.
 cross:
 	sh scripts/cross.sh
+
+# A real Linux kernel (User-Mode Linux 6.1, built once into /var/cache/librpmsg-kernel) drives
+# our remote through its own virtio_rpmsg_bus, rpmsg_char and rpmsg_ctrl (tests/kernel/run.sh).
+test-kernel: build
+	sh tests/kernel/run.sh $(BUILD)
 
 bench: build
 	$(BUILD)/bench/rpmsg-bench

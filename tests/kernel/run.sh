@@ -78,7 +78,7 @@ else
 fi
 
 if [ "$fail" = 0 ]; then
-	echo "test-kernel: PASS (Linux $(basename "$(dirname "$kernel")"), virtio_rpmsg_bus + rpmsg_char + rpmsg_ctrl against our remote)"
+	echo "test-kernel: PASS (UML Linux $(basename "$(dirname "$kernel")" | sed s/^build-//), virtio_rpmsg_bus + rpmsg_char + rpmsg_ctrl against our remote)"
 else
 	echo "test-kernel: FAILED"
 fi

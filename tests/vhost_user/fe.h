@@ -42,6 +42,7 @@ struct fe {
 	uint16_t buf_of[2][VQ_MAX_NUM]; /* head -> buffer index */
 	unsigned tx_fresh;
 	bool two_regions; /* describe the memfd as two regions (rings | buffers), apart in user space */
+	bool uml;         /* as User-Mode Linux: ack asked on SET_PROTOCOL_FEATURES, 2-slot mem table */
 };
 
 static inline uint64_t fe_now_ms(void)
@@ -282,7 +283,7 @@ static inline int64_t fe_mem_table2(struct fe *f)
 /* The memory table: one region, the whole memfd (or two, see above). */
 static inline int64_t fe_mem_table(struct fe *f)
 {
-	uint8_t p[8 + 32] = { 0 };
+	uint8_t p[8 + 64] = { 0 };
 
 	if (f->two_regions)
 		return fe_mem_table2(f);
@@ -292,7 +293,7 @@ static inline int64_t fe_mem_table(struct fe *f)
 	fe_w64(p + 16, FE_MEM);
 	fe_w64(p + 24, FE_UVA);
 	fe_w64(p + 32, 0);
-	return fe_req(f, VU_SET_MEM_TABLE, p, sizeof(p), &f->memfd, 1);
+	return fe_req(f, VU_SET_MEM_TABLE, p, f->uml ? 8 + 64 : 8 + 32, &f->memfd, 1);
 }
 
 static inline int64_t fe_ring_addr(struct fe *f, uint32_t q, uint64_t desc, uint64_t used,
@@ -396,8 +397,14 @@ static inline int64_t fe_negotiate(struct fe *f)
 		uint8_t p[8];
 
 		fe_w64(p, FE_PROTO);
-		if (fe_send(f, VU_SET_PROTOCOL_FEATURES, VU_VERSION, p, 8, NULL, 0))
+		if (f->uml) {
+			int64_t r2 = fe_req(f, VU_SET_PROTOCOL_FEATURES, p, 8, NULL, 0);
+
+			if (r2)
+				return r2;
+		} else if (fe_send(f, VU_SET_PROTOCOL_FEATURES, VU_VERSION, p, 8, NULL, 0)) {
 			return -EIO;
+		}
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f->backend_req))
 		return -errno;

@@ -239,6 +239,7 @@ int main(void)
 		rpmsg_destroy_ept(e);
 	}
 	CHECK_EQ(fe_open(&f, path), 0);
+	f.uml = true; /* the second front end speaks as User-Mode Linux does */
 	CHECK_EQ(fe_setup(&f, 128), 0);
 	CHECK(wait_up(link, true));
 	serve_and_check_ns(&f, link);

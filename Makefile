@@ -4,7 +4,7 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build run test asan tsan fuzz bench install clean deps footprint cross soak test-kernel
+.PHONY: all build run test asan tsan fuzz bench install clean deps footprint cross soak test-kernel bench-kernel
 
 all: build
 
@@ -56,6 +56,10 @@ cross:
 # our remote through its own virtio_rpmsg_bus, rpmsg_char and rpmsg_ctrl (tests/kernel/run.sh).
 test-kernel: build
 	sh tests/kernel/run.sh $(BUILD)
+
+# Round trips and a stream between a guest program on /dev/rpmsgN and our remote.
+bench-kernel: build
+	sh tests/kernel/run.sh $(BUILD) --bench
 
 bench: build
 	$(BUILD)/bench/rpmsg-bench

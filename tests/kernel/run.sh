@@ -9,6 +9,7 @@
 #    test could not fail either.
 #
 # usage: tests/kernel/run.sh [BUILD_DIR]   (exit 0 only if both runs went as they must)
+#        tests/kernel/run.sh BUILD_DIR --bench   (round trips and a stream, beside a pipe)
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,7 +42,7 @@ boot() {
 	# -R: no address-space randomisation (UML's memory layout needs it on this kind of host)
 	timeout 180 setarch "$(uname -m)" -R "$kernel" mem=192M uml_dir="$work" umid="$name" \
 		root=/dev/root rootfstype=hostfs rootflags=/ ro \
-		init="$repo/tests/kernel/guest-init.sh" ktest_check="$check" \
+		init="$repo/tests/kernel/guest-init.sh" ktest_check="$check" ktest_mode="$mode" \
 		virtio_uml.device="$sock:7" con=null con0=null,fd:1 \
 		</dev/null >"$work/$name.guest.log" 2>&1 || true
 	echo "test-kernel: $name boot took $(($(date +%s) - start)) s"
@@ -49,6 +50,15 @@ boot() {
 	wait "$host_pid" 2>/dev/null || true
 	host_pid=
 }
+
+mode=check
+if [ "${2:-}" = --bench ]; then
+	mode=bench
+	boot bench
+	grep -E '^(bench|KTEST)' "$work/bench.guest.log"
+	grep -q '^KTEST RESULT PASS' "$work/bench.guest.log" || { tail -n 40 "$work/bench.guest.log"; exit 1; }
+	exit 0
+fi
 
 fail=0
 boot real

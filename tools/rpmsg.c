@@ -21,13 +21,14 @@ static const struct command commands[] = {
 	{ "trace", cmd_trace, "capture bus traffic: pcapng for Wireshark, or text" },
 	{ "stop", cmd_stop, "stop a simulator" },
 	{ "remote", cmd_remote, "be a simulated remote processor on a shared memory" },
+	{ "vhost-user", cmd_vhost_user, "be the remote processor of a VM or UML guest (vhost-user)" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rpmsg <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n'rpmsg <command> --help' describes each command.\n");
 }
 

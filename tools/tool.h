@@ -12,5 +12,6 @@ int cmd_ping(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_vhost_user(int argc, char **argv);
 
 #endif

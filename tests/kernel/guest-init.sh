@@ -1,8 +1,9 @@
 #!/bin/sh
 # PID 1 of the User-Mode Linux guest of the real-kernel test (tests/kernel/run.sh). The root
 # is the host's own file system, read-only (hostfs), so the guest runs the host's programs.
-# (Nothing is mounted over /tmp: the build under test may live there.) Mounts what the checker needs, runs it (ktest_check=... on the kernel command line comes
-# here as an environment variable), reports, and powers the guest off.
+# Mounts what the checker needs (nothing over /tmp: the build under test may live there),
+# runs it (ktest_check=... on the kernel command line comes here as an environment
+# variable), reports, and powers the guest off.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 mount -t proc proc /proc

@@ -9,7 +9,7 @@
  * what they get. A channel the guest announces gets a greeting "hello <addr>" from us.
  * Every event is printed on a line starting with "host:"; run.sh checks them.
  *
- * usage: kernel_remote SOCKET [--no-announce]   (exits on SIGTERM/SIGINT)
+ * usage: kernel_remote [--no-announce] SOCKET   (exits on SIGTERM/SIGINT)
  */
 #include <rpmsg/rpmsg.h>
 #include <rpmsg/vhost_user.h>
@@ -87,12 +87,13 @@ int main(int argc, char **argv)
 	struct rpmsg_vhost_user_stats st;
 	struct rpmsg_link *link;
 	struct rpmsg_bus *bus;
-	bool no_announce = argc > 2 && !strcmp(argv[2], "--no-announce");
+	bool no_announce = argc > 2 && !strcmp(argv[1], "--no-announce");
+	const char *sock = argv[argc - 1];
 	bool was_up = false;
 	int ret;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s SOCKET [--no-announce]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--no-announce] SOCKET\n", argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -100,14 +101,14 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	if (rpmsg_bus_create(&bus) || rpmsg_register_driver(bus, &echo_drv))
 		return 1;
-	ret = rpmsg_vhost_user_create(bus, argv[1], &cfg, &link);
+	ret = rpmsg_vhost_user_create(bus, sock, &cfg, &link);
 	if (ret) {
-		fprintf(stderr, "host: cannot listen on %s: %s\n", argv[1], rpmsg_strerror(ret));
+		fprintf(stderr, "host: cannot listen on %s: %s\n", sock, rpmsg_strerror(ret));
 		return 1;
 	}
 	if (rpmsg_bus_start_thread(bus))
 		return 1;
-	printf("host: listening on %s\n", argv[1]);
+	printf("host: listening on %s\n", sock);
 
 	while (!atomic_load(&stop)) {
 		bool up = rpmsg_link_is_up(link);

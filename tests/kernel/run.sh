@@ -30,11 +30,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# One boot: $1 = run name, $2 = extra kernel_remote flag.
+# One boot: $1 = run name, $2 = the guest's checker, then the remote's command (the socket
+# path is appended to it).
 boot() {
 	name=$1
+	guest_check=$2
+	shift 2
 	sock=$work/$name.sock
-	"$remote" "$sock" ${2:-} >"$work/$name.host.log" 2>&1 &
+	"$@" "$sock" >"$work/$name.host.log" 2>&1 &
 	host_pid=$!
 	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 	[ -S "$sock" ] || { cat "$work/$name.host.log"; echo "test-kernel: remote did not listen"; exit 1; }
@@ -42,7 +45,7 @@ boot() {
 	# -R: no address-space randomisation (UML's memory layout needs it on this kind of host)
 	timeout 180 setarch "$(uname -m)" -R "$kernel" mem=192M uml_dir="$work" umid="$name" \
 		root=/dev/root rootfstype=hostfs rootflags=/ ro \
-		init="$repo/tests/kernel/guest-init.sh" ktest_check="$check" ktest_mode="$mode" \
+		init="$repo/tests/kernel/guest-init.sh" ktest_check="$guest_check" ktest_mode="$mode" \
 		virtio_uml.device="$sock:7" con=null con0=null,fd:1 \
 		</dev/null >"$work/$name.guest.log" 2>&1 || true
 	echo "test-kernel: $name boot took $(($(date +%s) - start)) s"
@@ -54,14 +57,14 @@ boot() {
 mode=check
 if [ "${2:-}" = --bench ]; then
 	mode=bench
-	boot bench
+	boot bench "$check" "$remote"
 	grep -E '^(bench|KTEST)' "$work/bench.guest.log"
 	grep -q '^KTEST RESULT PASS' "$work/bench.guest.log" || { tail -n 40 "$work/bench.guest.log"; exit 1; }
 	exit 0
 fi
 
 fail=0
-boot real
+boot real "$check" "$remote"
 grep -E '^(guest|host|KTEST)' "$work/real.guest.log" | sed 's/^/  /' || true
 sed 's/^/  /' "$work/real.host.log"
 if ! grep -q '^KTEST RESULT PASS' "$work/real.guest.log"; then
@@ -77,13 +80,25 @@ echoed=$(sed -n 's/^host: echoed \([0-9]*\),.*/\1/p' "$work/real.host.log")
 grep -q 'rx_bad 0, rejected 0' "$work/real.host.log" ||
 	{ echo "test-kernel: FAIL: our backend refused or found bad buffers"; fail=1; }
 
-boot negative --no-announce
+boot negative "$check" "$remote" --no-announce
 if grep -q '^KTEST RESULT FAIL' "$work/negative.guest.log" &&
 	grep -q 'announced channels missing' "$work/negative.guest.log"; then
 	echo "test-kernel: negative run failed as it must (no announcements, no channels)"
 else
 	echo "test-kernel: FAIL: the negative run did not fail; the checks cannot be trusted"
 	tail -n 30 "$work/negative.guest.log"
+	fail=1
+fi
+
+# 3. The tool's own command, 'rpmsg vhost-user', with its default services.
+boot tool "$repo/tests/kernel/guest-tool.sh" "$build/tools/rpmsg" vhost-user
+grep -E '^(guest|KTEST)' "$work/tool.guest.log" | sed 's/^/  /' || true
+if grep -q '^KTEST RESULT PASS' "$work/tool.guest.log"; then
+	echo "test-kernel: 'rpmsg vhost-user' served the guest (rpmsg-raw echoed through /dev/rpmsgN)"
+else
+	echo "test-kernel: FAIL: the guest could not use 'rpmsg vhost-user'"
+	cat "$work/tool.host.log"
+	tail -n 30 "$work/tool.guest.log"
 	fail=1
 fi
 

@@ -37,7 +37,8 @@ expect 2 "usage: rpmsg" -- "$RPMSG"
 expect 2 "unknown command" -- "$RPMSG" frobnicate
 expect 2 "unknown transport 'nope'" -- "$RPMSG" sim --remote nope
 expect 2 "unknown service 'bogus'" -- "$RPMSG" sim --remote virtio:bogus
-for c in sim ls send recv ping bench stop demo remote; do
+expect 2 "unknown service 'bogus'" -- "$RPMSG" vhost-user --services bogus /tmp/never.sock
+for c in sim ls send recv ping bench stop demo remote vhost-user; do
 	expect 0 "usage: rpmsg $c" -- "$RPMSG" $c --help
 done
 

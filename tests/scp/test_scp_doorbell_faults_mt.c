@@ -21,7 +21,7 @@ static const char *const ids[] = { "faults", NULL };
 
 static struct fr_side sh, sr; /* AP (host), SCP (remote) */
 static struct rpmsg_channel *chh, *chr;
-static bool echo;             /* the SCP answers every message (the ack) */
+static atomic_bool echo;      /* the SCP answers every message (the ack); read by the bus threads */
 static _Atomic uint32_t echoes, echo_bad;
 
 static int probe_h(struct rpmsg_channel *ch) { chh = ch; return 0; }
@@ -32,7 +32,7 @@ static void remove_r(struct rpmsg_channel *ch) { (void)ch; chr = NULL; }
 /* AP: the SCP's stream, or with echo on, the echoes of our own messages, in order. */
 static int rx_h(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
-	if (!echo)
+	if (!atomic_load(&echo))
 		return fr_rx(ept, data, len, src, priv);
 	if (fault_msg_check(data, len, sh.max, sh.stream) != (long)atomic_load(&echoes))
 		atomic_fetch_add(&echo_bad, 1);
@@ -44,7 +44,7 @@ static int rx_h(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src
 static int rx_r(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	fr_rx(ept, data, len, src, priv);
-	if (echo && rpmsg_send(ept, data, len))
+	if (atomic_load(&echo) && rpmsg_send(ept, data, len))
 		atomic_fetch_add(&echo_bad, 1);
 	return 0;
 }
@@ -74,7 +74,7 @@ static void acks(void)
 	int ret, errs = 0, timeouts = 0;
 
 	fr_sleep_ms(30);
-	echo = true;
+	atomic_store(&echo, true);
 	atomic_store(&echoes, sh.sent);
 
 	/* A lost ack doorbell (SCP -> AP): the waiting sender reads the status register
@@ -161,7 +161,7 @@ static void acks(void)
 	CHECK(echoes_done(sh.sent, 3000));
 	CHECK_EQ(atomic_load(&echoes), sh.sent);
 	CHECK_EQ(atomic_load(&echo_bad), 0);
-	echo = false;
+	atomic_store(&echo, false);
 }
 
 static char shm_name[48];

@@ -358,7 +358,8 @@ static int chrdev_create_ept(struct rpmsg_link *link, struct rpmsg_endpoint *ept
 			int e = errno;
 
 			free(k);
-			return e == ENOTTY ? -ENODEV : -e;
+			/* ENOTTY: not an rpmsg control node (ENOSYS: the same under qemu-user) */
+			return e == ENOTTY || e == ENOSYS ? -ENODEV : -e;
 		}
 		fd = open_made_node(c, &ki);
 		k->ctrl_made = true;
@@ -474,7 +475,7 @@ static int chrdev_set_flow_control(struct rpmsg_link *link, struct rpmsg_endpoin
 		return -EOPNOTSUPP;
 	/* The argument is the value itself, not a pointer (spec 50 §2). */
 	if (ioctl(k->fd, KERNEL_SET_INCOMING_FLOW, (unsigned long)pause))
-		return errno == EINVAL || errno == ENOTTY ? -EOPNOTSUPP : -errno;
+		return errno == EINVAL || errno == ENOTTY || errno == ENOSYS ? -EOPNOTSUPP : -errno;
 	return 0;
 }
 

@@ -2,10 +2,12 @@
 # make footprint: the remote role of each transport as firmware builds it (Cortex-M4, -Os,
 # arm-none-eabi-gcc), text/data/bss; the example image (examples/baremetal) linked with
 # --gc-sections and checked for undefined symbols and for malloc; the same on Cortex-R5.
-# usage: scripts/footprint.sh [TRANSPORT...]   (default: virtio glink smd scp)
+# "tiny" is rpmsg tiny (include/rpmsg/tiny.h): virtio's remote role with the name service
+# and nothing else (no core bus), its example image is examples/tiny.
+# usage: scripts/footprint.sh [TRANSPORT...]   (default: virtio glink smd scp tiny)
 set -eu
 cd "$(dirname "$0")/.."
-TRANSPORTS=${*:-virtio glink smd scp}
+TRANSPORTS=${*:-virtio glink smd scp tiny}
 if ! command -v arm-none-eabi-gcc >/dev/null; then
 	echo "== installing the Arm bare-metal toolchain"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -44,10 +46,16 @@ for t in $TRANSPORTS; do
 		# .bss without the .shm window (the memory shared with the main CPU, not ours)
 		set -- $(arm-none-eabi-size -A "$d/rpmsg_fw.elf" | awk '$1 == ".text" || $1 == ".data" || $1 == ".bss" { print $2 }')
 		printf '%-8s %-22s %7s %6s %6s\n' "$t" "example image" "$1" "$2" "$3"
+		# what the image took from the library alone (text: functions and read-only data)
+		arm-none-eabi-nm --defined-only "$d/librpmsg.a" | awk 'NF == 3 { print $3 }' >"$d/lib.syms"
+		lib=$(arm-none-eabi-nm -S -t d "$d/rpmsg_fw.elf" |
+			awk -v syms="$d/lib.syms" 'BEGIN { while ((getline s < syms) > 0) mine[s] = 1 }
+			     $3 ~ /^[TtRr]$/ && ($4 in mine) { total += $2 + 0 } END { print total + 0 }')
+		printf '%-8s %-22s %7s\n' "$t" "  of it from librpmsg" "$lib"
 		check_image "$d/rpmsg_fw.elf" "$d/rpmsg_fw.map"
 	fi
 done
-echo "(bss includes the static arena that replaces malloc: RPMSG_ARENA_SIZE, default 8192;"
+echo "(bss includes the static arena that replaces malloc: RPMSG_ARENA_SIZE, default 8192 (not tiny: no arena);"
 echo " the image is the example echo firmware: library, vectors, main and libc's mem*/str*;"
 echo " RPMSG_ROLES=remote leaves the main role out of virtio (of GLINK only its restart handling); the others carry both)"
 

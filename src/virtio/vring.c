@@ -98,6 +98,15 @@ static inline bool bit_test(const uint8_t *map, uint32_t i) { return map[i >> 3]
 static inline void bit_set(uint8_t *map, uint32_t i) { map[i >> 3] |= (uint8_t)(1u << (i & 7)); }
 static inline void bit_clear(uint8_t *map, uint32_t i) { map[i >> 3] &= (uint8_t)~(1u << (i & 7)); }
 
+/* Driver role? A constant in device-only builds, so the driver's branches drop out. */
+#ifdef RPMSG_VQ_DEVICE_ONLY
+#define DRIVER(vq) ((void)(vq), false)
+#define VQ_DEVICE_ONLY 1
+#else
+#define VQ_DEVICE_ONLY 0
+#define DRIVER(vq) ((vq)->role == VQ_DRIVER)
+#endif
+
 static inline bool is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
@@ -126,15 +135,15 @@ static void reset_local(struct vq *vq)
 	vq->peer_idx = 0;
 	vq->notify_on = true; /* zeroed flags / event index ask for notifications */
 	memset(vq->out, 0, sizeof(vq->out));
+	vq->count = 0;
+#ifndef RPMSG_VQ_DEVICE_ONLY
+	vq->free_head = 0;
 	if (vq->role == VQ_DRIVER) {
 		vq->count = vq->num;
-		vq->free_head = 0;
 		for (uint32_t i = 0; i < vq->num; i++)
 			vq->next_free[i] = (uint16_t)(i + 1); /* the last one is never followed */
-	} else {
-		vq->count = 0;
-		vq->free_head = 0;
 	}
+#endif
 }
 
 int vq_init(struct vq *vq, enum vq_role role, void *mem, size_t mem_size, uint32_t num,
@@ -144,7 +153,7 @@ int vq_init(struct vq *vq, enum vq_role role, void *mem, size_t mem_size, uint32
 
 	if (!vq || !mem || !size || num > VQ_MAX_NUM || size > mem_size ||
 	    ((uintptr_t)mem & 3u) || (flags & ~(VQ_F_BIG_ENDIAN | VQ_F_EVENT_IDX)) ||
-	    (role != VQ_DRIVER && role != VQ_DEVICE))
+	    (role != VQ_DEVICE && (role != VQ_DRIVER || VQ_DEVICE_ONLY)))
 		return -EINVAL;
 	memset(vq, 0, sizeof(*vq));
 	vq->num = num;
@@ -161,7 +170,7 @@ int vq_init(struct vq *vq, enum vq_role role, void *mem, size_t mem_size, uint32
 
 void vq_reset(struct vq *vq)
 {
-	if (vq->role == VQ_DRIVER)
+	if (DRIVER(vq))
 		memset(vq->mem, 0, vq->ring_size);
 	reset_local(vq);
 }
@@ -174,6 +183,19 @@ static int set_broken(struct vq *vq)
 
 /* ---- driver role ---- */
 
+#ifdef RPMSG_VQ_DEVICE_ONLY
+int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes)
+{
+	(void)vq, (void)addr, (void)len, (void)device_writes;
+	return -EINVAL;
+}
+
+int vq_get_used(struct vq *vq, uint32_t *len)
+{
+	(void)vq, (void)len;
+	return -EINVAL;
+}
+#else
 int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes)
 {
 	uint16_t head;
@@ -249,6 +271,7 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 	}
 	return (int)id;
 }
+#endif
 
 /* ---- device role ---- */
 
@@ -324,7 +347,7 @@ int vq_put_used(struct vq *vq, uint16_t head, uint32_t len)
 bool vq_publish(struct vq *vq)
 {
 	uint16_t old = vq->pub_idx, now = vq->prod_idx;
-	bool drv = vq->role == VQ_DRIVER;
+	bool drv = DRIVER(vq);
 
 	if (vq->broken || old == now)
 		return false;
@@ -345,15 +368,15 @@ bool vq_pending(const struct vq *vq)
 {
 	if (vq->broken)
 		return false;
-	return ld16_acquire(vq, vq->role == VQ_DRIVER ? used_idx(vq) : avail_idx(vq)) != vq->cons_idx;
+	return ld16_acquire(vq, DRIVER(vq) ? used_idx(vq) : avail_idx(vq)) != vq->cons_idx;
 }
 
 void vq_enable_notify(struct vq *vq)
 {
 	vq->notify_on = true;
 	if (vq->flags & VQ_F_EVENT_IDX)
-		st16(vq, vq->role == VQ_DRIVER ? used_event(vq) : avail_event(vq), vq->cons_idx);
-	else if (vq->role == VQ_DRIVER)
+		st16(vq, DRIVER(vq) ? used_event(vq) : avail_event(vq), vq->cons_idx);
+	else if (DRIVER(vq))
 		st16(vq, avail_flags(vq), 0);
 	else
 		st16(vq, used_flags(vq), 0);
@@ -373,11 +396,11 @@ void vq_disable_notify(struct vq *vq)
 {
 	vq->notify_on = false;
 	if (vq->flags & VQ_F_EVENT_IDX) {
-		if (vq->role == VQ_DRIVER)
+		if (DRIVER(vq))
 			st16(vq, used_event(vq), 0);
 		else
 			st16(vq, avail_event(vq), (uint16_t)(vq->cons_idx - vq->num - 1));
-	} else if (vq->role == VQ_DRIVER) {
+	} else if (DRIVER(vq)) {
 		st16(vq, avail_flags(vq), VRING_AVAIL_F_NO_INTERRUPT);
 	} else {
 		st16(vq, used_flags(vq), VRING_USED_F_NO_NOTIFY);
@@ -388,7 +411,7 @@ uint32_t vq_free_count(const struct vq *vq)
 {
 	uint16_t pending;
 
-	if (vq->role == VQ_DRIVER)
+	if (DRIVER(vq))
 		return vq->count;
 	if (vq->broken)
 		return 0;
@@ -397,6 +420,7 @@ uint32_t vq_free_count(const struct vq *vq)
 }
 
 /* ---- rings whose three parts lie apart (vhost-user gives three addresses) ---- */
+#ifndef RPMSG_VQ_DEVICE_ONLY
 
 int vq_init_parts(struct vq *vq, enum vq_role role, void *desc_tbl, void *avail_ring_p,
 		  void *used_ring_p, uint32_t num, unsigned flags, uint16_t avail_base)
@@ -429,3 +453,4 @@ uint16_t vq_avail_base(const struct vq *vq)
 {
 	return vq->cons_idx;
 }
+#endif

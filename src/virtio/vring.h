@@ -46,6 +46,13 @@ enum vq_role { VQ_DRIVER, VQ_DEVICE };
 #endif
 #define VQ_NUM_LIMIT 32768u
 
+/*
+ * RPMSG_VQ_DEVICE_ONLY (defined by the build, identically for every file that includes
+ * this header): the device role only, for the smallest firmware (src/tiny). The driver's
+ * free list leaves struct vq, vq_init refuses VQ_DRIVER, vq_add / vq_get_used only return
+ * -EINVAL, and vq_init_parts / vq_avail_base (vhost-user's) are left out.
+ */
+
 /* Descriptor flags (§7). */
 #define VRING_DESC_F_NEXT 1u
 #define VRING_DESC_F_WRITE 2u
@@ -83,8 +90,10 @@ struct vq {
 	uint16_t peer_idx;       /* the peer's producer index as last read (checked when read) */
 	bool notify_on;          /* we asked the peer to notify us (vq_enable_notify) */
 	uint32_t count;          /* driver: free descriptors; device: heads taken, not yet returned */
+#ifndef RPMSG_VQ_DEVICE_ONLY
 	uint16_t free_head;      /* driver: first free descriptor */
 	uint16_t next_free[VQ_MAX_NUM];     /* driver: local free list */
+#endif
 	uint8_t out[VQ_MAX_NUM / 8];        /* driver: with the device; device: taken, not returned */
 };
 

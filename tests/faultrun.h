@@ -40,8 +40,6 @@ struct fr_side {
 	uint32_t stream;            /* tags this side's messages */
 	size_t max;                 /* largest message this side sends */
 	int send_timeout_ms;        /* blocking sends (fr_random, fr_dup_spurious) */
-	bool retry_eagain;          /* a blocking send's -EAGAIN is no fault here: count, retry */
-	_Atomic uint32_t eagain;    /* ... how many */
 	uint32_t sent;              /* next sequence number to send (sender thread only) */
 	int send_errors;            /* sends that failed where they must not */
 	int last_err;
@@ -145,14 +143,7 @@ static inline void *fr_sender_main(void *arg)
 	for (uint32_t i = 0; i < t->count; i++) {
 		uint64_t t0 = fr_now_ms();
 		int ret = fr_send_one(t->s, t->s->send_timeout_ms);
-		uint64_t dt;
-
-		while (ret == -EAGAIN && t->s->retry_eagain) {
-			atomic_fetch_add(&t->s->eagain, 1);
-			fr_sleep_ms(1);
-			ret = fr_send_one(t->s, t->s->send_timeout_ms);
-		}
-		dt = fr_now_ms() - t0;
+		uint64_t dt = fr_now_ms() - t0;
 
 		if (dt > t->worst_ms)
 			t->worst_ms = dt;

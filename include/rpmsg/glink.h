@@ -24,7 +24,13 @@
  *
  * SMEM edges use intents: each side advertises cfg.intent_count receive buffers of
  * cfg.intent_size bytes on every channel once it is open, and grants requests for larger
- * ones (up to cfg.max_rx_size). send() requests an intent when none fits and waits;
+ * ones (up to cfg.max_rx_size). send() requests an intent when none fits and waits for it
+ * (and uses it: no other intent is taken meanwhile, so granted intents do not pile up in the
+ * peer's slots); a refusal is asked again, when the peer gives an intent back or after a
+ * pause, until the send's timeout or cfg.intent_timeout_ms, and only then fails (-EAGAIN).
+ * A request is refused only when all 32 intent slots of the channel hold intents the peer
+ * has not filled (complete messages not yet delivered are copied out to make room), or for
+ * size or memory;
  * trysend() returns -EAGAIN when no intent is free or the FIFO is full (when none of the
  * peer's intents could hold the message it first asks the peer for one, so a later trysend
  * finds it; a refusal is reported once as -ENOMEM), and -EMSGSIZE when the message is more

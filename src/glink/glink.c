@@ -61,6 +61,8 @@
 #define DELIVER_BUDGET 256
 #define WAIT_SLICE_MS 2
 #define RERING_SLICES 25     /* a waiter rings again after this many quiet slices (~50 ms) */
+#define REASK_MIN_MS 2       /* a refused request is asked again after this, doubling, */
+#define REASK_MAX_MS 100     /* up to this (or as soon as the peer frees an intent) */
 #define MIN_FIFO 256u
 #define MAX_FIFO (1u << 24)
 #define MAX_CHUNK 8192u
@@ -105,8 +107,10 @@ struct chan {
 	uint32_t next_lid;
 	struct rintent ri[MAX_RINTENTS];
 	uint32_t intent_seq; /* bumped when the peer offers an intent */
+	uint32_t free_seq;   /* bumped when the peer gives an intent back or offers one */
 	uint32_t reqs_sent, acks_rcvd; /* RX_INTENT_REQ and their answers (in order) */
-	uint8_t ack_res[8];  /* answer n at [n % 8] */
+	uint8_t ack_res[8];  /* answer n at [(n - 1) % 8] */
+	uint32_t req_size[8]; /* size asked in request n at [(n - 1) % 8] */
 	/* intentless reassembly (a message complete moves to the ready queue) */
 	uint8_t *ibuf;
 	uint32_t isize, ifill;
@@ -664,6 +668,7 @@ static void rx_intents(struct glink *s, struct chan *c, const uint8_t *pairs, ui
 		slot->id = id;
 		slot->size = size;
 		c->intent_seq++;
+		c->free_seq++;
 	}
 	rpmsg_cond_broadcast(&s->cond);
 }
@@ -675,6 +680,7 @@ static void rx_done(struct glink *s, struct chan *c, uint32_t id, bool reuse)
 
 		if (!r->valid || r->id != id)
 			continue;
+		c->free_seq++; /* a slot of the peer's came free either way */
 		if (reuse) {
 			r->used = false;
 			c->intent_seq++;
@@ -687,10 +693,26 @@ static void rx_done(struct glink *s, struct chan *c, uint32_t id, bool reuse)
 	bad(s);
 }
 
-/* The peer asks for an intent of `size` bytes: make it, advertise it, then grant. */
+static void detach_ready(struct glink *s, const struct chan *only);
+
+static struct lintent *free_lintent_slot(struct chan *c)
+{
+	for (unsigned i = 0; i < MAX_LINTENTS; i++)
+		if (!c->li[i].valid)
+			return &c->li[i];
+	return NULL;
+}
+
+/*
+ * The peer asks for an intent of `size` bytes: make it, advertise it, then grant. When
+ * every slot of the channel is taken, those that hold complete messages not delivered yet
+ * are copied out and released first (as a waiting sender does, detach_ready): a slow
+ * rpmsg_bus_poll() alone is no reason to refuse. Refused only when all are still taken
+ * (intents advertised and not filled yet), or size or memory forbid.
+ */
 static void rx_intent_req(struct glink *s, struct chan *c, uint32_t size)
 {
-	struct lintent *li = NULL;
+	struct lintent *li;
 	uint8_t b[16];
 
 	/* Our OPEN went out before this answer will: the peer can resolve our lcid. */
@@ -698,9 +720,11 @@ static void rx_intent_req(struct glink *s, struct chan *c, uint32_t size)
 		bad(s);
 		return;
 	}
-	for (unsigned i = 0; i < MAX_LINTENTS && !li; i++)
-		if (!c->li[i].valid)
-			li = &c->li[i];
+	li = free_lintent_slot(c);
+	if (!li) {
+		detach_ready(s, c);
+		li = free_lintent_slot(c);
+	}
 	if (li && size <= s->cfg.max_rx_size && s->rx_alloc + size <= RX_ALLOC_BUDGET)
 		li->buf = rpmsg_os_zalloc(size ? size : 1);
 	if (!li || !li->buf) {
@@ -1047,8 +1071,6 @@ stop:
 	return n;
 }
 
-static void detach_ready(struct glink *s);
-
 /*
  * A waiting sender's step: parse the RX FIFO if nobody else is, else wait a little for
  * the doorbell (and hand the ring on to the bus). -ETIMEDOUT past the deadline (0: none).
@@ -1081,7 +1103,7 @@ static int wait_step(struct glink *s, uint64_t deadline, unsigned *quiet)
 
 		rpmsg_mutex_unlock(&s->rx_lock);
 		rpmsg_mutex_lock(&s->lock);
-		detach_ready(s);
+		detach_ready(s, NULL);
 		rpmsg_mutex_unlock(&s->lock);
 		if (n > 0) {
 			flush_ctl(s);
@@ -1193,16 +1215,18 @@ static void release_lintent(struct glink *s, struct chan *c, struct lintent *li)
  * intent of ours goes on although nothing is delivered here: callbacks run only in
  * rpmsg_bus_poll() (include/rpmsg/rpmsg.h), never inside a send. The copies are delivered
  * from the ready queue, in order, by the next poll. Intentless messages already wait there
- * in a buffer of their own (rx_data). lock held.
+ * in a buffer of their own (rx_data). Only the messages of channel `only`, if not NULL.
+ * lock held.
  */
-static void detach_ready(struct glink *s)
+static void detach_ready(struct glink *s, const struct chan *only)
 {
 	for (unsigned k = 0; k < s->rd_n; k++) {
 		struct ready *r = &s->rdq[(s->rd_head + k) % READY_CAP];
 		struct chan *c = s->ch[r->slot];
 		struct lintent *li;
 
-		if (r->type != RD_MSG || r->buf || r->li < 0 || !c || !c->used || c->gen != r->gen)
+		if (r->type != RD_MSG || r->buf || r->li < 0 || !c || !c->used || c->gen != r->gen ||
+		    (only && c != only))
 			continue;
 		li = &c->li[r->li];
 		if (!li->valid || !li->ready || s->rx_alloc + li->fill > RX_ALLOC_BUDGET)
@@ -1426,7 +1450,22 @@ static uint32_t request_intent(struct glink *s, struct chan *c, uint32_t len)
 	if (ctl_cmd(s, GLINK_RX_INTENT_REQ, c->lcid, len))
 		return 0;
 	rpmsg_stat_add(&s->st.intent_reqs, 1);
+	c->req_size[c->reqs_sent % 8] = len;
 	return ++c->reqs_sent;
+}
+
+/*
+ * An unanswered request of this channel for at least `len` bytes (an earlier send's that
+ * timed out, or a trysend's): its number, or 0. Its intent has not come yet (the peer
+ * sends it before the grant, and take_intent found nothing), so waiting for it instead of
+ * asking again leaves no granted intent unused in the peer's slots. lock held.
+ */
+static uint32_t pending_request(const struct chan *c, uint32_t len)
+{
+	for (uint32_t n = c->acks_rcvd + 1; (int32_t)(c->reqs_sent - n) >= 0; n++)
+		if (c->reqs_sent - n < 8 && c->req_size[(n - 1) % 8] >= len)
+			return n;
+	return 0;
 }
 
 /* The answer to request n, once acks_rcvd has passed it (older than 8: taken as granted). */
@@ -1468,13 +1507,27 @@ static int try_request(struct glink *s, struct chan *c, uint32_t len)
 	return -EAGAIN;
 }
 
+/*
+ * A blocking send with no intent of the peer's free that fits asks for one (RX_INTENT_REQ)
+ * and uses what it asked for: while its request is unanswered it takes no other intent (one
+ * given back meanwhile would leave the granted intent unused, holding one of the peer's
+ * slots until some later message happens to fit it), and an unanswered request of an
+ * earlier send that fits is waited for rather than asked again. A refusal is transient as
+ * far as the wire says (the peer's slots or memory are taken until it delivers; Linux
+ * refuses when an allocation fails): the send asks again as soon as the peer gives an
+ * intent back or offers one, or after a pause (REASK_MIN_MS doubling to REASK_MAX_MS),
+ * within its timeout and cfg.intent_timeout_ms. When either runs out after a refusal the
+ * send returns -EAGAIN (Linux 6.12 returns -EAGAIN at the first refusal), else -ETIMEDOUT.
+ */
 static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept,
 		     const void *data, size_t len, int timeout_ms)
 {
-	uint64_t deadline = 0, ideadline = 0, need;
+	enum { REQ_NONE, REQ_ASKED, REQ_REFUSED } req = REQ_NONE;
+	uint64_t deadline = 0, ideadline = 0, reask_at = 0, need;
 	struct rintent *ri = NULL;
-	uint32_t iid = 0, chunk = max_chunk(s), sent = 0, seq = 0, target = 0;
-	bool waited = false, asked = false, whole, started = false, flush = false;
+	uint32_t iid = 0, chunk = max_chunk(s), sent = 0, seq = 0, target = 0, free_seen = 0;
+	uint32_t pause_ms = REASK_MIN_MS;
+	bool waited = false, refused = false, whole, started = false, flush = false;
 	unsigned quiet = 0;
 	uint16_t lcid;
 	int ret = 0;
@@ -1492,34 +1545,51 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 		if (c->lcid && c->open_acked) {
 			if (s->intentless)
 				break;
-			ri = take_intent(c, (uint32_t)len);
-			if (ri)
-				break;
+			if (req != REQ_ASKED) {
+				ri = take_intent(c, (uint32_t)len);
+				if (ri)
+					break;
+			}
 			if (timeout_ms == 0) {
 				ret = try_request(s, c, (uint32_t)len);
 				flush = true;
 				break;
 			}
-			if (!asked) {
-				target = request_intent(s, c, (uint32_t)len);
+			if (req == REQ_ASKED && (int32_t)(c->acks_rcvd - target) >= 0) {
+				/* Answered (6.12 rules): a grant waits for an intent. */
+				if (request_result(c, target) == ACK_REFUSED) {
+					req = REQ_REFUSED;
+					refused = true;
+					free_seen = c->free_seq;
+					reask_at = now_ns(s) + (uint64_t)pause_ms * 1000000u;
+					pause_ms = pause_ms * 2 > REASK_MAX_MS ? REASK_MAX_MS : pause_ms * 2;
+					continue;
+				}
+				refused = false;
+				ri = take_intent(c, (uint32_t)len);
+				if (ri)
+					break;
+				if (c->intent_seq != seq) {
+					req = REQ_NONE; /* what came does not fit: ask again */
+					continue;
+				}
+			} else if (req == REQ_ASKED) {
+				/* wait for the answer */
+			} else if (req == REQ_REFUSED && c->free_seq == free_seen && now_ns(s) < reask_at) {
+				/* refused: wait until the peer frees an intent, or a while */
+			} else {
+				target = pending_request(c, (uint32_t)len);
+				if (!target)
+					target = request_intent(s, c, (uint32_t)len);
 				if (target) {
-					asked = true;
+					req = REQ_ASKED;
 					seq = c->intent_seq;
-					ideadline = now_ns(s) +
-						    (uint64_t)s->cfg.intent_timeout_ms * 1000000u;
+					if (!ideadline)
+						ideadline = now_ns(s) +
+							    (uint64_t)s->cfg.intent_timeout_ms * 1000000u;
 					continue;
 				}
 				/* control queue full: wait for it to drain, then ask */
-			} else if ((int32_t)(c->acks_rcvd - target) >= 0) {
-				/* Answered (6.12 rules): a refusal fails; a grant waits for an intent. */
-				if (request_result(c, target) == ACK_REFUSED) {
-					ret = -EAGAIN;
-					break;
-				}
-				if (c->intent_seq != seq) {
-					asked = false; /* an intent came: look again */
-					continue;
-				}
 			}
 		} else if (timeout_ms == 0) {
 			ret = -EAGAIN; /* not open yet */
@@ -1534,8 +1604,11 @@ static int chan_send(struct glink *s, struct chan *c, struct rpmsg_endpoint *ept
 		if (!ret && ideadline && now_ns(s) >= ideadline)
 			ret = -ETIMEDOUT;
 		rpmsg_mutex_lock(&s->lock);
-		if (ret)
+		if (ret) {
+			if (refused)
+				ret = -EAGAIN; /* the peer's last word was no */
 			break; /* a late answer still matches its request */
+		}
 	}
 	lcid = c->lcid;
 	if (ri)

@@ -24,9 +24,20 @@ struct gpeer {
 	uint32_t head;             /* our write index in FIFO_1 */
 };
 
+/* Descriptor words as the link reads and writes them (atomic: a peer may run in a thread). */
 static inline uint32_t gp_word(const struct gpeer *g, uint32_t off)
 {
-	return glink_get32(g->desc + off);
+	uint32_t w = __atomic_load_n((const uint32_t *)(const void *)(g->desc + off), __ATOMIC_ACQUIRE);
+
+	return glink_get32((const uint8_t *)&w);
+}
+
+static inline void gp_set_word(struct gpeer *g, uint32_t off, uint32_t v)
+{
+	uint32_t w;
+
+	glink_put32((uint8_t *)&w, v);
+	__atomic_store_n((uint32_t *)(void *)(g->desc + off), w, __ATOMIC_RELEASE);
 }
 
 /* Attach as the remote host and make FIFO_1 (after the main CPU made 478 and 479). */
@@ -69,8 +80,7 @@ static inline void gpeer_write(struct gpeer *g, const void *cmd, uint32_t len)
 	for (uint32_t i = 0; i < total; i++)
 		g->txf[(g->head + i) % g->txn] = i < len ? ((const uint8_t *)cmd)[i] : 0;
 	g->head = (g->head + total) % g->txn;
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	glink_put32(g->desc + GLINK_D_FIFO1_HEAD, g->head);
+	gp_set_word(g, GLINK_D_FIFO1_HEAD, g->head);
 }
 
 static inline void gpeer_cmd(struct gpeer *g, uint16_t cmd, uint16_t p1, uint32_t p2)
@@ -91,7 +101,7 @@ static inline uint32_t gpeer_read(struct gpeer *g, uint8_t *out, uint32_t max)
 		out[n++] = g->rxf[tail];
 		tail = (tail + 1) % g->rxn;
 	}
-	glink_put32(g->desc + GLINK_D_FIFO0_TAIL, tail);
+	gp_set_word(g, GLINK_D_FIFO0_TAIL, tail);
 	return n;
 }
 

@@ -46,9 +46,6 @@ static void run(enum rpmsg_glink_flavour flavour, uint64_t seed)
 			       .send_timeout_ms = 5000 };
 	sr = (struct fr_side){ .name = "remote", .stream = 2, .max = 500, .data_bells = 1u << 0,
 			       .send_timeout_ms = 5000 };
-	/* SMEM: a blocking send fails with -EAGAIN when the peer refuses an intent request, with
-	 * or without doorbell faults (see the check of intent_refused below). Retried here. */
-	sm.retry_eagain = sr.retry_eagain = flavour == RPMSG_GLINK_SMEM;
 	chm = chr = NULL;
 	fr_link(&sm, &sr);
 	snprintf(name, sizeof(name), "t-gfault-%d", (int)getpid());
@@ -88,16 +85,21 @@ static void run(enum rpmsg_glink_flavour flavour, uint64_t seed)
 	CHECK_EQ(fr_blackout(&sm, 1000, 3000, &ms), 0);
 	CHECK_EQ(fr_blackout(&sr, 1000, 3000, &ms), 0);
 
+	/*
+	 * Every blocking send succeeded (the scenarios check that). SMEM: no request was even
+	 * refused: a sender uses the intent it asked for and a receiver releases delivered-late
+	 * messages before it would refuse, so the 32 slots per channel never fill up.
+	 */
 	CHECK_EQ(rpmsg_glink_get_stats(lm, &st), 0);
 	CHECK_EQ(st.rx_bad, 0);
-	printf("main: %" PRIu64 " intent requests, %" PRIu64 " refused (sends retried: %u)\n",
-	       st.intent_reqs, st.intent_refused, (unsigned)atomic_load(&sm.eagain));
-	CHECK(atomic_load(&sm.eagain) <= st.intent_refused); /* no other -EAGAIN */
+	printf("main: %" PRIu64 " intent requests, %" PRIu64 " refused\n", st.intent_reqs,
+	       st.intent_refused);
+	CHECK_EQ(st.intent_refused, 0);
 	CHECK_EQ(rpmsg_glink_get_stats(lr, &st), 0);
 	CHECK_EQ(st.rx_bad, 0);
-	printf("remote: %" PRIu64 " intent requests, %" PRIu64 " refused (sends retried: %u)\n",
-	       st.intent_reqs, st.intent_refused, (unsigned)atomic_load(&sr.eagain));
-	CHECK(atomic_load(&sr.eagain) <= st.intent_refused);
+	printf("remote: %" PRIu64 " intent requests, %" PRIu64 " refused\n", st.intent_reqs,
+	       st.intent_refused);
+	CHECK_EQ(st.intent_refused, 0);
 	CHECK(rpmsg_link_is_up(lm) && rpmsg_link_is_up(lr));
 
 	rpmsg_bus_destroy(sm.bus);

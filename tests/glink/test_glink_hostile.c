@@ -332,7 +332,53 @@ static void test_request_limits(void)
 	teardown(&e);
 }
 
-/* Our requests answered: a refusal fails the send with -EAGAIN; a grant after its intent sends. */
+/*
+ * Every slot taken, but by messages not delivered yet (nobody polled between them and the
+ * request): they are copied out and their intents released, and the request is granted.
+ */
+static void test_request_reclaim(void)
+{
+	struct env e;
+	uint8_t out[4096], d[24];
+	uint32_t ids[32], nids = 0, n, grants = 0, refusals = 0, dones = 0;
+
+	CHECK_EQ(setup(&e, true), 0);
+	for (uint32_t i = 1; i <= 5; i++)
+		ids[nids++] = i; /* the default intents */
+	for (int i = 0; i < 27; i++)
+		gpeer_cmd(&e.g, GLINK_RX_INTENT_REQ, 7, 100);
+	rpmsg_bus_poll(e.bus, 0);
+	n = gpeer_read(&e.g, out, sizeof(out));
+	for (uint32_t off = 0; off < n; off += out[off] == GLINK_INTENT ? 16 : 8)
+		if (out[off] == GLINK_INTENT && nids < 32)
+			ids[nids++] = glink_get32(out + off + 12);
+	CHECK_EQ(nids, 32);
+	/* All 32 filled, then one more request, before the main CPU reads any of it. */
+	memset(d, 'q', sizeof(d));
+	for (uint32_t i = 0; i < nids; i++) {
+		glink_encode_data_hdr(d, GLINK_TX_DATA, 7, ids[i], 8, 0);
+		gpeer_write(&e.g, d, 24);
+	}
+	gpeer_cmd(&e.g, GLINK_RX_INTENT_REQ, 7, 100);
+	rpmsg_bus_poll(e.bus, 0);
+	CHECK_EQ(msgs, 32);
+	n = gpeer_read(&e.g, out, sizeof(out));
+	for (uint32_t off = 0; off < n; off += out[off] == GLINK_INTENT ? 16 : 8) {
+		if (out[off] == GLINK_RX_INTENT_REQ_ACK)
+			(glink_get32(out + off + 4) ? &grants : &refusals)[0]++;
+		dones += out[off] == GLINK_RX_DONE || out[off] == GLINK_RX_DONE_W_REUSE;
+	}
+	CHECK_EQ(grants, 1);
+	CHECK_EQ(refusals, 0);
+	CHECK_EQ(dones, 32);
+	CHECK_EQ(bad_count(&e), 0);
+	teardown(&e);
+}
+
+/*
+ * Our requests answered: a refusal is asked again (until the send's timeout, then -EAGAIN);
+ * a grant after its intent sends.
+ */
 static void test_request_answers(void)
 {
 	struct env e;
@@ -341,9 +387,13 @@ static void test_request_answers(void)
 
 	CHECK_EQ(setup(&e, true), 0);
 	memset(big, 7, sizeof(big));
-	/* Written ahead: the send only parses them while it waits, after asking. */
+	/*
+	 * Written ahead: the send only parses it while it waits, after asking. It asks again
+	 * and gets no answer: -EAGAIN at its timeout (the peer's last word was no).
+	 */
 	gpeer_cmd(&e.g, GLINK_RX_INTENT_REQ_ACK, 7, 0);
-	CHECK_EQ(rpmsg_send_timeout(e.ept, rpmsg_ept_addr(e.ept), 0, big, sizeof(big), 1000), -EAGAIN);
+	CHECK_EQ(rpmsg_send_timeout(e.ept, rpmsg_ept_addr(e.ept), 0, big, sizeof(big), 200), -EAGAIN);
+	/* The answer to the second request: the next send waits for it rather than asking. */
 	glink_encode_intent(in, 7, 600, 50);
 	gpeer_write(&e.g, in, 16);
 	gpeer_cmd(&e.g, GLINK_RX_INTENT_REQ_ACK, 7, 1);
@@ -418,6 +468,7 @@ int main(void)
 	test_data_overrun();
 	test_truncated();
 	test_request_limits();
+	test_request_reclaim();
 	test_request_answers();
 	test_bad_fifo_item();
 	return t_done();

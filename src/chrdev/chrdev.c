@@ -141,6 +141,12 @@ static bool parent_is(const char *path, const char *parent)
 	return strcmp(real, parent) == 0;
 }
 
+/* "rpmsgN": an endpoint node (not "rpmsg_ctrlN", not another attribute). */
+static bool is_ept_node(const char *name)
+{
+	return !strncmp(name, "rpmsg", 5) && name[5] >= '0' && name[5] <= '9';
+}
+
 /* The char node rpmsg_char made for a channel, if any: <device>/rpmsg/rpmsgN. */
 static void channel_node(const char *devdir, char *node, size_t cap)
 {
@@ -155,7 +161,7 @@ static void channel_node(const char *devdir, char *node, size_t cap)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (!strncmp(de->d_name, "rpmsg", 5) && de->d_name[5] >= '0' && de->d_name[5] <= '9' &&
+		if (is_ept_node(de->d_name) &&
 		    strlen(de->d_name) < cap) {
 			strcpy(node, de->d_name);
 			break;
@@ -279,7 +285,7 @@ static bool kernel_addr_taken(struct chrdev *c, uint32_t addr)
 	while (d && !taken && (de = readdir(d))) {
 		uint32_t src;
 
-		if (strncmp(de->d_name, "rpmsg", 5) || de->d_name[5] < '0' || de->d_name[5] > '9')
+		if (!is_ept_node(de->d_name))
 			continue;
 		taken = join(path, c->ctrl_dir, de->d_name) && !read_addr(path, "src", &src) &&
 			src == addr;
@@ -302,7 +308,7 @@ static int open_made_node(struct chrdev *c, const struct kernel_ept_info *ki)
 	while (fd < 0 && (de = readdir(d))) {
 		uint32_t src, dst;
 
-		if (strncmp(de->d_name, "rpmsg", 5) || de->d_name[5] < '0' || de->d_name[5] > '9')
+		if (!is_ept_node(de->d_name))
 			continue;
 		if (!join(path, c->ctrl_dir, de->d_name) || read_attr(path, "name", name, sizeof(name)) || strcmp(name, ki->name) ||
 		    read_addr(path, "src", &src) || src != ki->src ||

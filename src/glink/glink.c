@@ -2002,11 +2002,20 @@ static int remote_restart(struct glink *s)
 	return 0;
 }
 
-/* Main CPU: answer restarts from the count as it is now (a remote may be running already). */
+/*
+ * Main CPU, at start-up: answer restarts from the count as it is now (a remote may be
+ * running already). A count not acknowledged yet is a restarted remote waiting for us (its
+ * main CPU went away without destroying its link): its two words go to 0 as well, as
+ * restart() would have set them, before the acknowledgement lets it go on.
+ */
 static void answer_restarts(struct glink *s)
 {
 	uint32_t count = ld32(dword(s, GLINK_RS_RESTARTS));
 
+	if (count != ld32(dword(s, GLINK_RS_ACK))) {
+		st32(s->tx.tail, 0);
+		st32(s->rx.head, 0);
+	}
 	atomic_store(&s->restart_seen, count);
 	st32(dword(s, GLINK_RS_ACK), count);
 	st32(dword(s, GLINK_RS_MAGIC), GLINK_RESTART_MAGIC);

@@ -100,7 +100,7 @@ static void restart_words(void)
 	CHECK(st.version_done);
 	CHECK_EQ(st.restarts, 0);
 	CHECK_EQ(st.rx_bad, 0);
-	rpmsg_bus_destroy(bm);
+	rpmsg_link_destroy(lm);
 	/* No main CPU answering: a remote created now lays the RAM out afresh, at once. */
 	CHECK_EQ(word(rs + GLINK_RS_MAGIC), 0);
 	rpmsg_bus_destroy(br);
@@ -109,6 +109,21 @@ static void restart_words(void)
 	CHECK_EQ(rpmsg_glink_create(br, &pr, &rc, &lr), 0);
 	CHECK_EQ(word(rs + GLINK_RS_RESTARTS), 0);
 	rpmsg_bus_destroy(br);
+
+	/*
+	 * A main CPU attaching while a restarted remote waits (count 1, acknowledged 0; its
+	 * old main CPU died without destroying its link): the remote's words go to 0 too
+	 * (ap2r tail at 0, r2ap head at off1 + 4) before the acknowledgement.
+	 */
+	glink_put32(wram + rs + GLINK_RS_RESTARTS, 1);
+	glink_put32(wram + rs + GLINK_RS_MAGIC, GLINK_RESTART_MAGIC);
+	glink_put32(wram + 0, 64);
+	glink_put32(wram + rs / 2 + 4, 64);
+	CHECK_EQ(rpmsg_glink_create(bm, &pm, &mc, &lm), 0);
+	CHECK_EQ(word(rs + GLINK_RS_ACK), 1);
+	CHECK_EQ(word(0), 0);
+	CHECK_EQ(word(rs / 2 + 4), 0);
+	rpmsg_bus_destroy(bm);
 }
 
 /* ---- the remote ---- */

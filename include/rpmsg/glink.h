@@ -48,17 +48,22 @@
  * the endpoint's flow callback. Receive callbacks run in rpmsg_bus_poll(); their return
  * value is ignored (the message is consumed, as Linux does).
  *
- * Remote restart (SMEM flavour, both roles of this library): SMEM is laid out once, by the
+ * Remote restart (both flavours, both roles of this library): SMEM is laid out once, by the
  * main CPU's side (cfg.format_smem there, as a boot loader does) or before either starts; a
  * remote started again on it (its FIFO item exists) announces its restart through the
- * descriptor's unused words and waits (up to cfg.attach_timeout_ms) until the main CPU has
+ * descriptor's unused words and waits. RPM: the remote lays the message RAM out
+ * (cfg.format_smem) with a third TOC entry of this library's own (Linux skips it) naming
+ * restart words; a remote started again that finds that layout and a main CPU answering
+ * keeps it and announces its restart there (a remote not laying the RAM out never does).
+ * Either way it waits (up to cfg.attach_timeout_ms) until the main CPU has
  * answered, which it does from rpmsg_bus_poll(). The main CPU then drops the whole session
  * as remoteproc recovery does: every channel is removed from the bus (drivers see remove),
  * blocked senders and sends on the old channels return -EPIPE, undelivered messages are
  * dropped; endpoints an application created with rpmsg_create_ept() stay dead (-EPIPE)
  * until destroyed. The remote's channels then come back as on a first start and drivers
- * are probed again. A remote that formats SMEM itself, or the RPM flavour, starts afresh
- * instead (the main CPU's link must be created again).
+ * are probed again. A remote that formats SMEM itself, an RPM remote that does not lay the
+ * message RAM out, or an RPM layout without the restart entry (not this library's) starts
+ * afresh instead (the main CPU's link must be created again).
  *
  * Waiting: a blocking send (and rpmsg_create_ept() opening a channel first) parses the RX
  * FIFO itself while it waits, so intents, grants and acks arrive without another thread,

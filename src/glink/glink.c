@@ -30,6 +30,14 @@
  * probed again. A remote that finds no magic (Linux's side of the edge is not ours) starts as
  * Linux expects, its indices 0, and relies on whoever restarted it to re-create the edge.
  *
+ * The RPM flavour does the same with the same words, found elsewhere: message RAM survives
+ * a restart as SMEM does, and the remote that lays it out adds a third TOC entry of our own
+ * (GLINK_TOC_RESTART, which Linux skips) naming 16 bytes after the FIFOs. A remote that
+ * finds its own layout there with the main CPU's magic restarted: it keeps the layout and
+ * goes through remote_restart(); otherwise it lays the RAM out afresh. The main CPU answers
+ * restarts whenever the TOC names those words (restart_pending() and restart() do not
+ * care where they are). Destroying the main CPU's link clears the magic.
+ *
  * Locks, in order: chan->send_lock, tx_lock (writing the TX FIFO), rx_lock (parsing the RX
  * FIFO), lock (channels, intents, queues). tx_lock and rx_lock are held together only by
  * restart(), in that order.
@@ -144,6 +152,7 @@ struct glink {
 	struct smem smem;
 	int host;
 	uint8_t *desc;
+	uint8_t *rs;             /* the restart words (GLINK_RS_*); NULL: none on this edge */
 
 	rpmsg_mutex tx_lock;
 	struct pipe tx;
@@ -542,7 +551,7 @@ static void flush_ctl(struct glink *s)
 
 static uint32_t *dword(struct glink *s, uint32_t off)
 {
-	return (uint32_t *)(void *)(s->desc + off);
+	return (uint32_t *)(void *)(s->rs + off);
 }
 
 /*
@@ -553,7 +562,7 @@ static bool restart_pending(struct glink *s)
 {
 	if (!RPMSG_ROLE_MAIN || !s->resync)
 		return false;
-	return ld32(dword(s, GLINK_D_RESTARTS)) != atomic_load(&s->restart_seen);
+	return ld32(dword(s, GLINK_RS_RESTARTS)) != atomic_load(&s->restart_seen);
 }
 
 /*
@@ -1325,7 +1334,7 @@ static void restart(struct glink *s)
 	rpmsg_mutex_lock(&s->tx_lock);
 	rpmsg_mutex_lock(&s->rx_lock);
 	rpmsg_mutex_lock(&s->lock);
-	count = ld32(dword(s, GLINK_D_RESTARTS));
+	count = ld32(dword(s, GLINK_RS_RESTARTS));
 	for (unsigned i = 0; i < MAX_CHANNELS; i++) {
 		struct chan *c = s->ch[i];
 
@@ -1351,7 +1360,7 @@ static void restart(struct glink *s)
 	ctl_cmd(s, GLINK_VERSION, GLINK_VERSION_1, s->features);
 	s->down = false;
 	atomic_store(&s->restart_seen, count);
-	st32(dword(s, GLINK_D_RESTART_ACK), count); /* release: after the indices */
+	st32(dword(s, GLINK_RS_ACK), count); /* release: after the indices */
 	rpmsg_stat_add(&s->st.restarts, 1);
 	rpmsg_mutex_unlock(&s->lock);
 	rpmsg_mutex_unlock(&s->rx_lock);
@@ -1885,6 +1894,9 @@ static void glink_destroy(struct rpmsg_link *link)
 {
 	struct glink *s = rpmsg_link_priv(link);
 
+	/* A remote restarting from now on finds no main CPU answering: it starts afresh. */
+	if (s->resync)
+		st32(dword(s, GLINK_RS_MAGIC), 0);
 	ready_clear(s);
 	for (unsigned i = 0; i < MAX_CHANNELS; i++) {
 		struct chan *c = s->ch[i];
@@ -1973,10 +1985,10 @@ static int find_rx(struct glink *s)
 static int remote_restart(struct glink *s)
 {
 	uint64_t deadline = now_ns(s) + (uint64_t)s->cfg.attach_timeout_ms * 1000000u, bell = 0;
-	uint32_t count = ld32(dword(s, GLINK_D_RESTARTS)) + 1;
+	uint32_t count = ld32(dword(s, GLINK_RS_RESTARTS)) + 1;
 
-	st32(dword(s, GLINK_D_RESTARTS), count);
-	while (ld32(dword(s, GLINK_D_RESTART_ACK)) != count) {
+	st32(dword(s, GLINK_RS_RESTARTS), count);
+	while (ld32(dword(s, GLINK_RS_ACK)) != count) {
 		uint64_t now = now_ns(s);
 
 		if (now >= deadline)
@@ -1988,6 +2000,26 @@ static int remote_restart(struct glink *s)
 		rpmsg_os_sleep_ms(1);
 	}
 	return 0;
+}
+
+/*
+ * Main CPU, at start-up: answer restarts from the count as it is now (a remote may be
+ * running already). A count not acknowledged yet is a restarted remote waiting for us (its
+ * main CPU went away without destroying its link): its two words go to 0 as well, as
+ * restart() would have set them, before the acknowledgement lets it go on.
+ */
+static void answer_restarts(struct glink *s)
+{
+	uint32_t count = ld32(dword(s, GLINK_RS_RESTARTS));
+
+	if (count != ld32(dword(s, GLINK_RS_ACK))) {
+		st32(s->tx.tail, 0);
+		st32(s->rx.head, 0);
+	}
+	atomic_store(&s->restart_seen, count);
+	st32(dword(s, GLINK_RS_ACK), count);
+	st32(dword(s, GLINK_RS_MAGIC), GLINK_RESTART_MAGIC);
+	s->resync = true;
 }
 
 static int setup_smem(struct glink *s)
@@ -2048,15 +2080,10 @@ static int setup_smem(struct glink *s)
 		s->rx.tail = (uint32_t *)(void *)(s->desc + GLINK_D_FIFO1_TAIL);
 		s->rx.head = (uint32_t *)(void *)(s->desc + GLINK_D_FIFO1_HEAD);
 	}
+	s->rs = s->desc + GLINK_D_RS;
 	if (!s->remote) {
-		/* Answer restarts from the count as it is now (a remote may be running already). */
-		uint32_t count = ld32(dword(s, GLINK_D_RESTARTS));
-
-		atomic_store(&s->restart_seen, count);
-		st32(dword(s, GLINK_D_RESTART_ACK), count);
-		st32(dword(s, GLINK_D_MAGIC), GLINK_RESTART_MAGIC);
-		s->resync = true;
-	} else if (existed && ld32(dword(s, GLINK_D_MAGIC)) == GLINK_RESTART_MAGIC) {
+		answer_restarts(s);
+	} else if (existed && ld32(dword(s, GLINK_RS_MAGIC)) == GLINK_RESTART_MAGIC) {
 		/* Restarted, facing our main CPU: it sets every index, then acknowledges. */
 		ret = remote_restart(s);
 		if (ret)
@@ -2075,15 +2102,22 @@ found:
 
 /* ---- set-up: RPM message RAM ---- */
 
-static int format_rpm(struct glink *s, uint8_t *ram, size_t size)
+/*
+ * The layout the remote writes, into `toc` (the whole table, magic included): ap2r at 0,
+ * r2ap after it (each a descriptor and L data bytes, 8 bytes apart), then, when there is
+ * room, the restart words (GLINK_RS_SIZE bytes) named by a third entry with our own id
+ * (GLINK_TOC_RESTART). Linux reads only the two FIFO entries and skips any other id, so the
+ * third entry and its bytes change nothing for it; the first two entries are as before.
+ * *end: the bytes of message RAM the layout uses.
+ */
+static int rpm_layout(struct glink *s, size_t size, uint8_t *toc, uint32_t *end)
 {
-	uint8_t *toc = ram + size - GLINK_TOC_SIZE;
-	uint32_t L = s->cfg.fifo_size, off1 = glink_round8(GLINK_RPM_DESC + L + 8);
+	uint32_t L = s->cfg.fifo_size, off1 = glink_round8(GLINK_RPM_DESC + L + 8), rs = 2 * off1;
 
 	if ((uint64_t)off1 * 2 > size - GLINK_TOC_SIZE)
 		return -ENOSPC;
-	memset(ram, 0, 2 * (size_t)off1);
 	memset(toc, 0, GLINK_TOC_SIZE);
+	glink_put32(toc, GLINK_TOC_MAGIC);
 	glink_put32(toc + 4, 2);
 	glink_put32(toc + 8, GLINK_FIFO_AP2R);
 	glink_put32(toc + 12, 0);
@@ -2091,9 +2125,55 @@ static int format_rpm(struct glink *s, uint8_t *ram, size_t size)
 	glink_put32(toc + 20, GLINK_FIFO_R2AP);
 	glink_put32(toc + 24, off1);
 	glink_put32(toc + 28, L);
+	*end = rs;
+	if ((uint64_t)rs + GLINK_RS_SIZE <= size - GLINK_TOC_SIZE) {
+		glink_put32(toc + 4, 3);
+		glink_put32(toc + 32, GLINK_TOC_RESTART);
+		glink_put32(toc + 36, rs);
+		glink_put32(toc + 40, GLINK_RS_SIZE);
+		*end = rs + GLINK_RS_SIZE;
+	}
+	return 0;
+}
+
+static int format_rpm(struct glink *s, uint8_t *ram, size_t size)
+{
+	uint8_t *toc = ram + size - GLINK_TOC_SIZE, t[GLINK_TOC_SIZE];
+	uint32_t end;
+	int ret = rpm_layout(s, size, t, &end);
+
+	if (ret)
+		return ret;
+	st32((uint32_t *)(void *)toc, 0);
+	memset(ram, 0, end);
+	memcpy(toc + 4, t + 4, GLINK_TOC_SIZE - 4);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	st32((uint32_t *)(void *)toc, GLINK_TOC_MAGIC);
 	return 0;
+}
+
+/*
+ * Remote: did we restart? The message RAM holds exactly the layout we would write, restart
+ * words included, and a main CPU of ours answers restarts there (its magic). Then the
+ * layout stays as it is (the main CPU may be anywhere in the old streams) and we go through
+ * the handshake as over SMEM; otherwise we lay the RAM out afresh.
+ */
+static bool rpm_restarted(struct glink *s, const uint8_t *ram, size_t size)
+{
+	const uint8_t *toc = ram + size - GLINK_TOC_SIZE;
+	uint8_t t[GLINK_TOC_SIZE];
+	uint32_t end, rs;
+
+	if (!RPMSG_ROLE_REMOTE || rpm_layout(s, size, t, &end) || glink_get32(t + 4) != 3)
+		return false;
+	if (ld32((const uint32_t *)(const void *)toc) != GLINK_TOC_MAGIC)
+		return false;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (memcmp(toc, t, GLINK_TOC_SIZE))
+		return false;
+	rs = glink_get32(t + 36);
+	return ld32((const uint32_t *)(const void *)(ram + rs + GLINK_RS_MAGIC)) ==
+	       GLINK_RESTART_MAGIC;
 }
 
 static int setup_rpm(struct glink *s)
@@ -2102,15 +2182,16 @@ static int setup_rpm(struct glink *s)
 	uint8_t *ram = shm->va, *toc;
 	size_t size = shm->size;
 	uint64_t deadline = now_ns(s) + (uint64_t)s->cfg.attach_timeout_ms * 1000000u;
-	uint32_t count, off[2] = { 0, 0 }, len[2] = { 0, 0 };
-	bool found[2] = { false, false };
+	uint32_t count, off[3] = { 0, 0, 0 }, len[3] = { 0, 0, 0 };
+	bool found[3] = { false, false, false }, restarted = false;
 	int ret;
 
 	if (size < GLINK_TOC_SIZE + 2 * (MIN_FIFO + 16) || size > UINT32_MAX || ((uintptr_t)ram & 7))
 		return -EINVAL;
 	toc = ram + size - GLINK_TOC_SIZE;
 	if (s->cfg.format_smem) {
-		ret = format_rpm(s, ram, size);
+		restarted = s->remote && rpm_restarted(s, ram, size);
+		ret = restarted ? 0 : format_rpm(s, ram, size);
 		if (ret)
 			return ret;
 	}
@@ -2124,13 +2205,16 @@ static int setup_rpm(struct glink *s)
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *e = toc + 8 + GLINK_TOC_ENTRY * i;
 		uint32_t id = glink_get32(e), o = glink_get32(e + 4), l = glink_get32(e + 8);
-		int k = id == GLINK_FIFO_AP2R ? 0 : id == GLINK_FIFO_R2AP ? 1 : -1;
+		int k = id == GLINK_FIFO_AP2R ? 0 : id == GLINK_FIFO_R2AP ? 1 :
+			id == GLINK_TOC_RESTART ? 2 : -1;
 
 		if (k < 0)
 			continue;
-		/* Descriptor and data must lie inside the RAM, before the TOC. */
-		if ((o & 7) || !fifo_size_ok(l) ||
-		    (uint64_t)o + GLINK_RPM_DESC + l > size - GLINK_TOC_SIZE) {
+		/* Descriptor and data (restart words) must lie inside the RAM, before the TOC. */
+		if (k == 2 ? (o & 7) || l < GLINK_RS_SIZE ||
+			     (uint64_t)o + l > size - GLINK_TOC_SIZE :
+			     (o & 7) || !fifo_size_ok(l) ||
+			     (uint64_t)o + GLINK_RPM_DESC + l > size - GLINK_TOC_SIZE) {
 			bad(s);
 			continue;
 		}
@@ -2154,6 +2238,22 @@ static int setup_rpm(struct glink *s)
 		/* Overlapping FIFOs would let the peer's writes be our reads' undoing. */
 		if (off[t] < off[r] + GLINK_RPM_DESC + len[r] && off[r] < off[t] + GLINK_RPM_DESC + len[t])
 			return -EPROTO;
+		/* The restart words likewise (overlapping: this edge does without them). */
+		for (int k = 0; k < 2 && found[2]; k++) {
+			if (off[2] < off[k] + GLINK_RPM_DESC + len[k] &&
+			    off[k] < off[2] + GLINK_RS_SIZE) {
+				bad(s);
+				found[2] = false;
+			}
+		}
+	}
+	if (found[2])
+		s->rs = ram + off[2];
+	if (s->rs && !s->remote) {
+		answer_restarts(s);
+	} else if (restarted && s->rs) {
+		/* As over SMEM: the main CPU sets every index, then acknowledges. */
+		return remote_restart(s);
 	}
 	st32(s->tx.head, 0);
 	st32(s->rx.tail, 0);

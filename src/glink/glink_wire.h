@@ -53,9 +53,15 @@ enum glink_cmd {
  * last restart count it handled; a remote that restarts increments RESTARTS and waits until
  * ACK equals it: by then the main CPU dropped the old session and set all four indices to 0.
  */
-#define GLINK_D_RESTARTS 16u            /* remote restart count (written by the remote) */
-#define GLINK_D_RESTART_ACK 20u         /* the count the main CPU handled (written by it) */
-#define GLINK_D_MAGIC 24u               /* the main CPU answers restarts: */
+#define GLINK_D_RS 16u                  /* the restart words in the descriptor */
+#define GLINK_D_RESTARTS (GLINK_D_RS + GLINK_RS_RESTARTS)
+#define GLINK_D_RESTART_ACK (GLINK_D_RS + GLINK_RS_ACK)
+#define GLINK_D_MAGIC (GLINK_D_RS + GLINK_RS_MAGIC)
+/* The restart words, as offsets from their start (SMEM: GLINK_D_RS; RPM: GLINK_TOC_RESTART). */
+#define GLINK_RS_RESTARTS 0u            /* remote restart count (written by the remote) */
+#define GLINK_RS_ACK 4u                 /* the count the main CPU handled (written by it) */
+#define GLINK_RS_MAGIC 8u               /* the main CPU answers restarts: */
+#define GLINK_RS_SIZE 16u               /* the three words and one reserved */
 #define GLINK_RESTART_MAGIC 0x53524C47u /* "GLRS" in memory */
 
 /* RPM flavour. */
@@ -66,6 +72,15 @@ enum glink_cmd {
 #define GLINK_FIFO_AP2R 0x61703272u /* main -> RPM */
 #define GLINK_FIFO_R2AP 0x72326170u /* RPM -> main */
 #define GLINK_RPM_DESC 8u           /* tail, head; data follows */
+/*
+ * Restart handshake over RPM (this library's extension): a third TOC entry with an id of
+ * our own, naming GLINK_RS_SIZE bytes of message RAM after the two FIFOs that hold the same
+ * restart words as the SMEM descriptor's bytes 16..31. Linux looks only for the two FIFO
+ * ids and passes over any other entry, as it must on real RPM tables, which also name the
+ * FIFOs of the RPM's other peers (ours lies inside the region, so it is not even warned
+ * about), and never touches those bytes.
+ */
+#define GLINK_TOC_RESTART 0x7473726Cu /* "lrst" in memory */
 
 static inline uint32_t glink_round8(uint32_t n)
 {

@@ -70,10 +70,16 @@ static const char *const names[] = { "rpm_requests", NULL };
 
 static void test_golden(void)
 {
-	static const uint8_t toc[32] = {
-		0x30, 0x74, 0x72, 0x67, 2, 0, 0, 0,
+	/*
+	 * The third entry is this library's own (id "lrst", 16 bytes after the FIFOs: the
+	 * restart words, src/glink/glink_wire.h). Linux looks only for the two FIFO ids and
+	 * skips it; the two FIFO entries and the FIFOs are laid out as before.
+	 */
+	static const uint8_t toc[44] = {
+		0x30, 0x74, 0x72, 0x67, 3, 0, 0, 0,
 		0x72, 0x32, 0x70, 0x61, 0, 0, 0, 0, 0x00, 0x04, 0, 0,     /* ap2r @0, 1024 */
 		0x70, 0x61, 0x32, 0x72, 0x10, 0x04, 0, 0, 0x00, 0x04, 0, 0, /* r2ap @1040, 1024 */
+		0x6c, 0x72, 0x73, 0x74, 0x20, 0x08, 0, 0, 0x10, 0, 0, 0,   /* restart words @2080, 16 */
 	};
 	static const uint8_t r2ap[16] = { 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0 };
 	struct rpmsg_glink_config cfg = { .role = RPMSG_GLINK_REMOTE, .flavour = RPMSG_GLINK_RPM,
@@ -87,7 +93,9 @@ static void test_golden(void)
 	CHECK_EQ(rpmsg_bus_create(&bus), 0);
 	CHECK_EQ(rpmsg_glink_create(bus, &plat, &cfg, &link), 0);
 	CHECK_MEM(ram + RAM - 256, toc, sizeof(toc));
-	CHECK_EQ(ram[RAM - 256 + 32], 0);
+	CHECK_EQ(ram[RAM - 256 + 44], 0);
+	for (unsigned i = 0; i < 16; i++) /* no main CPU answering restarts yet */
+		CHECK_EQ(ram[2080 + i], 0);
 	/* ap2r descriptor: tail 0 (ours, reset), head 0 (the main CPU's, cleared by layout). */
 	CHECK_EQ(glink_get32(ram + 0), 0);
 	CHECK_EQ(glink_get32(ram + 4), 0);

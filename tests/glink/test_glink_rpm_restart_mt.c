@@ -1,0 +1,436 @@
+/*
+ * Remote crash and restart over GLINK's RPM flavour (message RAM), as remoteproc recovery:
+ * the main CPU (this process) keeps one link while remotes (forked processes) come and go.
+ * As on real hardware the remote (the RPM) lays the message RAM out (cfg.format_smem), and
+ * the main CPU waits for it. Message RAM survives a restart as SMEM does, so every new
+ * remote finds its predecessor's layout, whose table of contents names, besides the two
+ * FIFOs, this library's restart words (a third entry Linux skips; src/glink/glink_wire.h).
+ * The new remote keeps the layout, counts its restart there and touches no index until the
+ * main CPU has acknowledged; the main CPU drops the old session (drivers see remove, waiting
+ * senders get -EPIPE), sets the four indices to 0 and acknowledges. The same handshake as
+ * SMEM's (test_glink_restart_mt), at another place.
+ *
+ * Each remote opens "echo" (our driver binds it) and answers "echo-app", which this side
+ * opens with rpmsg_create_ept() every cycle; it echoes every message. Each cycle: the
+ * driver is probed on the new remote's channel, 8 messages go round on both channels, a few
+ * more are left in flight, then the remote is killed and another started. The driver must
+ * see remove before probe again; the old application endpoint must fail with -EPIPE; every
+ * echo is seen at most once, in order, and none from an older remote once the new one is
+ * up. Every tenth cycle the remote freezes first so that a sender blocks on a full FIFO
+ * (RPM is intentless: nothing else to wait for): the restart must end it with -EPIPE.
+ * RPMSG_RESTART_CYCLES overrides the 20 cycles.
+ *
+ * First, the restart words byte by byte: zero as the remote lays them out, the main CPU's
+ * magic and acknowledgement once it attached, the magic gone when its link is destroyed.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rpmsg/glink.h>
+#include <rpmsg/platform.h>
+#include <rpmsg/rpmsg.h>
+
+#include "glink/glink_wire.h"
+#include "memplat.h"
+#include "testlib.h"
+
+#define SMALL 32u
+#define BIG 1000u  /* one fills most of the 1024-byte FIFO: the second blocks */
+#define FIFO 1024u /* as upstream RPM edges */
+#define RAM 16384u
+
+struct echo_msg {
+	uint32_t seq;
+	uint32_t cycle;
+	uint32_t rbad;  /* the remote's rx_bad when it echoed */
+	uint8_t cmd;    /* 'E' echo, 'F' freeze (stop polling) */
+	uint8_t pad[3];
+};
+
+static const char *const echo_names[] = { "echo", NULL };
+static const char *const remote_names[] = { "echo", "echo-app", NULL };
+
+/* ---- first, the restart words (one process, no peer needed) ---- */
+
+static uint8_t wram[RAM] __attribute__((aligned(4096)));
+
+static uint32_t word(uint32_t off)
+{
+	return glink_get32(wram + off);
+}
+
+static void restart_words(void)
+{
+	struct rpmsg_glink_config rc = { .role = RPMSG_GLINK_REMOTE, .flavour = RPMSG_GLINK_RPM,
+					 .format_smem = true, .fifo_size = FIFO };
+	struct rpmsg_glink_config mc = { .role = RPMSG_GLINK_MAIN, .flavour = RPMSG_GLINK_RPM };
+	struct rpmsg_platform pr = memplat(wram, sizeof(wram), 0);
+	struct rpmsg_platform pm = memplat(wram, sizeof(wram), 0);
+	const uint8_t *toc = wram + RAM - GLINK_TOC_SIZE;
+	uint32_t rs = 2 * glink_round8(GLINK_RPM_DESC + FIFO + 8);
+	struct rpmsg_glink_stats st;
+	struct rpmsg_bus *br, *bm;
+	struct rpmsg_link *lr, *lm;
+
+	memset(wram, 0xEE, sizeof(wram));
+	CHECK_EQ(rpmsg_bus_create(&br), 0);
+	CHECK_EQ(rpmsg_bus_create(&bm), 0);
+	CHECK_EQ(rpmsg_glink_create(br, &pr, &rc, &lr), 0);
+	/* Our entry, after the two FIFO entries, naming 16 bytes after the FIFOs. */
+	CHECK_EQ(glink_get32(toc + 4), 3);
+	CHECK_EQ(glink_get32(toc + 32), GLINK_TOC_RESTART);
+	CHECK_EQ(glink_get32(toc + 36), rs);
+	CHECK_EQ(glink_get32(toc + 40), GLINK_RS_SIZE);
+	for (uint32_t i = 0; i < GLINK_RS_SIZE; i += 4)
+		CHECK_EQ(word(rs + i), 0);
+	CHECK_EQ(rpmsg_glink_create(bm, &pm, &mc, &lm), 0);
+	CHECK_EQ(word(rs + GLINK_RS_MAGIC), GLINK_RESTART_MAGIC);
+	CHECK_EQ(word(rs + GLINK_RS_ACK), 0);
+	CHECK_EQ(word(rs + GLINK_RS_RESTARTS), 0);
+	rpmsg_bus_poll(bm, 0);
+	rpmsg_bus_poll(br, 0);
+	rpmsg_bus_poll(bm, 0);
+	CHECK_EQ(rpmsg_glink_get_stats(lm, &st), 0);
+	CHECK(st.version_done);
+	CHECK_EQ(st.restarts, 0);
+	CHECK_EQ(st.rx_bad, 0);
+	rpmsg_link_destroy(lm);
+	/* No main CPU answering: a remote created now lays the RAM out afresh, at once. */
+	CHECK_EQ(word(rs + GLINK_RS_MAGIC), 0);
+	rpmsg_bus_destroy(br);
+	CHECK_EQ(rpmsg_bus_create(&br), 0);
+	glink_put32(wram + rs + GLINK_RS_RESTARTS, 5);
+	CHECK_EQ(rpmsg_glink_create(br, &pr, &rc, &lr), 0);
+	CHECK_EQ(word(rs + GLINK_RS_RESTARTS), 0);
+	rpmsg_bus_destroy(br);
+
+	/*
+	 * A main CPU attaching while a restarted remote waits (count 1, acknowledged 0; its
+	 * old main CPU died without destroying its link): the remote's words go to 0 too
+	 * (ap2r tail at 0, r2ap head at off1 + 4) before the acknowledgement.
+	 */
+	glink_put32(wram + rs + GLINK_RS_RESTARTS, 1);
+	glink_put32(wram + rs + GLINK_RS_MAGIC, GLINK_RESTART_MAGIC);
+	glink_put32(wram + 0, 64);
+	glink_put32(wram + rs / 2 + 4, 64);
+	CHECK_EQ(rpmsg_glink_create(bm, &pm, &mc, &lm), 0);
+	CHECK_EQ(word(rs + GLINK_RS_ACK), 1);
+	CHECK_EQ(word(0), 0);
+	CHECK_EQ(word(rs / 2 + 4), 0);
+	rpmsg_bus_destroy(bm);
+}
+
+/* ---- the remote ---- */
+
+static volatile int frozen;
+static struct rpmsg_link *rlink;
+
+static int remote_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	uint8_t buf[BIG];
+	struct echo_msg m;
+	struct rpmsg_glink_stats st;
+
+	(void)src; (void)priv;
+	if (frozen || len < sizeof(m) || len > sizeof(buf))
+		return 0;
+	memcpy(buf, data, len);
+	memcpy(&m, buf, sizeof(m));
+	if (m.cmd == 'F') {
+		frozen = 1;
+		return 0;
+	}
+	rpmsg_glink_get_stats(rlink, &st);
+	m.rbad = (uint32_t)st.rx_bad;
+	memcpy(buf, &m, sizeof(m));
+	rpmsg_send(ept, buf, len);
+	return 0;
+}
+
+static int remote(const char *name)
+{
+	/* The RPM lays the message RAM out; after a restart it finds its own layout. */
+	struct rpmsg_glink_config cfg = { .role = RPMSG_GLINK_REMOTE, .flavour = RPMSG_GLINK_RPM,
+					  .format_smem = true, .fifo_size = FIFO,
+					  .channels = echo_names, .attach_timeout_ms = 20000 };
+	struct rpmsg_driver drv = { .name = "echo-server", .id_table = remote_names,
+				    .callback = remote_rx };
+	struct rpmsg_platform *plat;
+	struct rpmsg_bus *bus;
+
+	if (rpmsg_posix_attach(name, &plat) || rpmsg_bus_create(&bus) ||
+	    rpmsg_register_driver(bus, &drv) || rpmsg_glink_create(bus, plat, &cfg, &rlink))
+		return 10;
+	while (!frozen)
+		rpmsg_bus_poll(bus, 10);
+	for (;;)
+		pause(); /* frozen: a hung remote, until it is killed */
+}
+
+static pid_t start_remote(const char *name)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(remote(name));
+	return pid;
+}
+
+/* ---- the main CPU ---- */
+
+static int probes, removes, probe_unordered;
+static struct rpmsg_channel *chan;
+static uint32_t last_seq, echoes, dup_or_reorder, stale, remote_bad;
+static uint32_t cycle;
+
+static int echo_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct echo_msg m;
+
+	(void)ept; (void)src; (void)priv;
+	if (len < sizeof(m))
+		return 0;
+	memcpy(&m, data, sizeof(m));
+	if (m.seq <= last_seq)
+		dup_or_reorder++;
+	/* This cycle's remote; the last one's only until this one's channel is up. */
+	if (m.cycle != cycle && (m.cycle + 1 != cycle || probes == (int)cycle + 1))
+		stale++;
+	remote_bad += m.rbad;
+	last_seq = m.seq;
+	echoes++;
+	return 0;
+}
+
+static int on_probe(struct rpmsg_channel *ch)
+{
+	if (chan || probes != removes)
+		probe_unordered++; /* the old remote's channel must be gone first */
+	chan = ch;
+	probes++;
+	return 0;
+}
+
+static void on_remove(struct rpmsg_channel *ch)
+{
+	if (ch == chan)
+		chan = NULL;
+	removes++;
+}
+
+static const struct rpmsg_driver drv = { .name = "echo-client", .id_table = echo_names,
+					 .probe = on_probe, .remove = on_remove, .callback = echo_rx };
+
+static _Atomic uint32_t next_seq = 1;
+
+static int send_echo(struct rpmsg_endpoint *ept, char cmd, uint32_t len, int timeout_ms)
+{
+	uint8_t buf[BIG];
+	struct echo_msg m = { .seq = next_seq, .cycle = cycle, .cmd = (uint8_t)cmd };
+	int r;
+
+	memset(buf, (int)m.seq, len);
+	memcpy(buf, &m, sizeof(m));
+	r = rpmsg_send_timeout(ept, rpmsg_ept_addr(ept), 0, buf, len, timeout_ms);
+	if (!r && cmd == 'E')
+		next_seq++;
+	return r;
+}
+
+struct blocked {
+	struct rpmsg_endpoint *ept;
+	uint32_t len;
+	_Atomic int sent, done;
+	int ret;
+};
+
+/* Send to the frozen remote until a send blocks, and return what ends it. */
+static void *blocked_sender(void *arg)
+{
+	struct blocked *b = arg;
+
+	for (;;) {
+		int r = send_echo(b->ept, 'E', b->len, 20000);
+
+		if (r) {
+			b->ret = r;
+			break;
+		}
+		b->sent++;
+	}
+	b->done = 1;
+	return NULL;
+}
+
+static uint32_t want_echoes;
+static bool probed_now(void) { return chan != NULL && probes == (int)cycle + 1; }
+static bool echoes_in(void) { return echoes >= want_echoes; }
+
+static uint64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A frozen remote: fill its FIFO until a sender blocks, then restart. */
+static pid_t freeze_and_restart(struct rpmsg_bus *bus, struct rpmsg_link *link,
+				struct rpmsg_endpoint *ce, struct rpmsg_endpoint *app, pid_t pid,
+				const char *name, int *epipe)
+{
+	struct blocked b = { .ept = app, .len = BIG };
+	struct rpmsg_glink_stats st0, st;
+	pthread_t t;
+	int status;
+
+	rpmsg_glink_get_stats(link, &st0);
+	CHECK_EQ(send_echo(ce, 'F', SMALL, 1000), 0);
+	CHECK_EQ(pthread_create(&t, NULL, blocked_sender, &b), 0);
+	for (int i = 0; i < 5000 && !b.done; i++) {
+		rpmsg_glink_get_stats(link, &st);
+		/* Full FIFO: a READ_NOTIF went out. */
+		if (st.tx_waits > st0.tx_waits && st.read_notifs > st0.read_notifs)
+			break;
+		usleep(1000);
+	}
+	usleep(20000);
+	CHECK(!b.done); /* really blocked */
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status));
+	pid = start_remote(name);
+	/* The new remote announces itself; the poller ends the old session and the send. */
+	for (int i = 0; i < 2000 && !b.done; i++)
+		rpmsg_bus_poll(bus, 5);
+	pthread_join(t, NULL);
+	CHECK_EQ(b.ret, -EPIPE);
+	*epipe += b.ret == -EPIPE;
+	return pid;
+}
+
+int main(void)
+{
+	const char *e = getenv("RPMSG_RESTART_CYCLES");
+	uint32_t cycles = e ? (uint32_t)atoi(e) : 20;
+	struct rpmsg_glink_config cfg = { .role = RPMSG_GLINK_MAIN, .flavour = RPMSG_GLINK_RPM,
+					  .open_timeout_ms = 20000, .attach_timeout_ms = 10000 };
+	struct rpmsg_channel_info app_info = { .name = "echo-app", .src = RPMSG_ADDR_ANY,
+					       .dst = RPMSG_ADDR_ANY };
+	struct rpmsg_endpoint *app = NULL;
+	struct rpmsg_glink_stats st;
+	struct rpmsg_platform *plat;
+	struct rpmsg_bus *bus;
+	struct rpmsg_link *link;
+	char name[48], path[320];
+	int blocked_cycles = 0, epipe = 0, app_epipe = 0;
+	uint64_t t0 = ms_now();
+	pid_t pid;
+
+	t_timeout(115);
+	restart_words();
+	snprintf(name, sizeof(name), "t-glrpmrestart-%d", (int)getpid());
+	rpmsg_posix_unlink(name);
+	CHECK_EQ(rpmsg_posix_create(name, RAM, &plat), 0);
+	CHECK_EQ(rpmsg_bus_create(&bus), 0);
+	CHECK_EQ(rpmsg_register_driver(bus, &drv), 0);
+	/* The first remote lays the message RAM out; the main CPU waits for it. */
+	pid = start_remote(name);
+	CHECK_EQ(rpmsg_glink_create(bus, plat, &cfg, &link), 0);
+
+	for (cycle = 0; cycle < cycles && !t_failures; cycle++) {
+		struct rpmsg_endpoint *ce;
+		int status;
+
+		/* The remote of this cycle opened "echo" and our driver bound it. */
+		CHECK(t_poll_until(bus, probed_now, 10000));
+		if (!chan)
+			break;
+		CHECK_EQ(removes, (int)cycle);
+		CHECK(rpmsg_link_is_up(link));
+		ce = rpmsg_channel_ept(chan);
+		/* The last remote's application channel died with it. */
+		if (app) {
+			int r = send_echo(app, 'E', SMALL, 1000);
+
+			CHECK_EQ(r, -EPIPE);
+			app_epipe += r == -EPIPE;
+			rpmsg_destroy_ept(app);
+			app = NULL;
+		}
+		CHECK_EQ(rpmsg_create_ept(link, &app_info, echo_rx, NULL, &app), 0);
+		if (!app)
+			break;
+		/* Messages round the remote on both channels. */
+		want_echoes = echoes + 8;
+		for (int i = 0; i < 8; i++)
+			CHECK_EQ(send_echo(i & 1 ? app : ce, 'E', SMALL, 5000), 0);
+		CHECK(t_poll_until(bus, echoes_in, 5000));
+		CHECK_EQ(echoes, want_echoes);
+
+		if (cycle % 10 == 9) {
+			pid = freeze_and_restart(bus, link, ce, app, pid, name, &epipe);
+			blocked_cycles++;
+			continue;
+		}
+		/* A few left in flight (some echoed, some not), then the crash. */
+		for (int i = 0; i < 3; i++)
+			send_echo(i & 1 ? app : ce, 'E', SMALL, 0);
+		rpmsg_bus_poll(bus, 0);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		CHECK(WIFSIGNALED(status)); /* not an early exit: it ran until killed */
+		pid = start_remote(name);
+	}
+	CHECK_EQ(cycle, cycles);
+	/* The last remote works too; the application channel died with the one before. */
+	CHECK(t_poll_until(bus, probed_now, 10000));
+	if (app) {
+		int r = send_echo(app, 'E', SMALL, 1000);
+
+		CHECK_EQ(r, -EPIPE);
+		app_epipe += r == -EPIPE;
+		rpmsg_destroy_ept(app);
+		app = NULL;
+	}
+	if (chan) {
+		want_echoes = echoes + 4;
+		for (int i = 0; i < 4; i++)
+			CHECK_EQ(send_echo(rpmsg_channel_ept(chan), 'E', SMALL, 5000), 0);
+		CHECK(t_poll_until(bus, echoes_in, 5000));
+	}
+	CHECK_EQ(removes, (int)cycles);
+	CHECK_EQ(probes, (int)cycles + 1);
+	CHECK_EQ(probe_unordered, 0);
+	CHECK_EQ(dup_or_reorder, 0);
+	CHECK_EQ(stale, 0);
+	CHECK_EQ(remote_bad, 0);
+	CHECK_EQ(rpmsg_glink_get_stats(link, &st), 0);
+	CHECK_EQ(st.restarts, cycles);
+	CHECK_EQ(st.rx_bad, 0);
+	CHECK(!st.rx_broken);
+	printf("%u cycles in %llu ms: %u echoes, %d blocked senders (%d -EPIPE), %d dead app "
+	       "endpoints (-EPIPE), restarts %llu, read notifs %llu, rx_bad %llu\n", cycles,
+	       (unsigned long long)(ms_now() - t0), echoes, blocked_cycles, epipe, app_epipe,
+	       (unsigned long long)st.restarts, (unsigned long long)st.read_notifs,
+	       (unsigned long long)st.rx_bad);
+	if (app)
+		rpmsg_destroy_ept(app);
+	rpmsg_bus_destroy(bus);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	rpmsg_posix_unlink(name);
+	/* Nothing left behind: the memory and the doorbells' directory. */
+	snprintf(path, sizeof(path), "/dev/shm/rpmsg-%s", name);
+	CHECK(access(path, F_OK) != 0);
+	e = getenv("RPMSG_RUNTIME_DIR");
+	snprintf(path, sizeof(path), "%s/rpmsg-%s.bells", e && *e ? e : "/tmp", name);
+	CHECK(access(path, F_OK) != 0);
+	return t_done();
+}

@@ -4,7 +4,7 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all build run test asan tsan fuzz bench install clean deps footprint cross soak test-kernel bench-kernel
+.PHONY: all build run test asan tsan fuzz bench install clean deps footprint cross soak test-kernel test-kernel-qcom bench-kernel
 
 all: build
 
@@ -57,9 +57,16 @@ cross:
 test-kernel: build
 	sh tests/kernel/run.sh $(BUILD)
 
-# Round trips and a stream between a guest program on /dev/rpmsgN and our remote.
+# The same kernel's qcom_smem, qcom_glink_smem and qcom_smd against our SMEM, GLINK and SMD
+# remote role, over the guest's own RAM (tests/kernel/run.sh --qcom, doc/kernel.md).
+test-kernel-qcom: build
+	sh tests/kernel/run.sh $(BUILD) --qcom
+
+# Round trips and a stream between a guest program on /dev/rpmsgN and our remotes
+# (virtio behind vhost-user; GLINK and SMD over the guest's RAM).
 bench-kernel: build
 	sh tests/kernel/run.sh $(BUILD) --bench
+	sh tests/kernel/run.sh $(BUILD) --qcom-bench
 
 bench: build
 	$(BUILD)/bench/rpmsg-bench

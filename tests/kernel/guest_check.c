@@ -18,6 +18,8 @@
 #include <rpmsg/chrdev.h>
 #include <rpmsg/rpmsg.h>
 
+#include "guest_util.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,156 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct ept_info {
-	char name[32];
-	uint32_t src, dst;
-};
-#define CREATE_EPT _IOW(0xb5, 1, struct ept_info)
-#define DESTROY_EPT _IO(0xb5, 2)
-#define CREATE_DEV _IOW(0xb5, 3, struct ept_info)
-
 #define MTU 496
-static int failures;
-
-#define CHECK(cond, ...)                                                                  \
-	do {                                                                              \
-		if (!(cond)) {                                                            \
-			printf("guest: FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
-			printf(__VA_ARGS__);                                              \
-			printf("\n");                                                     \
-			failures++;                                                       \
-		}                                                                         \
-	} while (0)
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, NULL);
-}
-
-static int read_text(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = 0;
-	return 0;
-}
-
-/* The rpmsg device directory whose name attribute is `name` and dst `dst` (ANY: any). */
-static bool find_device(const char *name, uint32_t dst, char *dir, size_t cap)
-{
-	DIR *d = opendir("/sys/bus/rpmsg/devices");
-	struct dirent *de;
-	bool found = false;
-
-	while (d && !found && (de = readdir(d))) {
-		char path[512], val[64];
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/rpmsg/devices/%s/name", de->d_name);
-		if (read_text(path, val, sizeof(val)) || strcmp(val, name))
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/rpmsg/devices/%s/dst", de->d_name);
-		if (dst != 0xffffffffu &&
-		    (read_text(path, val, sizeof(val)) || strtoul(val, NULL, 0) != dst))
-			continue;
-		snprintf(dir, cap, "/sys/bus/rpmsg/devices/%s", de->d_name);
-		found = true;
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
-/* /dev/rpmsgN of the char device under `parent` (a device's or the control's sysfs dir). */
-static bool find_node(const char *parent, char *node, size_t cap)
-{
-	DIR *d = opendir(parent);
-	struct dirent *de;
-	bool found = false;
-
-	while (d && !found && (de = readdir(d))) {
-		if (!strncmp(de->d_name, "rpmsg", 5) && de->d_name[5] >= '0' && de->d_name[5] <= '9' &&
-		    strlen(de->d_name) + 6 <= cap) {
-			strcpy(node, "/dev/");
-			strcat(node, de->d_name);
-			found = true;
-		}
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
-static int read_msg(int fd, void *buf, size_t cap, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	if (poll(&p, 1, timeout_ms) != 1)
-		return -ETIMEDOUT;
-	ssize_t n = read(fd, buf, cap);
-
-	return n < 0 ? -errno : (int)n;
-}
-
-static void fill(uint8_t *buf, size_t len, unsigned seq)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)(seq * 31 + i * 7);
-	if (len >= 4)
-		memcpy(buf, &seq, 4);
-}
-
-/* Echo `count` messages of random sizes through fd, `window` in flight, check each. */
-static int echo_fd(int fd, int count, int window)
-{
-	uint8_t out[MTU], in[MTU + 16];
-	int sent = 0, got = 0, bad = 0;
-
-	srand(7);
-	while (got < count && !bad) {
-		while (sent < count && sent - got < window) {
-			size_t len = 4 + (size_t)(rand() % (MTU - 3));
-
-			fill(out, len, (unsigned)sent);
-			if (write(fd, out, len) != (ssize_t)len) {
-				printf("guest: write %d: %s\n", sent, strerror(errno));
-				return -1;
-			}
-			sent++;
-		}
-		int n = read_msg(fd, in, sizeof(in), 5000);
-		unsigned seq;
-
-		if (n < 4) {
-			printf("guest: echo %d: %s\n", got, n < 0 ? strerror(-n) : "short");
-			return -1;
-		}
-		memcpy(&seq, in, 4);
-		fill(out, (size_t)n, seq);
-		if (seq != (unsigned)got || memcmp(in, out, (size_t)n))
-			bad++;
-		got++;
-	}
-	return bad ? -1 : got;
-}
 
 /* ---- 5: our library on top of the kernel ---- */
 
@@ -293,66 +146,10 @@ out:
 
 /* ---- ktest_mode=bench: round trips and a stream through /dev/rpmsgN, beside a pipe ---- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-#define BENCH_RTTS 5000
-#define BENCH_STREAM 5000
-
-static void report(const char *what, uint64_t *rtt, int n)
-{
-	qsort(rtt, (size_t)n, sizeof(*rtt), cmp_u64);
-	printf("bench: %-34s min %6.1f us  median %6.1f us  p99 %6.1f us\n", what, rtt[0] / 1e3,
-	       rtt[n / 2] / 1e3, rtt[n * 99 / 100] / 1e3);
-}
-
-/* The baseline: two guest processes bounce 16 bytes over a pair of pipes. */
-static uint64_t pipe_median(uint64_t *rtt)
-{
-	int ab[2], ba[2];
-	char b[16] = { 0 };
-	pid_t pid;
-
-	if (pipe(ab) || pipe(ba))
-		return 0;
-	pid = fork();
-	if (pid == 0) {
-		for (int i = 0; i < BENCH_RTTS; i++)
-			if (read(ab[0], b, 16) != 16 || write(ba[1], b, 16) != 16)
-				_exit(1);
-		_exit(0);
-	}
-	for (int i = 0; i < BENCH_RTTS; i++) {
-		uint64_t t = now_ns();
-
-		if (write(ab[1], b, 16) != 16 || read(ba[0], b, 16) != 16)
-			break;
-		rtt[i] = now_ns() - t;
-	}
-	waitpid(pid, NULL, 0);
-	report("pipe ping-pong in the guest (16 B)", rtt, BENCH_RTTS);
-	return rtt[BENCH_RTTS / 2];
-}
-
 static int bench(void)
 {
-	static uint64_t rtt[BENCH_RTTS];
 	char dir[512], path[600], node[64];
-	uint8_t buf[MTU];
-	uint64_t base, med, t0;
-	int fd, got = 0, sent = 0;
+	int fd, ret;
 
 	if (!find_device("rpmsg-raw", 0x400, dir, sizeof(dir)))
 		return 1;
@@ -361,34 +158,9 @@ static int bench(void)
 		sleep_ms(20);
 	if (!find_node(path, node, sizeof(node)) || (fd = open(node, O_RDWR)) < 0)
 		return 1;
-	base = pipe_median(rtt);
-	memset(buf, 0x5a, sizeof(buf));
-	for (int i = 0; i < BENCH_RTTS; i++) {
-		uint64_t t = now_ns();
-
-		if (write(fd, buf, 16) != 16 || read_msg(fd, buf, sizeof(buf), 5000) != 16)
-			return 1;
-		rtt[i] = now_ns() - t;
-	}
-	report("/dev/rpmsgN to our remote (16 B)", rtt, BENCH_RTTS);
-	med = rtt[BENCH_RTTS / 2];
-	printf("bench: round trip ratio rpmsg / pipe: %.2fx\n", base ? (double)med / (double)base : 0);
-	t0 = now_ns();
-	while (got < BENCH_STREAM) {
-		while (sent < BENCH_STREAM && sent - got < 64) {
-			if (write(fd, buf, 16) != 16)
-				return 1;
-			sent++;
-		}
-		if (read_msg(fd, buf, sizeof(buf), 5000) != 16)
-			return 1;
-		got++;
-	}
-	t0 = now_ns() - t0;
-	printf("bench: stream of %d x 16 B echoed (64 in flight): %.0f msgs/s each way\n",
-	       BENCH_STREAM, BENCH_STREAM / (t0 / 1e9));
+	ret = bench_node(fd, "virtio", bench_pipe_median());
 	close(fd);
-	return 0;
+	return ret;
 }
 
 int main(void)
@@ -430,7 +202,7 @@ int main(void)
 	fd = open(node, O_RDWR);
 	CHECK(fd >= 0, "open %s: %s", node, strerror(errno));
 	if (fd >= 0) {
-		n = echo_fd(fd, 500, 16);
+		n = echo_fd(fd, 500, 16, MTU);
 		CHECK(n == 500, "echo over %s", node);
 		if (n == 500)
 			printf("guest: ok %s (rpmsg-raw): 500 echoes of random sizes in order\n", node);

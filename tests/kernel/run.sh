@@ -10,13 +10,18 @@
 #
 # usage: tests/kernel/run.sh [BUILD_DIR]   (exit 0 only if both runs went as they must)
 #        tests/kernel/run.sh BUILD_DIR --bench   (round trips and a stream, beside a pipe)
+#        tests/kernel/run.sh BUILD_DIR --qcom    (make test-kernel-qcom: see qcom_run below)
+#        tests/kernel/run.sh BUILD_DIR --qcom-bench
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$repo/build}" && pwd)
 remote=$build/tests/kernel_remote
 check=$build/tests/kernel_guest_check
-[ -x "$remote" ] && [ -x "$check" ] || { echo "test-kernel: build first (make build)"; exit 2; }
+qremote=$build/tests/kernel_qcom_remote
+qcheck=$build/tests/kernel_guest_qcom
+[ -x "$remote" ] && [ -x "$check" ] && [ -x "$qremote" ] && [ -x "$qcheck" ] ||
+	{ echo "test-kernel: build first (make build)"; exit 2; }
 
 kernel=$(sh "$repo/scripts/kernel/build.sh" | tail -n 1)
 [ -x "$kernel" ] || { echo "test-kernel: no kernel"; exit 2; }
@@ -24,8 +29,12 @@ command -v setarch >/dev/null || { echo "test-kernel: setarch (util-linux) missi
 
 work=$(mktemp -d /tmp/rpmsg-ktest.XXXXXX)
 host_pid=
+uml_pid=
+memdir=
 cleanup() {
 	[ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null
+	[ -n "$uml_pid" ] && kill "$uml_pid" 2>/dev/null && wait "$uml_pid" 2>/dev/null
+	[ -n "$memdir" ] && rm -rf "$memdir"
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -54,7 +63,105 @@ boot() {
 	host_pid=
 }
 
+# One boot of the Qualcomm test: $1 = run name, then extra arguments of qcom_remote. The
+# guest starts first (its RAM is the shared memory); once its boot-time probing is over
+# ("guest: waiting for the host"), our remote maps that RAM, lays SMEM out and starts its
+# GLINK and SMD edges; the guest then probes SMEM, and the edges follow.
+boot_qcom() {
+	name=$1
+	shift
+	dir=$work/$name
+	mkdir -p "$dir"
+	# UML's RAM file goes to TMPDIR: a directory of its own on tmpfs, found by our remote
+	memdir=$(mktemp -d /dev/shm/rpmsg-kqcom.XXXXXX)
+	mkfifo "$dir/irq.fifo"
+	sed "s|@IRQ_FIFO@|$dir/irq.fifo|" "$repo/tests/kernel/qcom.dts" >"$dir/qcom.dts"
+	dtc -q -I dts -O dtb -o "$dir/qcom.dtb" "$dir/qcom.dts"
+	start=$(date +%s)
+	TMPDIR=$memdir timeout 180 setarch "$(uname -m)" -R "$kernel" mem=192M uml_dir="$work" \
+		umid="$name" dtb="$dir/qcom.dtb" root=/dev/root rootfstype=hostfs rootflags=/ ro \
+		init="$repo/tests/kernel/guest-init.sh" ktest_check="$qcheck" ktest_mode="$mode" \
+		ktest_ready="$dir/ready" con=null con0=null,fd:1 \
+		</dev/null >"$work/$name.guest.log" 2>&1 &
+	uml_pid=$!
+	for _ in $(seq 1200); do
+		grep -q '^guest: waiting for the host' "$work/$name.guest.log" 2>/dev/null && break
+		kill -0 "$uml_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	"$qremote" "$@" "$memdir" "$dir/irq.fifo" "$dir/ready" >"$work/$name.host.log" 2>&1 &
+	host_pid=$!
+	wait "$uml_pid" || true
+	uml_pid=
+	echo "test-kernel-qcom: $name boot took $(($(date +%s) - start)) s"
+	kill "$host_pid" 2>/dev/null || true
+	wait "$host_pid" 2>/dev/null || true
+	host_pid=
+	rm -rf "$memdir"
+	memdir=
+}
+
+# make test-kernel-qcom: the kernel's qcom_smem, qcom_glink_smem and qcom_smd against our
+# remote role (qcom_remote.c, guest_qcom.c), then a negative run with SMEM broken on purpose.
+qcom_run() {
+	command -v dtc >/dev/null || {
+		echo "test-kernel-qcom: installing device-tree-compiler"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q device-tree-compiler >/dev/null ||
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -q device-tree-compiler >/dev/null; } ||
+			{ echo "test-kernel-qcom: dtc missing"; exit 2; }
+	}
+	fail=0
+	boot_qcom qcom
+	grep -E '^(guest|KTEST)' "$work/qcom.guest.log" | sed 's/^/  /' || true
+	sed 's/^/  /' "$work/qcom.host.log"
+	if ! grep -q '^KTEST RESULT PASS' "$work/qcom.guest.log"; then
+		echo "test-kernel-qcom: FAIL: the guest's checks failed; kernel log follows"
+		tail -n 80 "$work/qcom.guest.log"
+		fail=1
+	fi
+	for want in 'glink channel guest-ept up' 'glink channel guest-ept removed' \
+		'glink channel bye closed by us: ok' 'smd channel smd-ept up' 'echo failures 0' \
+		'glink echoed [0-9]*, .*rx_bad 0, .*version done' 'smd echoed [0-9]*, .*rx_bad 0'; do
+		grep -q "^host: $want" "$work/qcom.host.log" ||
+			{ echo "test-kernel-qcom: FAIL: the host never reported '$want'"; fail=1; }
+	done
+	echoed=$(sed -n 's/^host: glink echoed \([0-9]*\),.*/\1/p' "$work/qcom.host.log")
+	[ "${echoed:-0}" -ge 1201 ] ||
+		{ echo "test-kernel-qcom: FAIL: GLINK echoed ${echoed:-0}, expected at least 1201"; fail=1; }
+	echoed=$(sed -n 's/^host: smd echoed \([0-9]*\),.*/\1/p' "$work/qcom.host.log")
+	[ "${echoed:-0}" -ge 1200 ] ||
+		{ echo "test-kernel-qcom: FAIL: SMD echoed ${echoed:-0}, expected at least 1200"; fail=1; }
+
+	boot_qcom negative --corrupt-smem
+	if grep -q '^KTEST RESULT FAIL' "$work/negative.guest.log" &&
+		grep -q 'SMEM not accepted' "$work/negative.guest.log"; then
+		echo "test-kernel-qcom: negative run failed as it must (SMEM header broken: $(grep -o 'Unsupported SMEM version.*' "$work/negative.guest.log" | head -n 1))"
+	else
+		echo "test-kernel-qcom: FAIL: the negative run did not fail; the checks cannot be trusted"
+		tail -n 30 "$work/negative.guest.log"
+		fail=1
+	fi
+	if [ "$fail" = 0 ]; then
+		echo "test-kernel-qcom: PASS (UML Linux $(basename "$(dirname "$kernel")" | sed s/^build-//), qcom_smem + qcom_glink_smem + qcom_smd + rpmsg_char + rpmsg_ctrl against our SMEM, GLINK and SMD remote)"
+	else
+		echo "test-kernel-qcom: FAILED"
+	fi
+	exit "$fail"
+}
+
 mode=check
+if [ "${2:-}" = --qcom ]; then
+	qcom_run
+fi
+if [ "${2:-}" = --qcom-bench ]; then
+	mode=bench
+	boot_qcom qcom-bench
+	grep -E '^(bench|KTEST)' "$work/qcom-bench.guest.log"
+	grep -q '^KTEST RESULT PASS' "$work/qcom-bench.guest.log" ||
+		{ tail -n 40 "$work/qcom-bench.guest.log"; exit 1; }
+	exit 0
+fi
 if [ "${2:-}" = --bench ]; then
 	mode=bench
 	boot bench "$check" "$remote"

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The host side of the Qualcomm real-kernel test (tests/kernel/run.sh qcom): our remote
+ * role of SMEM, GLINK and SMD, the library's own transports, facing the UML guest's
+ * qcom_smem, qcom_glink_smem and qcom_smd drivers over the guest's RAM (umlplat.h).
+ *
+ * Guest physical layout (the devicetree tests/kernel/qcom.dts says the same):
+ *   0x8000000  hardware mutex page (qcom,sfpb-mutex: lock N at 4 * N; SMEM uses lock 3)
+ *   0x8001000  SMEM, 1 MiB (qcom,smem), laid out by us as a boot loader does
+ *   0x8101000  GLINK edge's mailbox page (the kernel rings us at +0x10)
+ *   0x8102000  SMD edge's mailbox page
+ * Host-irq lines: 0 rings the GLINK edge, 1 the SMD edge. Both edges: remote host 1.
+ *
+ * Channels: GLINK "rpmsg-raw" (the guest's rpmsg_char binds it) and "bye" (closed by us
+ * when the guest sends "close bye" on rpmsg-raw); SMD "rpmsg-raw" and "smd-ept" (the guest
+ * opens it with CREATE_EPT). A channel the guest opens (GLINK "guest-ept") is answered by
+ * the same echo driver. Everything echoes. Events are printed on "host:" lines.
+ *
+ * usage: qcom_remote [--corrupt-smem] UML_TMPDIR IRQ_FIFO READY_FILE
+ *   Waits for UML's RAM file in UML_TMPDIR, lays SMEM out, starts both edges, then creates
+ *   READY_FILE (the guest then probes SMEM). --corrupt-smem breaks SMEM's header after
+ *   that (the negative run: the kernel must refuse it). Exits on SIGTERM/SIGINT.
+ */
+#include <rpmsg/glink.h>
+#include <rpmsg/rpmsg.h>
+#include <rpmsg/smd.h>
+
+#include "umlplat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RAM_BASE 0x8000000u
+#define SMEM_OFFSET 0x1000u
+#define SMEM_SIZE 0x100000u
+#define GLINK_MBOX 0x101000u
+#define SMD_MBOX 0x102000u
+#define MAP_SIZE 0x103000u
+#define MBOX_REG 0x10u /* msm8996 APCS: the IPC register */
+#define REMOTE_HOST 1
+#define SMD_EDGE 15
+
+static atomic_int stop;
+static atomic_ullong echoed_glink, echoed_smd, echo_fail;
+static atomic_int close_bye;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&stop, 1);
+}
+
+static const char *link_of(struct rpmsg_channel *ch)
+{
+	return rpmsg_link_transport(rpmsg_channel_link(ch));
+}
+
+static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	bool smd = !strcmp(rpmsg_link_transport(rpmsg_ept_link(ept)), "smd");
+	int ret;
+
+	(void)src;
+	(void)priv;
+	if (len == 9 && !memcmp(data, "close bye", 9))
+		atomic_store(&close_bye, 1);
+	ret = rpmsg_send(ept, data, len);
+	if (ret) {
+		printf("host: %s echo of %zu bytes failed: %s\n", smd ? "smd" : "glink", len,
+		       rpmsg_strerror(ret));
+		atomic_fetch_add(&echo_fail, 1);
+	} else {
+		atomic_fetch_add(smd ? &echoed_smd : &echoed_glink, 1);
+	}
+	return 0;
+}
+
+static int echo_probe(struct rpmsg_channel *ch)
+{
+	printf("host: %s channel %s up\n", link_of(ch), rpmsg_channel_info(ch)->name);
+	return 0;
+}
+
+static void echo_remove(struct rpmsg_channel *ch)
+{
+	printf("host: %s channel %s removed\n", link_of(ch), rpmsg_channel_info(ch)->name);
+}
+
+static const char *const echo_ids[] = { "rpmsg-raw", "bye", "guest-ept", "smd-ept", NULL };
+static const struct rpmsg_driver echo_drv = {
+	.name = "qcom-test-echo",
+	.id_table = echo_ids,
+	.probe = echo_probe,
+	.remove = echo_remove,
+	.callback = echo_cb,
+};
+
+static int edge_platform(const struct uml_ram *ram, int irq_fd, uint32_t mbox, uint8_t line,
+			 struct rpmsg_platform **out)
+{
+	struct umlplat_config cfg = {
+		.shm = { .va = ram->va, .pa = ram->pa, .size = SMEM_OFFSET + SMEM_SIZE },
+		.mailbox = (volatile uint32_t *)(ram->va + mbox + MBOX_REG),
+		.irq_fd = irq_fd,
+		.irq_line = line,
+	};
+
+	return umlplat_create(&cfg, out);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const glink_channels[] = { "rpmsg-raw", "bye", NULL };
+	static const char *const smd_channels[] = { "rpmsg-raw", "smd-ept", NULL };
+	bool corrupt = argc > 1 && !strcmp(argv[1], "--corrupt-smem");
+	struct rpmsg_glink_config gcfg = {
+		.role = RPMSG_GLINK_REMOTE, .name = "glink", .flavour = RPMSG_GLINK_SMEM,
+		.remote_host = REMOTE_HOST, .format_smem = true, .smem_size = SMEM_SIZE,
+		.channels = glink_channels, .max_rx_size = 65536,
+	};
+	struct rpmsg_smd_config scfg = {
+		.role = RPMSG_SMD_REMOTE, .name = "smd", .edge = SMD_EDGE,
+		.remote_host = REMOTE_HOST, .smem_size = SMEM_SIZE, .channels = smd_channels,
+	};
+	struct rpmsg_platform *gplat, *splat;
+	struct rpmsg_link *glink, *smd;
+	struct rpmsg_glink_stats gst;
+	struct rpmsg_smd_stats sst;
+	struct rpmsg_bus *bus;
+	struct uml_ram ram;
+	int irq_fd, ret, fd;
+
+	if (argc != 4 + corrupt) {
+		fprintf(stderr, "usage: %s [--corrupt-smem] UML_TMPDIR IRQ_FIFO READY_FILE\n",
+			argv[0]);
+		return 2;
+	}
+	argv += corrupt;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+
+	ret = uml_ram_open(argv[1], RAM_BASE, MAP_SIZE, 60000, &ram);
+	if (ret) {
+		printf("host: no UML memory in %s: %s\n", argv[1], strerror(-ret));
+		return 1;
+	}
+	printf("host: mapped guest RAM 0x%x..0x%x of UML process %d\n", RAM_BASE,
+	       RAM_BASE + MAP_SIZE, (int)ram.pid);
+	irq_fd = open(argv[2], O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (irq_fd < 0) {
+		printf("host: cannot open %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	if (rpmsg_bus_create(&bus) || rpmsg_register_driver(bus, &echo_drv))
+		return 1;
+	/* GLINK lays SMEM out (as the boot loader would) and allocates its items; SMD then
+	 * attaches and creates its channels: all before the kernel looks, since the hardware
+	 * mutex is plain RAM here and gives no exclusion against the kernel. */
+	if ((ret = edge_platform(&ram, irq_fd, GLINK_MBOX, 0, &gplat)) ||
+	    (ret = rpmsg_glink_create(bus, gplat, &gcfg, &glink))) {
+		printf("host: GLINK remote: %s\n", rpmsg_strerror(ret));
+		return 1;
+	}
+	if ((ret = edge_platform(&ram, irq_fd, SMD_MBOX, 1, &splat)) ||
+	    (ret = rpmsg_smd_create(bus, splat, &scfg, &smd))) {
+		printf("host: SMD remote: %s\n", rpmsg_strerror(ret));
+		return 1;
+	}
+	if (corrupt) {
+		/* SMEM's version word of the boot loader: the kernel accepts only 11 and 12 */
+		uint32_t *version = (uint32_t *)(ram.va + SMEM_OFFSET + 64 + 7 * 4);
+
+		*version = 0x00ff0000u;
+		printf("host: SMEM header corrupted on purpose\n");
+	}
+	if (rpmsg_bus_start_thread(bus))
+		return 1;
+	fd = open(argv[3], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		printf("host: cannot create %s: %s\n", argv[3], strerror(errno));
+		return 1;
+	}
+	close(fd);
+	printf("host: SMEM laid out, GLINK and SMD edges up on our side\n");
+
+	while (!atomic_load(&stop)) {
+		if (atomic_exchange(&close_bye, 0)) {
+			struct rpmsg_channel_info bye = { .name = "bye", .src = RPMSG_ADDR_ANY,
+							  .dst = RPMSG_ADDR_ANY };
+
+			ret = rpmsg_release_channel(glink, &bye);
+			printf("host: glink channel bye closed by us: %s\n",
+			       ret ? rpmsg_strerror(ret) : "ok");
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+	}
+	rpmsg_glink_get_stats(glink, &gst);
+	rpmsg_smd_get_stats(smd, &sst);
+	printf("host: glink echoed %llu, rx %llu, tx %llu, rx_bad %llu, intent requests %llu, "
+	       "refused %llu, version %s, features 0x%x\n",
+	       (unsigned long long)atomic_load(&echoed_glink), (unsigned long long)gst.rx_msgs,
+	       (unsigned long long)gst.tx_msgs, (unsigned long long)gst.rx_bad,
+	       (unsigned long long)gst.intent_reqs, (unsigned long long)gst.intent_refused,
+	       gst.version_done ? "done" : "not done", gst.features);
+	printf("host: smd echoed %llu, rx %llu, tx %llu, rx_bad %llu\n",
+	       (unsigned long long)atomic_load(&echoed_smd), (unsigned long long)sst.rx_msgs,
+	       (unsigned long long)sst.tx_msgs, (unsigned long long)sst.rx_bad);
+	printf("host: echo failures %llu\n", (unsigned long long)atomic_load(&echo_fail));
+	rpmsg_bus_stop_thread(bus);
+	rpmsg_bus_destroy(bus);
+	close(irq_fd);
+	uml_ram_close(&ram);
+	return 0;
+}

@@ -242,7 +242,8 @@ int main(void)
 		check_remote_close(fd);
 		close(fd);
 	}
-	printf("guest: skip glink signals: 6.1's rpmsg_char has no TIOCMGET/TIOCMSET\n");
+	/* 6.1's GLINK has no SIGNALS command and its rpmsg_char no TIOCMGET/TIOCMSET */
+	printf("guest: skip glink signals: Linux 6.1 has none (no SIGNALS, no TIOCMGET/TIOCMSET)\n");
 
 	fd = check_raw("smd", SMD_DIR, 1000, SMD_MAX);
 	if (fd >= 0) {

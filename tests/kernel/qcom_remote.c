@@ -14,7 +14,8 @@
  * Channels: GLINK "rpmsg-raw" (the guest's rpmsg_char binds it) and "bye" (closed by us
  * when the guest sends "close bye" on rpmsg-raw); SMD "rpmsg-raw" and "smd-ept" (the guest
  * opens it with CREATE_EPT). A channel the guest opens (GLINK "guest-ept") is answered by
- * the same echo driver. Everything echoes. Events are printed on "host:" lines.
+ * the same echo driver. Everything echoes. Events are printed on "host:" lines, among
+ * them every change of the kernel's side of an SMD channel (its open and close).
  *
  * usage: qcom_remote [--corrupt-smem] UML_TMPDIR IRQ_FIFO READY_FILE
  *   Waits for UML's RAM file in UML_TMPDIR, lays SMEM out, starts both edges, then creates
@@ -101,6 +102,23 @@ static const struct rpmsg_driver echo_drv = {
 	.callback = echo_cb,
 };
 
+/* Report the kernel's side of each SMD channel when it changes (open handshake, close). */
+static void watch_smd(struct rpmsg_link *smd, const char *const *names, uint32_t *seen)
+{
+	static const char *const state[] = { "CLOSED", "OPENING", "OPENED", "FLUSHING",
+					     "CLOSING", "RESET", "RESET_OPENING" };
+
+	for (unsigned i = 0; names[i]; i++) {
+		uint32_t ours, kernel;
+
+		if (rpmsg_smd_channel_state(smd, names[i], &ours, &kernel) || kernel == seen[i])
+			continue;
+		seen[i] = kernel;
+		printf("host: smd channel %s: the kernel's side is %s (ours %s)\n", names[i],
+		       kernel < 7 ? state[kernel] : "?", ours < 7 ? state[ours] : "?");
+	}
+}
+
 static int edge_platform(const struct uml_ram *ram, int irq_fd, uint32_t mbox, uint8_t line,
 			 struct rpmsg_platform **out)
 {
@@ -134,6 +152,7 @@ int main(int argc, char **argv)
 	struct rpmsg_smd_stats sst;
 	struct rpmsg_bus *bus;
 	struct uml_ram ram;
+	uint32_t smd_seen[3] = { UINT32_MAX, UINT32_MAX, UINT32_MAX };
 	int irq_fd, ret, fd;
 
 	if (argc != 4 + corrupt) {
@@ -199,7 +218,8 @@ int main(int argc, char **argv)
 			printf("host: glink channel bye closed by us: %s\n",
 			       ret ? rpmsg_strerror(ret) : "ok");
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+		watch_smd(smd, smd_channels, smd_seen);
+		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
 	}
 	rpmsg_glink_get_stats(glink, &gst);
 	rpmsg_smd_get_stats(smd, &sst);

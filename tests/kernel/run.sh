@@ -35,7 +35,8 @@ cleanup() {
 	[ -n "$host_pid" ] && kill "$host_pid" 2>/dev/null && wait "$host_pid" 2>/dev/null
 	[ -n "$uml_pid" ] && kill "$uml_pid" 2>/dev/null && wait "$uml_pid" 2>/dev/null
 	[ -n "$memdir" ] && rm -rf "$memdir"
-	rm -rf "$work"
+	# RPMSG_KTEST_KEEP=1 keeps the logs, devicetrees and FIFOs for a look
+	[ -n "${RPMSG_KTEST_KEEP:-}" ] && echo "test-kernel: kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
@@ -70,7 +71,7 @@ boot() {
 boot_qcom() {
 	name=$1
 	shift
-	dir=$work/$name
+	dir=$work/$name.files # not $work/$name: UML owns that (umid) and clears it
 	mkdir -p "$dir"
 	# UML's RAM file goes to TMPDIR: a directory of its own on tmpfs, found by our remote
 	memdir=$(mktemp -d /dev/shm/rpmsg-kqcom.XXXXXX)
@@ -121,7 +122,9 @@ qcom_run() {
 		fail=1
 	fi
 	for want in 'glink channel guest-ept up' 'glink channel guest-ept removed' \
-		'glink channel bye closed by us: ok' 'smd channel smd-ept up' 'echo failures 0' \
+		'glink channel bye closed by us: ok' 'smd channel smd-ept up' \
+		"smd channel smd-ept: the kernel's side is OPENED" \
+		"smd channel smd-ept: the kernel's side is CLOSED" 'echo failures 0' \
 		'glink echoed [0-9]*, .*rx_bad 0, .*version done' 'smd echoed [0-9]*, .*rx_bad 0'; do
 		grep -q "^host: $want" "$work/qcom.host.log" ||
 			{ echo "test-kernel-qcom: FAIL: the host never reported '$want'"; fail=1; }

@@ -40,6 +40,28 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# A negative boot must fail, and for its reason: $1 = test name, $2 = run name, $3 = a
+# pattern of the guest's log that names the reason, $4 = what the run broke.
+negative_failed() {
+	if grep -q '^KTEST RESULT FAIL' "$work/$2.guest.log" && grep -q "$3" "$work/$2.guest.log"; then
+		echo "$1: negative run failed as it must ($4)"
+	else
+		echo "$1: FAIL: the negative run did not fail; the checks cannot be trusted"
+		tail -n 30 "$work/$2.guest.log"
+		fail=1
+	fi
+}
+
+# The last line and the exit status: $1 = test name, $2 = what was tested.
+verdict() {
+	if [ "$fail" = 0 ]; then
+		echo "$1: PASS (UML Linux $(basename "$(dirname "$kernel")" | sed s/^build-//), $2)"
+	else
+		echo "$1: FAILED"
+	fi
+	exit "$fail"
+}
+
 # One boot: $1 = run name, $2 = the guest's checker, then the remote's command (the socket
 # path is appended to it).
 boot() {
@@ -137,20 +159,10 @@ qcom_run() {
 		{ echo "test-kernel-qcom: FAIL: SMD echoed ${echoed:-0}, expected at least 1200"; fail=1; }
 
 	boot_qcom negative --corrupt-smem
-	if grep -q '^KTEST RESULT FAIL' "$work/negative.guest.log" &&
-		grep -q 'SMEM not accepted' "$work/negative.guest.log"; then
-		echo "test-kernel-qcom: negative run failed as it must (SMEM header broken: $(grep -o 'Unsupported SMEM version.*' "$work/negative.guest.log" | head -n 1))"
-	else
-		echo "test-kernel-qcom: FAIL: the negative run did not fail; the checks cannot be trusted"
-		tail -n 30 "$work/negative.guest.log"
-		fail=1
-	fi
-	if [ "$fail" = 0 ]; then
-		echo "test-kernel-qcom: PASS (UML Linux $(basename "$(dirname "$kernel")" | sed s/^build-//), qcom_smem + qcom_glink_smem + qcom_smd + rpmsg_char + rpmsg_ctrl against our SMEM, GLINK and SMD remote)"
-	else
-		echo "test-kernel-qcom: FAILED"
-	fi
-	exit "$fail"
+	negative_failed test-kernel-qcom negative 'SMEM not accepted' \
+		"SMEM header broken: $(grep -o 'Unsupported SMEM version.*' "$work/negative.guest.log" | head -n 1)"
+	verdict test-kernel-qcom \
+		'qcom_smem + qcom_glink_smem + qcom_smd + rpmsg_char + rpmsg_ctrl against our SMEM, GLINK and SMD remote'
 }
 
 mode=check
@@ -191,14 +203,9 @@ grep -q 'rx_bad 0, rejected 0' "$work/real.host.log" ||
 	{ echo "test-kernel: FAIL: our backend refused or found bad buffers"; fail=1; }
 
 boot negative "$check" "$remote" --no-announce
-if grep -q '^KTEST RESULT FAIL' "$work/negative.guest.log" &&
-	grep -q 'announced channels missing' "$work/negative.guest.log"; then
-	echo "test-kernel: negative run failed as it must (no announcements, no channels)"
-else
-	echo "test-kernel: FAIL: the negative run did not fail; the checks cannot be trusted"
-	tail -n 30 "$work/negative.guest.log"
-	fail=1
-fi
+negative_failed test-kernel negative 'announced channels missing' \
+	'no announcements, no channels'
+
 
 # 3. The tool's own command, 'rpmsg vhost-user', with its default services.
 boot tool "$repo/tests/kernel/guest-tool.sh" "$build/tools/rpmsg" vhost-user
@@ -212,9 +219,4 @@ else
 	fail=1
 fi
 
-if [ "$fail" = 0 ]; then
-	echo "test-kernel: PASS (UML Linux $(basename "$(dirname "$kernel")" | sed s/^build-//), virtio_rpmsg_bus + rpmsg_char + rpmsg_ctrl against our remote)"
-else
-	echo "test-kernel: FAILED"
-fi
-exit "$fail"
+verdict test-kernel 'virtio_rpmsg_bus + rpmsg_char + rpmsg_ctrl against our remote'

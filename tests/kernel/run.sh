@@ -40,6 +40,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Show a boot's guest and host lines; the guest's checks must have passed: $1 = test name,
+# $2 = run name.
+guest_passed() {
+	grep -E '^(guest|host|KTEST)' "$work/$2.guest.log" | sed 's/^/  /' || true
+	sed 's/^/  /' "$work/$2.host.log"
+	if ! grep -q '^KTEST RESULT PASS' "$work/$2.guest.log"; then
+		echo "$1: FAIL: the guest's checks failed; kernel log follows"
+		tail -n 80 "$work/$2.guest.log"
+		fail=1
+	fi
+}
+
 # A negative boot must fail, and for its reason: $1 = test name, $2 = run name, $3 = a
 # pattern of the guest's log that names the reason, $4 = what the run broke.
 negative_failed() {
@@ -136,13 +148,7 @@ qcom_run() {
 	}
 	fail=0
 	boot_qcom qcom
-	grep -E '^(guest|KTEST)' "$work/qcom.guest.log" | sed 's/^/  /' || true
-	sed 's/^/  /' "$work/qcom.host.log"
-	if ! grep -q '^KTEST RESULT PASS' "$work/qcom.guest.log"; then
-		echo "test-kernel-qcom: FAIL: the guest's checks failed; kernel log follows"
-		tail -n 80 "$work/qcom.guest.log"
-		fail=1
-	fi
+	guest_passed test-kernel-qcom qcom
 	for want in 'glink channel guest-ept up' 'glink channel guest-ept removed' \
 		'glink channel bye closed by us: ok' 'smd channel smd-ept up' \
 		"smd channel smd-ept: the kernel's side is OPENED" \
@@ -187,13 +193,7 @@ fi
 
 fail=0
 boot real "$check" "$remote"
-grep -E '^(guest|host|KTEST)' "$work/real.guest.log" | sed 's/^/  /' || true
-sed 's/^/  /' "$work/real.host.log"
-if ! grep -q '^KTEST RESULT PASS' "$work/real.guest.log"; then
-	echo "test-kernel: FAIL: the guest's checks failed; kernel log follows"
-	tail -n 60 "$work/real.guest.log"
-	fail=1
-fi
+guest_passed test-kernel real
 grep -q 'host: guest channel rpmsg-raw at 0x500, greeting sent' "$work/real.host.log" ||
 	{ echo "test-kernel: FAIL: the guest's CREATE_DEV announcement never reached our remote"; fail=1; }
 echoed=$(sed -n 's/^host: echoed \([0-9]*\),.*/\1/p' "$work/real.host.log")

@@ -102,7 +102,7 @@ static int check_raw(const char *what, const char *edge, int count, size_t max_l
 	char dir[PATH_MAX], sub[PATH_MAX + 8], node[64];
 	int fd, n;
 
-	if (!find_edge_device(edge, "rpmsg-raw", 15000, dir, sizeof(dir))) {
+	if (!find_edge_device(edge, "rpmsg-raw", 8000, dir, sizeof(dir))) {
 		CHECK(0, "%s: our rpmsg-raw channel never appeared", what);
 		return -1;
 	}

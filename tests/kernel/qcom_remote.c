@@ -17,15 +17,19 @@
  * the same echo driver. Everything echoes. Events are printed on "host:" lines, among
  * them every change of the kernel's side of an SMD channel (its open and close).
  *
- * usage: qcom_remote [--corrupt-smem] UML_TMPDIR IRQ_FIFO READY_FILE
+ * usage: qcom_remote [--corrupt-smem | --corrupt-glink] UML_TMPDIR IRQ_FIFO READY_FILE
  *   Waits for UML's RAM file in UML_TMPDIR, lays SMEM out, starts both edges, then creates
- *   READY_FILE (the guest then probes SMEM). --corrupt-smem breaks SMEM's header after
- *   that (the negative run: the kernel must refuse it). Exits on SIGTERM/SIGINT.
+ *   READY_FILE (the guest then probes SMEM). The negative runs break, before the kernel
+ *   looks, SMEM's header (the kernel must refuse SMEM) or the first GLINK command we
+ *   queued, our VERSION (the kernel must stop reading the edge: no GLINK channel appears).
+ *   Exits on SIGTERM/SIGINT.
  */
 #include <rpmsg/glink.h>
 #include <rpmsg/rpmsg.h>
 #include <rpmsg/smd.h>
 
+#include "glink/glink_wire.h"
+#include "smem/smem.h"
 #include "umlplat.h"
 
 #include <errno.h>
@@ -119,6 +123,30 @@ static void watch_smd(struct rpmsg_link *smd, const char *const *names, uint32_t
 	}
 }
 
+/* Our TX FIFO's first command (VERSION, queued at start) becomes one nobody knows. */
+static int corrupt_first_command(const struct uml_ram *ram)
+{
+	_Atomic uint32_t lock = 0; /* lookups take no lock */
+	struct smem smem;
+	uint8_t *fifo;
+	size_t size;
+	void *p;
+
+	if (smem_attach(&smem, ram->va + SMEM_OFFSET, SMEM_SIZE, &lock, REMOTE_HOST) ||
+	    smem_get(&smem, SMEM_HOST_APPS, GLINK_ITEM_FIFO1, &p, &size) || size < GLINK_HDR) {
+		printf("host: no GLINK FIFO to corrupt\n");
+		return -1;
+	}
+	fifo = p;
+	if (fifo[0] != GLINK_VERSION || fifo[1] != 0) {
+		printf("host: the first GLINK command is %u, not VERSION\n", fifo[0] | fifo[1] << 8);
+		return -1;
+	}
+	fifo[0] = 0x7f; /* an unknown command id, little-endian */
+	printf("host: GLINK command corrupted on purpose (VERSION became 0x7f)\n");
+	return 0;
+}
+
 static int edge_platform(const struct uml_ram *ram, int irq_fd, uint32_t mbox, uint8_t line,
 			 struct rpmsg_platform **out)
 {
@@ -136,7 +164,9 @@ int main(int argc, char **argv)
 {
 	static const char *const glink_channels[] = { "rpmsg-raw", "bye", NULL };
 	static const char *const smd_channels[] = { "rpmsg-raw", "smd-ept", NULL };
-	bool corrupt = argc > 1 && !strcmp(argv[1], "--corrupt-smem");
+	bool corrupt_smem = argc > 1 && !strcmp(argv[1], "--corrupt-smem");
+	bool corrupt_glink = argc > 1 && !strcmp(argv[1], "--corrupt-glink");
+	int corrupt = corrupt_smem || corrupt_glink;
 	struct rpmsg_glink_config gcfg = {
 		.role = RPMSG_GLINK_REMOTE, .name = "glink", .flavour = RPMSG_GLINK_SMEM,
 		.remote_host = REMOTE_HOST, .format_smem = true, .smem_size = SMEM_SIZE,
@@ -156,8 +186,8 @@ int main(int argc, char **argv)
 	int irq_fd, ret, fd;
 
 	if (argc != 4 + corrupt) {
-		fprintf(stderr, "usage: %s [--corrupt-smem] UML_TMPDIR IRQ_FIFO READY_FILE\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s [--corrupt-smem | --corrupt-glink] UML_TMPDIR IRQ_FIFO "
+			"READY_FILE\n", argv[0]);
 		return 2;
 	}
 	argv += corrupt;
@@ -192,13 +222,15 @@ int main(int argc, char **argv)
 		printf("host: SMD remote: %s\n", rpmsg_strerror(ret));
 		return 1;
 	}
-	if (corrupt) {
+	if (corrupt_smem) {
 		/* SMEM's version word of the boot loader: the kernel accepts only 11 and 12 */
 		uint32_t *version = (uint32_t *)(ram.va + SMEM_OFFSET + 64 + 7 * 4);
 
 		*version = 0x00ff0000u;
 		printf("host: SMEM header corrupted on purpose\n");
 	}
+	if (corrupt_glink && corrupt_first_command(&ram))
+		return 1;
 	if (rpmsg_bus_start_thread(bus))
 		return 1;
 	fd = open(argv[3], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);

@@ -53,13 +53,16 @@ guest_passed() {
 }
 
 # A negative boot must fail, and for its reason: $1 = test name, $2 = run name, $3 = a
-# pattern of the guest's log that names the reason, $4 = what the run broke.
+# pattern of the guest's log that names the reason, $4 = what the run broke, $5 (optional)
+# = a pattern the host's log must hold (that the breaking was done).
 negative_failed() {
-	if grep -q '^KTEST RESULT FAIL' "$work/$2.guest.log" && grep -q "$3" "$work/$2.guest.log"; then
+	if grep -q '^KTEST RESULT FAIL' "$work/$2.guest.log" && grep -q "$3" "$work/$2.guest.log" &&
+		{ [ -z "${5:-}" ] || grep -q "$5" "$work/$2.host.log"; }; then
 		echo "$1: negative run failed as it must ($4)"
 	else
-		echo "$1: FAIL: the negative run did not fail; the checks cannot be trusted"
+		echo "$1: FAIL: the negative run did not fail as it must; the checks cannot be trusted"
 		tail -n 30 "$work/$2.guest.log"
+		cat "$work/$2.host.log"
 		fail=1
 	fi
 }
@@ -164,9 +167,15 @@ qcom_run() {
 	[ "${echoed:-0}" -ge 1200 ] ||
 		{ echo "test-kernel-qcom: FAIL: SMD echoed ${echoed:-0}, expected at least 1200"; fail=1; }
 
+	# negative runs: the kernel must refuse what we break, and the checks must say so
 	boot_qcom negative --corrupt-smem
 	negative_failed test-kernel-qcom negative 'SMEM not accepted' \
-		"SMEM header broken: $(grep -o 'Unsupported SMEM version.*' "$work/negative.guest.log" | head -n 1)"
+		"SMEM header broken: $(grep -o 'Unsupported SMEM version.*' "$work/negative.guest.log" | head -n 1)" \
+		'SMEM header corrupted on purpose'
+	boot_qcom negative-glink --corrupt-glink
+	negative_failed test-kernel-qcom negative-glink 'glink: our rpmsg-raw channel never appeared' \
+		"GLINK command broken: $(grep -o 'unhandled rx cmd.*' "$work/negative-glink.guest.log" | head -n 1)" \
+		'GLINK command corrupted on purpose'
 	verdict test-kernel-qcom \
 		'qcom_smem + qcom_glink_smem + qcom_smd + rpmsg_char + rpmsg_ctrl against our SMEM, GLINK and SMD remote'
 }

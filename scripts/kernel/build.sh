@@ -54,19 +54,40 @@ if [ ! -f "$src/Makefile" ]; then
 fi
 
 # Patches: take back the ones applied before (kept beside the tree), apply the current
-# ones. Only the files they touch change, so the rebuild stays incremental.
+# ones. Only the files they touch change, so the rebuild stays incremental; when they are
+# the ones applied already, nothing is touched (a patched header such as asm/io.h would
+# otherwise rebuild nearly everything).
 applied=$src/.librpmsg-patches
-if [ -d "$applied" ]; then
+same_patches() {
+	[ -d "$applied" ] || return 1
+	[ "$(ls "$applied")" = "$(cd "$repo/kernel/patches" && ls -- *.patch)" ] || return 1
+	for p in "$repo"/kernel/patches/*.patch; do
+		cmp -s "$p" "$applied/$(basename "$p")" || return 1
+	done
+}
+# an interrupted run: take back what it had applied (the copies it made)
+if [ -d "$applied.tmp" ]; then
+	for p in $(ls "$applied.tmp"/*.patch 2>/dev/null | sort -r); do
+		patch -s -R -p1 -d "$src" <"$p" || die "could not revert $(basename "$p")"
+	done
+	rm -rf "$applied.tmp"
+fi
+if same_patches; then
+	say "patches already applied"
+elif [ -d "$applied" ]; then
 	for p in $(ls "$applied"/*.patch 2>/dev/null | sort -r); do
 		patch -s -R -p1 -d "$src" <"$p" || die "could not revert $(basename "$p")"
 	done
 	rm -rf "$applied"
 fi
-mkdir -p "$applied"
-for p in "$repo"/kernel/patches/*.patch; do
-	patch -s -p1 -d "$src" <"$p" || die "patch $(basename "$p") does not apply to $ver"
-	cp "$p" "$applied/"
-done
+if [ ! -d "$applied" ]; then
+	mkdir -p "$applied.tmp"
+	for p in "$repo"/kernel/patches/*.patch; do
+		patch -s -p1 -d "$src" <"$p" || die "patch $(basename "$p") does not apply to $ver"
+		cp "$p" "$applied.tmp/"
+	done
+	mv "$applied.tmp" "$applied"
+fi
 
 # Config: defconfig plus our options; an unchanged result keeps the old file (and its time).
 mkdir -p "$obj"

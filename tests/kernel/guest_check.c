@@ -202,7 +202,7 @@ int main(void)
 	fd = open(node, O_RDWR);
 	CHECK(fd >= 0, "open %s: %s", node, strerror(errno));
 	if (fd >= 0) {
-		n = echo_fd(fd, 500, 16, MTU);
+		n = echo_fd(fd, 500, 16, MTU, 1);
 		CHECK(n == 500, "echo over %s", node);
 		if (n == 500)
 			printf("guest: ok %s (rpmsg-raw): 500 echoes of random sizes in order\n", node);

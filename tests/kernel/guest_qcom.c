@@ -11,8 +11,10 @@
  * 3. GLINK: a channel the guest opens through its rpmsg_ctrl (CREATE_EPT "guest-ept")
  *    reaches our side and echoes; closing it closes the channel (the host reports it);
  * 4. GLINK: our side closes "bye" when asked; its device leaves the guest's bus;
- * 5. SMD: our "rpmsg-raw" channel became /dev/rpmsgN; 1000 echoes up to 4 KiB;
- * 6. SMD: CREATE_EPT "smd-ept" opens our channel (the open handshake), echoes, closes.
+ * 5. GLINK over RPM message RAM (intentless): our "rpmsg-raw" channel, 1000 echoes of
+ *    whole words up to 2 KiB;
+ * 6. SMD: our "rpmsg-raw" channel became /dev/rpmsgN; 1000 echoes up to 4 KiB;
+ * 7. SMD: CREATE_EPT "smd-ept" opens our channel (the open handshake), echoes, closes.
  *
  * The host's readiness comes as a file (ktest_ready=PATH); "guest: waiting for the host"
  * tells run.sh that boot-time probing is over and SMEM may be written.
@@ -23,9 +25,11 @@
 
 #include <limits.h>
 
-#define GLINK_DIR "/glink-test/" /* in the sysfs path of every GLINK device */
+#define GLINK_DIR "/glink-test/" /* in the sysfs path of every GLINK SMEM device */
+#define RPM_DIR "/rpm-glink/"    /* GLINK over RPM message RAM */
 #define SMD_DIR "/smd/"
 #define GLINK_MAX 20000
+#define RPM_MAX 2048 /* whole words: Linux reads RPM FIFOs 4 bytes at a time */
 #define SMD_MAX 4096
 
 /* The rpmsg device named `name` whose sysfs path contains `edge`, within timeout_ms. */
@@ -96,8 +100,9 @@ static bool find_ctrl(const char *edge, char *dir, size_t cap)
 	return false;
 }
 
-/* Echo `count` messages up to max_len through the rpmsg-raw channel of `edge`. */
-static int check_raw(const char *what, const char *edge, int count, size_t max_len)
+/* Echo `count` messages up to max_len (multiples of align) through the edge's rpmsg-raw. */
+static int check_raw(const char *what, const char *edge, int count, size_t max_len,
+		     size_t align)
 {
 	char dir[PATH_MAX], sub[PATH_MAX + 8], node[64];
 	int fd, n;
@@ -112,11 +117,11 @@ static int check_raw(const char *what, const char *edge, int count, size_t max_l
 	CHECK(fd >= 0, "%s: no char device for rpmsg-raw: %s", what, strerror(errno));
 	if (fd < 0)
 		return -1;
-	n = echo_fd(fd, count, 8, max_len);
+	n = echo_fd(fd, count, 8, max_len, align);
 	CHECK(n == count, "%s: echo over %s", what, node);
 	if (n == count)
-		printf("guest: ok %s: %s echoed %d messages of 4..%zu bytes in order\n", what, node,
-		       count, max_len);
+		printf("guest: ok %s: %s echoed %d messages of 4..%zu bytes%s in order\n", what,
+		       node, count, max_len, align > 1 ? " (whole words)" : "");
 	return fd;
 }
 
@@ -145,7 +150,7 @@ static void check_ctrl_ept(const char *what, const char *edge, const char *name,
 	fd = open_node(dir, node, sizeof(node));
 	CHECK(fd >= 0, "%s: no node for %s: %s", what, name, strerror(errno));
 	if (fd >= 0) {
-		n = echo_fd(fd, count, 4, max_len);
+		n = echo_fd(fd, count, 4, max_len, 1);
 		CHECK(n == count, "%s: echo over %s (%s)", what, node, name);
 		if (n == count)
 			printf("guest: ok %s: %s opened with CREATE_EPT, %d echoes through %s\n", what,
@@ -177,7 +182,10 @@ static void check_remote_close(int raw_fd)
 		printf("guest: ok glink: our side closed bye, its device left the bus\n");
 }
 
-/* Tell the host boot is over, wait for its SMEM, and have the kernel probe SMEM. */
+/*
+ * Tell the host boot is over, wait for its SMEM and RPM message RAM, and have the kernel
+ * probe them again.
+ */
 static bool smem_up(void)
 {
 	const char *ready = getenv("ktest_ready");
@@ -189,10 +197,16 @@ static bool smem_up(void)
 		sleep_ms(20);
 	CHECK(ready && !access(ready, F_OK), "the host never laid SMEM out (%s)",
 	      ready ? ready : "no ktest_ready");
-	fd = open("/sys/bus/platform/drivers_probe", O_WRONLY);
-	CHECK(fd >= 0 && write(fd, "smem", 4) == 4, "drivers_probe: %s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	/* both failed at boot: SMEM was empty, the RPM message RAM had no table yet */
+	for (int i = 0; i < 2; i++) {
+		static const char *const dev[] = { "smem", "rpm-glink" };
+
+		fd = open("/sys/bus/platform/drivers_probe", O_WRONLY);
+		CHECK(fd >= 0 && write(fd, dev[i], strlen(dev[i])) == (ssize_t)strlen(dev[i]),
+		      "drivers_probe %s: %s", dev[i], strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	if (access("/sys/bus/platform/drivers/qcom-smem/smem", F_OK)) {
 		CHECK(0, "SMEM not accepted: the kernel's SMEM driver did not bind");
 		return false;
@@ -205,10 +219,10 @@ static bool smem_up(void)
 static void bench(void)
 {
 	static const struct { const char *name, *edge; } edges[] = {
-		{ "glink", GLINK_DIR }, { "smd", SMD_DIR } };
+		{ "glink", GLINK_DIR }, { "glink-rpm", RPM_DIR }, { "smd", SMD_DIR } };
 	uint64_t pipe_med = bench_pipe_median();
 
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
 		char dir[PATH_MAX], sub[PATH_MAX + 8], node[64];
 		int fd = -1;
 
@@ -236,7 +250,7 @@ int main(void)
 		goto done;
 	}
 
-	fd = check_raw("glink", GLINK_DIR, 1000, GLINK_MAX);
+	fd = check_raw("glink", GLINK_DIR, 1000, GLINK_MAX, 1);
 	if (fd >= 0) {
 		check_ctrl_ept("glink", GLINK_DIR, "guest-ept", 200, GLINK_MAX);
 		check_remote_close(fd);
@@ -245,7 +259,11 @@ int main(void)
 	/* 6.1's GLINK has no SIGNALS command and its rpmsg_char no TIOCMGET/TIOCMSET */
 	printf("guest: skip glink signals: Linux 6.1 has none (no SIGNALS, no TIOCMGET/TIOCMSET)\n");
 
-	fd = check_raw("smd", SMD_DIR, 1000, SMD_MAX);
+	fd = check_raw("glink-rpm", RPM_DIR, 1000, RPM_MAX, 4);
+	if (fd >= 0)
+		close(fd);
+
+	fd = check_raw("smd", SMD_DIR, 1000, SMD_MAX, 1);
 	if (fd >= 0) {
 		check_ctrl_ept("smd", SMD_DIR, "smd-ept", 200, SMD_MAX);
 		close(fd);

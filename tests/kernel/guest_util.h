@@ -138,10 +138,11 @@ static inline void fill(uint8_t *buf, size_t len, unsigned seq)
 }
 
 /*
- * Echo `count` messages of random sizes 4..max_len through fd, `window` in flight, and
- * check each: in order, byte for byte. Returns count, or -1 (the reason is printed).
+ * Echo `count` messages of random sizes 4..max_len (multiples of `align`) through fd,
+ * `window` in flight, and check each: in order, byte for byte. Returns count, or -1 (the
+ * reason is printed).
  */
-static inline int echo_fd(int fd, int count, int window, size_t max_len)
+static inline int echo_fd(int fd, int count, int window, size_t max_len, size_t align)
 {
 	uint8_t *out = malloc(max_len), *in = malloc(max_len + 16);
 	int sent = 0, got = 0, bad = 0;
@@ -155,6 +156,8 @@ static inline int echo_fd(int fd, int count, int window, size_t max_len)
 	while (got < count && !bad) {
 		while (sent < count && sent - got < window) {
 			size_t len = 4 + (size_t)rand() % (max_len - 3);
+
+			len -= len % align;
 
 			fill(out, len, (unsigned)sent);
 			if (write(fd, out, len) != (ssize_t)len) {

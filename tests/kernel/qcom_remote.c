@@ -9,11 +9,14 @@
  *   0x8001000  SMEM, 1 MiB (qcom,smem), laid out by us as a boot loader does
  *   0x8101000  GLINK edge's mailbox page (the kernel rings us at +0x10)
  *   0x8102000  SMD edge's mailbox page
- * Host-irq lines: 0 rings the GLINK edge, 1 the SMD edge. Both edges: remote host 1.
+ *   0x8103000  GLINK RPM edge's mailbox page
+ *   0x8104000  RPM message RAM, 16 KiB (qcom,rpm-msg-ram), laid out by us as the RPM does
+ * Host-irq lines: 0 rings the GLINK edge, 1 the SMD edge, 2 the GLINK RPM edge. The SMEM
+ * edges are both remote host 1.
  *
  * Channels: GLINK "rpmsg-raw" (the guest's rpmsg_char binds it) and "bye" (closed by us
- * when the guest sends "close bye" on rpmsg-raw); SMD "rpmsg-raw" and "smd-ept" (the guest
- * opens it with CREATE_EPT). A channel the guest opens (GLINK "guest-ept") is answered by
+ * when the guest sends "close bye" on rpmsg-raw); GLINK RPM "rpmsg-raw"; SMD "rpmsg-raw"
+ * and "smd-ept" (the guest opens it with CREATE_EPT). A channel the guest opens (GLINK "guest-ept") is answered by
  * the same echo driver. Everything echoes. Events are printed on "host:" lines, among
  * them every change of the kernel's side of an SMD channel (its open and close).
  *
@@ -46,13 +49,18 @@
 #define SMEM_SIZE 0x100000u
 #define GLINK_MBOX 0x101000u
 #define SMD_MBOX 0x102000u
-#define MAP_SIZE 0x103000u
+#define RPM_MBOX 0x103000u
+#define RPM_RAM 0x104000u
+#define RPM_RAM_SIZE 0x4000u
+#define MAP_SIZE 0x108000u
 #define MBOX_REG 0x10u /* msm8996 APCS: the IPC register */
 #define REMOTE_HOST 1
 #define SMD_EDGE 15
 
 static atomic_int stop;
-static atomic_ullong echoed_glink, echoed_smd, echo_fail;
+enum { LINK_GLINK, LINK_RPM, LINK_SMD, LINKS };
+static const char *const link_names[LINKS] = { "glink", "glink-rpm", "smd" };
+static atomic_ullong echoed[LINKS], echo_fail;
 static atomic_int close_bye;
 
 static void on_signal(int sig)
@@ -63,12 +71,21 @@ static void on_signal(int sig)
 
 static const char *link_of(struct rpmsg_channel *ch)
 {
-	return rpmsg_link_transport(rpmsg_channel_link(ch));
+	return rpmsg_link_name(rpmsg_channel_link(ch));
+}
+
+static unsigned link_index(struct rpmsg_link *link)
+{
+	unsigned i = 0;
+
+	while (i < LINKS - 1 && strcmp(rpmsg_link_name(link), link_names[i]))
+		i++;
+	return i;
 }
 
 static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
-	bool smd = !strcmp(rpmsg_link_transport(rpmsg_ept_link(ept)), "smd");
+	unsigned link = link_index(rpmsg_ept_link(ept));
 	int ret;
 
 	(void)src;
@@ -77,11 +94,11 @@ static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 		atomic_store(&close_bye, 1);
 	ret = rpmsg_send(ept, data, len);
 	if (ret) {
-		printf("host: %s echo of %zu bytes failed: %s\n", smd ? "smd" : "glink", len,
+		printf("host: %s echo of %zu bytes failed: %s\n", link_names[link], len,
 		       rpmsg_strerror(ret));
 		atomic_fetch_add(&echo_fail, 1);
 	} else {
-		atomic_fetch_add(smd ? &echoed_smd : &echoed_glink, 1);
+		atomic_fetch_add(&echoed[link], 1);
 	}
 	return 0;
 }
@@ -147,11 +164,12 @@ static int corrupt_first_command(const struct uml_ram *ram)
 	return 0;
 }
 
-static int edge_platform(const struct uml_ram *ram, int irq_fd, uint32_t mbox, uint8_t line,
-			 struct rpmsg_platform **out)
+/* The platform of one edge: its memory (offset, size in the map), mailbox and line. */
+static int edge_platform(const struct uml_ram *ram, uint32_t off, uint32_t size, int irq_fd,
+			 uint32_t mbox, uint8_t line, struct rpmsg_platform **out)
 {
 	struct umlplat_config cfg = {
-		.shm = { .va = ram->va, .pa = ram->pa, .size = SMEM_OFFSET + SMEM_SIZE },
+		.shm = { .va = ram->va + off, .pa = ram->pa + off, .size = size },
 		.mailbox = (volatile uint32_t *)(ram->va + mbox + MBOX_REG),
 		.irq_fd = irq_fd,
 		.irq_line = line,
@@ -164,6 +182,7 @@ int main(int argc, char **argv)
 {
 	static const char *const glink_channels[] = { "rpmsg-raw", "bye", NULL };
 	static const char *const smd_channels[] = { "rpmsg-raw", "smd-ept", NULL };
+	static const char *const rpm_channels[] = { "rpmsg-raw", NULL };
 	bool corrupt_smem = argc > 1 && !strcmp(argv[1], "--corrupt-smem");
 	bool corrupt_glink = argc > 1 && !strcmp(argv[1], "--corrupt-glink");
 	int corrupt = corrupt_smem || corrupt_glink;
@@ -172,13 +191,17 @@ int main(int argc, char **argv)
 		.remote_host = REMOTE_HOST, .format_smem = true, .smem_size = SMEM_SIZE,
 		.channels = glink_channels, .max_rx_size = 65536,
 	};
+	struct rpmsg_glink_config rcfg = {
+		.role = RPMSG_GLINK_REMOTE, .name = "glink-rpm", .flavour = RPMSG_GLINK_RPM,
+		.format_smem = true, .fifo_size = 4096, .channels = rpm_channels,
+	};
 	struct rpmsg_smd_config scfg = {
 		.role = RPMSG_SMD_REMOTE, .name = "smd", .edge = SMD_EDGE,
 		.remote_host = REMOTE_HOST, .smem_size = SMEM_SIZE, .channels = smd_channels,
 	};
-	struct rpmsg_platform *gplat, *splat;
-	struct rpmsg_link *glink, *smd;
-	struct rpmsg_glink_stats gst;
+	struct rpmsg_platform *gplat, *splat, *rplat;
+	struct rpmsg_link *glink, *smd, *rpm;
+	struct rpmsg_glink_stats gst, rst;
 	struct rpmsg_smd_stats sst;
 	struct rpmsg_bus *bus;
 	struct uml_ram ram;
@@ -212,14 +235,22 @@ int main(int argc, char **argv)
 	/* GLINK lays SMEM out (as the boot loader would) and allocates its items; SMD then
 	 * attaches and creates its channels: all before the kernel looks, since the hardware
 	 * mutex is plain RAM here and gives no exclusion against the kernel. */
-	if ((ret = edge_platform(&ram, irq_fd, GLINK_MBOX, 0, &gplat)) ||
+	if ((ret = edge_platform(&ram, 0, SMEM_OFFSET + SMEM_SIZE, irq_fd, GLINK_MBOX, 0,
+				 &gplat)) ||
 	    (ret = rpmsg_glink_create(bus, gplat, &gcfg, &glink))) {
 		printf("host: GLINK remote: %s\n", rpmsg_strerror(ret));
 		return 1;
 	}
-	if ((ret = edge_platform(&ram, irq_fd, SMD_MBOX, 1, &splat)) ||
+	if ((ret = edge_platform(&ram, 0, SMEM_OFFSET + SMEM_SIZE, irq_fd, SMD_MBOX, 1,
+				 &splat)) ||
 	    (ret = rpmsg_smd_create(bus, splat, &scfg, &smd))) {
 		printf("host: SMD remote: %s\n", rpmsg_strerror(ret));
+		return 1;
+	}
+	/* The RPM lays its message RAM out (table of contents, FIFOs) before Linux reads it. */
+	if ((ret = edge_platform(&ram, RPM_RAM, RPM_RAM_SIZE, irq_fd, RPM_MBOX, 2, &rplat)) ||
+	    (ret = rpmsg_glink_create(bus, rplat, &rcfg, &rpm))) {
+		printf("host: GLINK RPM remote: %s\n", rpmsg_strerror(ret));
 		return 1;
 	}
 	if (corrupt_smem) {
@@ -239,7 +270,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	close(fd);
-	printf("host: SMEM laid out, GLINK and SMD edges up on our side\n");
+	printf("host: SMEM and RPM message RAM laid out, GLINK, GLINK RPM and SMD edges up on "
+	       "our side\n");
 
 	while (!atomic_load(&stop)) {
 		if (atomic_exchange(&close_bye, 0)) {
@@ -254,15 +286,20 @@ int main(int argc, char **argv)
 		nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
 	}
 	rpmsg_glink_get_stats(glink, &gst);
+	rpmsg_glink_get_stats(rpm, &rst);
 	rpmsg_smd_get_stats(smd, &sst);
 	printf("host: glink echoed %llu, rx %llu, tx %llu, rx_bad %llu, intent requests %llu, "
 	       "refused %llu, version %s, features 0x%x\n",
-	       (unsigned long long)atomic_load(&echoed_glink), (unsigned long long)gst.rx_msgs,
+	       (unsigned long long)atomic_load(&echoed[LINK_GLINK]), (unsigned long long)gst.rx_msgs,
 	       (unsigned long long)gst.tx_msgs, (unsigned long long)gst.rx_bad,
 	       (unsigned long long)gst.intent_reqs, (unsigned long long)gst.intent_refused,
 	       gst.version_done ? "done" : "not done", gst.features);
+	printf("host: glink-rpm echoed %llu, rx %llu, tx %llu, rx_bad %llu, version %s\n",
+	       (unsigned long long)atomic_load(&echoed[LINK_RPM]), (unsigned long long)rst.rx_msgs,
+	       (unsigned long long)rst.tx_msgs, (unsigned long long)rst.rx_bad,
+	       rst.version_done ? "done" : "not done");
 	printf("host: smd echoed %llu, rx %llu, tx %llu, rx_bad %llu\n",
-	       (unsigned long long)atomic_load(&echoed_smd), (unsigned long long)sst.rx_msgs,
+	       (unsigned long long)atomic_load(&echoed[LINK_SMD]), (unsigned long long)sst.rx_msgs,
 	       (unsigned long long)sst.tx_msgs, (unsigned long long)sst.rx_bad);
 	printf("host: echo failures %llu\n", (unsigned long long)atomic_load(&echo_fail));
 	rpmsg_bus_stop_thread(bus);

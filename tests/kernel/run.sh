@@ -156,13 +156,17 @@ qcom_run() {
 		'glink channel bye closed by us: ok' 'smd channel smd-ept up' \
 		"smd channel smd-ept: the kernel's side is OPENED" \
 		"smd channel smd-ept: the kernel's side is CLOSED" 'echo failures 0' \
-		'glink echoed [0-9]*, .*rx_bad 0, .*version done' 'smd echoed [0-9]*, .*rx_bad 0'; do
+		'glink echoed [0-9]*, .*rx_bad 0, .*version done' \
+		'glink-rpm echoed [0-9]*, .*rx_bad 0, version done' 'smd echoed [0-9]*, .*rx_bad 0'; do
 		grep -q "^host: $want" "$work/qcom.host.log" ||
 			{ echo "test-kernel-qcom: FAIL: the host never reported '$want'"; fail=1; }
 	done
 	echoed=$(sed -n 's/^host: glink echoed \([0-9]*\),.*/\1/p' "$work/qcom.host.log")
 	[ "${echoed:-0}" -ge 1201 ] ||
 		{ echo "test-kernel-qcom: FAIL: GLINK echoed ${echoed:-0}, expected at least 1201"; fail=1; }
+	echoed=$(sed -n 's/^host: glink-rpm echoed \([0-9]*\),.*/\1/p' "$work/qcom.host.log")
+	[ "${echoed:-0}" -ge 1000 ] ||
+		{ echo "test-kernel-qcom: FAIL: GLINK RPM echoed ${echoed:-0}, expected at least 1000"; fail=1; }
 	echoed=$(sed -n 's/^host: smd echoed \([0-9]*\),.*/\1/p' "$work/qcom.host.log")
 	[ "${echoed:-0}" -ge 1200 ] ||
 		{ echo "test-kernel-qcom: FAIL: SMD echoed ${echoed:-0}, expected at least 1200"; fail=1; }
@@ -177,7 +181,7 @@ qcom_run() {
 		"GLINK command broken: $(grep -o 'unhandled rx cmd.*' "$work/negative-glink.guest.log" | head -n 1)" \
 		'GLINK command corrupted on purpose'
 	verdict test-kernel-qcom \
-		'qcom_smem + qcom_glink_smem + qcom_smd + rpmsg_char + rpmsg_ctrl against our SMEM, GLINK and SMD remote'
+		'qcom_smem + qcom_glink_smem + qcom_glink_rpm + qcom_smd + rpmsg_char + rpmsg_ctrl against our remote'
 }
 
 mode=check

@@ -57,8 +57,6 @@
 #include "glink/glink_wire.h"
 #include "smem/smem.h"
 
-#define MUTEX_PAGE 4096u
-#define SMEM_LOCK_ID 3u
 #define MAX_CHANNELS 64
 #define MAX_LINTENTS 32      /* our intents per channel */
 #define MAX_RINTENTS 64      /* the peer's intents we remember per channel */
@@ -1937,25 +1935,6 @@ static bool fifo_size_ok(size_t n)
 	return n >= MIN_FIFO && n <= MAX_FIFO && !(n & 7);
 }
 
-static int format_smem(struct glink *s, uint8_t *base, size_t size)
-{
-	struct smem_part_cfg parts[2] = {
-		{ .host0 = SMEM_GLOBAL_HOST, .host1 = SMEM_GLOBAL_HOST, .size = 16384, .cacheline = 64 },
-		{ .host0 = SMEM_HOST_APPS, .host1 = s->cfg.remote_host, .cacheline = 64 },
-	};
-	struct smem_format_cfg fc = { .version = s->cfg.smem_version, .parts = parts, .nparts = 2 };
-	size_t room = size & ~(size_t)4095;
-
-	if (fc.version == SMEM_HEAP_VERSION) {
-		fc.nparts = 0;
-		return smem_format(base, size, &fc);
-	}
-	if (room < 12288 + 16384 + 4096 + 4096 + 16384)
-		return -ENOSPC;
-	parts[1].size = (uint32_t)(room - 12288 - 16384 - 4096 - 4096);
-	return smem_format(base, size, &fc);
-}
-
 /* The peer's FIFO item, looked up until it exists (rx_lock held). */
 static int find_rx(struct glink *s)
 {
@@ -2024,31 +2003,21 @@ static void answer_restarts(struct glink *s)
 
 static int setup_smem(struct glink *s)
 {
-	struct rpmsg_shm *shm = &s->plat->shm;
-	uint8_t *base = (uint8_t *)shm->va + MUTEX_PAGE;
-	size_t size = s->cfg.smem_size ? s->cfg.smem_size : shm->size - MUTEX_PAGE;
-	_Atomic uint32_t *lock = (_Atomic uint32_t *)((uint8_t *)shm->va + SMEM_LOCK_ID * 4);
-	uint64_t deadline = now_ns(s) + (uint64_t)s->cfg.attach_timeout_ms * 1000000u;
-	uint16_t local = s->remote ? s->cfg.remote_host : SMEM_HOST_APPS;
+	struct smem_setup_cfg sc = {
+		.smem_size = s->cfg.smem_size, .format = s->cfg.format_smem,
+		.version = s->cfg.smem_version, .remote_host = s->cfg.remote_host,
+		.local_host = s->remote ? s->cfg.remote_host : SMEM_HOST_APPS,
+		.timeout_ms = s->cfg.attach_timeout_ms,
+	};
 	unsigned txitem = s->remote ? GLINK_ITEM_FIFO1 : GLINK_ITEM_FIFO0;
 	bool existed;
 	void *p;
 	size_t n;
 	int ret;
 
-	if (shm->size < MUTEX_PAGE || size > shm->size - MUTEX_PAGE || size > UINT32_MAX)
-		return -EINVAL;
-	if (s->cfg.format_smem) {
-		atomic_store(lock, 0);
-		ret = format_smem(s, base, size);
-		if (ret)
-			return ret;
-	}
-	while (!smem_initialized(base, size) && now_ns(s) < deadline)
-		rpmsg_os_sleep_ms(1);
-	ret = smem_attach(&s->smem, base, size, lock, local);
+	ret = smem_setup(&s->smem, s->plat->shm.va, s->plat->shm.size, &sc);
 	if (ret)
-		return ret == -EPROTO && !smem_initialized(base, size) ? -ENODEV : ret;
+		return ret;
 	ret = smem_alloc(&s->smem, s->host, GLINK_ITEM_DESC, GLINK_DESC_SIZE);
 	if (ret && ret != -EEXIST)
 		return ret;

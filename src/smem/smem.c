@@ -633,3 +633,45 @@ int64_t smem_free_space(struct smem *s, int host)
 	}
 	return hi - lo;
 }
+
+static int format_for_pair(void *base, size_t size, unsigned version, uint16_t remote_host)
+{
+	struct smem_part_cfg parts[2] = {
+		{ .host0 = SMEM_GLOBAL_HOST, .host1 = SMEM_GLOBAL_HOST, .size = 16384, .cacheline = 64 },
+		{ .host0 = SMEM_HOST_APPS, .host1 = remote_host, .cacheline = 64 },
+	};
+	struct smem_format_cfg fc = { .version = version, .parts = parts, .nparts = 2 };
+	size_t room = size & ~(size_t)4095;
+
+	if (version == SMEM_HEAP_VERSION) {
+		fc.nparts = 0;
+		return smem_format(base, size, &fc);
+	}
+	/* Header (12 KiB), global partition, private partition, 4 KiB heap, the table. */
+	if (room < 12288 + 16384 + 4096 + 4096 + 16384)
+		return -ENOSPC;
+	parts[1].size = (uint32_t)(room - 12288 - 16384 - 4096 - 4096);
+	return smem_format(base, size, &fc);
+}
+
+int smem_setup(struct smem *s, void *block, size_t size, const struct smem_setup_cfg *cfg)
+{
+	uint8_t *base = (uint8_t *)block + SMEM_MUTEX_PAGE;
+	size_t n = cfg->smem_size ? cfg->smem_size : size - SMEM_MUTEX_PAGE;
+	_Atomic uint32_t *lock = (_Atomic uint32_t *)((uint8_t *)block + SMEM_LOCK_ID * 4);
+	uint64_t deadline = rpmsg_os_now_ns() + (uint64_t)cfg->timeout_ms * 1000000u;
+	int ret;
+
+	if (size < SMEM_MUTEX_PAGE || n > size - SMEM_MUTEX_PAGE || n > UINT32_MAX)
+		return -EINVAL;
+	if (cfg->format) {
+		atomic_store(lock, 0);
+		ret = format_for_pair(base, n, cfg->version, cfg->remote_host);
+		if (ret)
+			return ret;
+	}
+	while (!smem_initialized(base, n) && rpmsg_os_now_ns() < deadline)
+		rpmsg_os_sleep_ms(1);
+	ret = smem_attach(s, base, n, lock, cfg->local_host);
+	return ret == -EPROTO && !smem_initialized(base, n) ? -ENODEV : ret;
+}

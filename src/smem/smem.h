@@ -83,6 +83,32 @@ struct smem {
 };
 
 /*
+ * The Qualcomm transports' memory (SMD, GLINK over SMEM) on a platform block laid out as on
+ * the SoC: a 4 KiB page of hardware-mutex registers (32-bit, lock N at 4 * N; SMEM uses lock
+ * 3), then SMEM.
+ */
+#define SMEM_MUTEX_PAGE 4096u
+#define SMEM_LOCK_ID 3u
+
+struct smem_setup_cfg {
+	size_t smem_size;     /* SMEM bytes after the mutex page (0: all the rest) */
+	bool format;          /* lay SMEM out first, as the boot loader does */
+	unsigned version;     /* when formatting: SMEM_PART_VERSION or SMEM_HEAP_VERSION */
+	uint16_t remote_host; /* when formatting: the private partition is (APPS, remote_host) */
+	uint16_t local_host;  /* who attaches */
+	int timeout_ms;       /* how long to wait for a peer's layout */
+};
+
+/*
+ * Set SMEM up in a platform block of `size` bytes at `block`: format it when asked (version
+ * 12: a 16 KiB global partition and the (APPS, remote_host) partition taking the rest but a
+ * 4 KiB heap; version 11: the global heap), wait for it to be initialized, attach. -EINVAL
+ * (block too small for the size asked), -ENOSPC (too small to format), -ENODEV (nobody laid
+ * it out in time), -EPROTO (laid out wrong).
+ */
+int smem_setup(struct smem *s, void *block, size_t size, const struct smem_setup_cfg *cfg);
+
+/*
  * Format a fresh region of `size` bytes at `base` (all of it is overwritten). The
  * `initialized` word is written last, with release order: a reader that sees it sees the
  * rest. Partitions are placed after the header, 4 KiB aligned, in the order given; the

@@ -79,9 +79,19 @@ void rpmsg_bus_destroy(struct rpmsg_bus *bus);
 /*
  * A file descriptor that becomes readable when rpmsg_bus_poll() has work (POSIX), once the
  * bus is armed: an event loop of its own calls rpmsg_bus_poll(bus, 0) until it returns 0,
- * then rpmsg_bus_arm(), and sleeps on the fd only if that returned 0.
+ * then rpmsg_bus_arm(), and sleeps on the fd only if that returned 0, and for at most the
+ * sweep interval below (or it misses what a lost doorbell announced).
  */
 int rpmsg_bus_fd(struct rpmsg_bus *bus);
+/*
+ * Sweeps: a doorbell can be lost (rung before the peer listened, as at start-up, or dropped
+ * by an interrupt line), and work would then wait in shared memory with nothing to wake
+ * the bus. So rpmsg_bus_poll(), while it sleeps, looks at its links anyway: min_ms after it
+ * fell asleep, then at doubling intervals up to max_ms. Default 10 and 1000 ms; 0, 0
+ * turns sweeps off (a lost doorbell then waits for the next one). -EINVAL for bad values,
+ * -ENOTSUP on bare metal (rpmsg_bus_poll never sleeps there).
+ */
+int rpmsg_bus_set_sweep(struct rpmsg_bus *bus, int min_ms, int max_ms);
 /*
  * About to sleep outside rpmsg_bus_poll (on rpmsg_bus_fd, or a firmware's wait for the
  * doorbell interrupt): ask every link's peer to ring again (transports stop asking while

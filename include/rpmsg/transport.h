@@ -109,6 +109,11 @@ int rpmsg_channel_add(struct rpmsg_link *link, const struct rpmsg_channel_info *
 int rpmsg_channel_remove(struct rpmsg_link *link, const struct rpmsg_channel_info *info);
 /* Remove every channel of the link (the peer was reset). */
 void rpmsg_link_remove_channels(struct rpmsg_link *link);
+/*
+ * The link just came up: announce the local services whose drivers bound while it was
+ * down (their announcements wait until then). Not from inside a bus lock.
+ */
+void rpmsg_link_announce_local(struct rpmsg_link *link);
 
 /*
  * The name service on links with RPMSG_LINK_F_NS: a transport that learns its peer

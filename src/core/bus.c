@@ -9,6 +9,17 @@
 
 #include "core/core.h"
 
+/*
+ * A doorbell can be lost: rung before the peer listened (at set-up, or by a peer that
+ * booted first), or dropped by an interrupt line. Nothing would then wake a sleeping bus,
+ * although work waits in shared memory, and a handshake would stall for good. So a sleeping
+ * bus looks at its links anyway now and then ("sweeps"): soon after it fell asleep, then
+ * less and less often, at the longest every SWEEP_MAX_MS. A sweep that finds nothing costs
+ * a few reads of shared memory.
+ */
+#define SWEEP_MIN_MS 10 /* the defaults (rpmsg_bus_set_sweep) */
+#define SWEEP_MAX_MS 1000
+
 int rpmsg_bus_create(struct rpmsg_bus **out)
 {
 	struct rpmsg_bus *bus;
@@ -35,6 +46,8 @@ int rpmsg_bus_create(struct rpmsg_bus **out)
 		rpmsg_os_free(bus);
 		return err;
 	}
+	atomic_store(&bus->sweep_min_ms, SWEEP_MIN_MS);
+	atomic_store(&bus->sweep_max_ms, SWEEP_MAX_MS);
 #endif
 	/* Recursive: drivers' probe/remove may create or release channels. */
 	rpmsg_mutex_init(&bus->lock, true);
@@ -85,6 +98,15 @@ int rpmsg_bus_fd(struct rpmsg_bus *bus)
 	return bus ? bus->epfd : -EINVAL;
 }
 
+int rpmsg_bus_set_sweep(struct rpmsg_bus *bus, int min_ms, int max_ms)
+{
+	if (!bus || min_ms < 0 || max_ms < min_ms || (min_ms == 0) != (max_ms == 0))
+		return -EINVAL;
+	atomic_store(&bus->sweep_min_ms, min_ms);
+	atomic_store(&bus->sweep_max_ms, max_ms);
+	return 0;
+}
+
 void rpmsg_bus_wake(struct rpmsg_bus *bus)
 {
 	uint64_t one = 1;
@@ -96,6 +118,14 @@ void rpmsg_bus_wake(struct rpmsg_bus *bus)
 /* Bare metal: no descriptors, and rpmsg_bus_poll never sleeps, so there is none to wake. */
 int rpmsg_bus_fd(struct rpmsg_bus *bus)
 {
+	return bus ? -ENOTSUP : -EINVAL;
+}
+
+/* Bare metal: rpmsg_bus_poll never sleeps, it looks at every link on each pass anyway. */
+int rpmsg_bus_set_sweep(struct rpmsg_bus *bus, int min_ms, int max_ms)
+{
+	(void)min_ms;
+	(void)max_ms;
 	return bus ? -ENOTSUP : -EINVAL;
 }
 
@@ -177,9 +207,12 @@ static int64_t now_ms(void)
 int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 {
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+	int sweep_ms, sweep_max;
 
 	if (!bus)
 		return -EINVAL;
+	sweep_ms = atomic_load(&bus->sweep_min_ms);
+	sweep_max = atomic_load(&bus->sweep_max_ms);
 	for (;;) {
 		struct epoll_event evs[16];
 		int n = process_all(bus), wait_ms;
@@ -189,6 +222,8 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 		wait_ms = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
 		if (timeout_ms > 0 && wait_ms <= 0)
 			return 0;
+		if (sweep_ms > 0 && (wait_ms < 0 || wait_ms > sweep_ms))
+			wait_ms = sweep_ms;
 		if (arm_all(bus)) {
 			/* Pending, but another thread is inside that link: retry until the
 			 * deadline (checked above), letting that thread run. */
@@ -198,6 +233,8 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 		n = epoll_wait(bus->epfd, evs, 16, wait_ms);
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		if (n == 0 && sweep_ms > 0 && sweep_ms < sweep_max)
+			sweep_ms = sweep_ms * 2 < sweep_max ? sweep_ms * 2 : sweep_max;
 		for (int i = 0; i < n; i++) {
 			if (!evs[i].data.ptr) {
 				uint64_t v;

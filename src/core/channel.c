@@ -63,11 +63,13 @@ static int bind_driver(struct rpmsg_channel *ch, const struct rpmsg_driver *drv)
 	ret = drv->probe ? drv->probe(ch) : 0;
 	if (ret)
 		goto undo;
-	if (ept && ch->announce && (link->flags & RPMSG_LINK_F_NS)) {
-		/* Sent when bus->lock is let go (see struct rpmsg_bus). */
+	if (ept && ch->announce && (link->flags & RPMSG_LINK_F_NS) && rpmsg_link_is_up(link)) {
+		/* Sent when bus->lock is let go (see struct rpmsg_bus). A link not up yet
+		 * announces it when it comes up (rpmsg_link_announce_local). */
 		ret = rpmsg_ns_queue(link, ch->info.name, ept->addr, RPMSG_NS_CREATE);
 		if (ret)
 			goto remove;
+		ch->announced = true;
 	}
 	if (ept && link->ops->announce_create) {
 		ret = link->ops->announce_create(link, ch);
@@ -94,6 +96,18 @@ void rpmsg_channel_probe_locked(struct rpmsg_channel *ch)
 			bind_driver(ch, n->drv);
 }
 
+void rpmsg_link_announce_local(struct rpmsg_link *link)
+{
+	if (!link || !(link->flags & RPMSG_LINK_F_NS))
+		return;
+	rpmsg_bus_lock(link->bus);
+	for (struct rpmsg_channel *ch = link->channels; ch; ch = ch->next)
+		if (ch->ept && ch->announce && !ch->announced &&
+		    !rpmsg_ns_queue(link, ch->info.name, ch->ept->addr, RPMSG_NS_CREATE))
+			ch->announced = true;
+	rpmsg_bus_unlock(link->bus); /* sends them */
+}
+
 void rpmsg_channel_unbind_locked(struct rpmsg_channel *ch)
 {
 	struct rpmsg_link *link = ch->link;
@@ -101,8 +115,9 @@ void rpmsg_channel_unbind_locked(struct rpmsg_channel *ch)
 
 	if (!ch->drv)
 		return;
-	if (ept && ch->announce && (link->flags & RPMSG_LINK_F_NS) && !link->dying)
+	if (ept && ch->announced && !link->dying)
 		rpmsg_ns_queue(link, ch->info.name, ept->addr, RPMSG_NS_DESTROY);
+	ch->announced = false;
 	if (ept && link->ops->announce_destroy)
 		link->ops->announce_destroy(link, ch);
 	if (ch->drv->remove)

@@ -36,6 +36,7 @@ struct rpmsg_channel {
 	struct rpmsg_channel_info info;
 	uint32_t req_src;               /* info.src as created (ANY: allocate at each bind) */
 	bool announce;
+	bool announced;                 /* its NS CREATE is queued or sent (bus->lock) */
 	const struct rpmsg_driver *drv; /* bound driver or NULL */
 	struct rpmsg_endpoint *ept;     /* the driver's default endpoint */
 	void *drvdata;
@@ -106,6 +107,7 @@ struct rpmsg_bus {
 	pthread_t thread;
 	atomic_bool thread_run;
 	bool thread_started;
+	_Atomic int sweep_min_ms, sweep_max_ms; /* rpmsg_bus_set_sweep (0: no sweeps) */
 #endif
 	/* Capture tap (tap.c): fn is read on every message, so it stands alone. */
 	_Atomic(rpmsg_tap_fn) tap_fn;

@@ -563,6 +563,7 @@ static int sync_link(struct vhu *v)
 		atomic_fetch_add(&v->gen, 1);
 		atomic_store(&v->up, true);
 		pthread_mutex_unlock(&v->lock);
+		rpmsg_link_announce_local(v->link); /* services set up before the guest was */
 		return 1;
 	}
 	if (!live && atomic_load(&v->up)) {

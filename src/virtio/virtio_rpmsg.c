@@ -861,6 +861,7 @@ static int device_check_status(struct vio *v)
 	watch(v, 1, v->nid[1]);
 	v->ups++;
 	atomic_store(&v->up, true);
+	rpmsg_link_announce_local(v->link); /* services set up before the driver was */
 	return 1;
 }
 
@@ -1008,6 +1009,7 @@ static void driver_go(struct vio *v)
 			    VIRTIO_STATUS_DRIVER_OK;
 	rsc_vdev_set_status(&v->vdev, v->status_written);
 	kick(v, 0);
+	rpmsg_link_announce_local(v->link);
 }
 
 static void driver_failed(struct vio *v)

@@ -187,6 +187,10 @@ static void open_pair(int ack_ms, uint64_t seed)
 	CHECK_EQ(faultplat_wrap(pr, seed + 1, &sr.fp), 0);
 	CHECK_EQ(rpmsg_bus_create(&sh.bus), 0);
 	CHECK_EQ(rpmsg_bus_create(&sr.bus), 0);
+	/* No sweeps: these scenarios pin what the transports themselves do about lost
+	 * doorbells (test_setup_faults_mt pins the bus's sweeps). */
+	CHECK_EQ(rpmsg_bus_set_sweep(sh.bus, 0, 0), 0);
+	CHECK_EQ(rpmsg_bus_set_sweep(sr.bus, 0, 0), 0);
 	CHECK_EQ(rpmsg_register_driver(sh.bus, &drv_h), 0);
 	CHECK_EQ(rpmsg_register_driver(sr.bus, &drv_r), 0);
 	CHECK_EQ(rpmsg_scp_create(sh.bus, faultplat_platform(sh.fp), &hcfg, &lh), 0);

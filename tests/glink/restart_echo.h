@@ -2,13 +2,24 @@
 /*
  * The forked echo remote and the main CPU's side of the GLINK restart tests, shared by the
  * SMEM flavour (test_glink_restart_mt.c) and the RPM flavour (test_glink_rpm_restart_mt.c).
- * The including file defines SMALL, BIG, struct echo_msg, echo_names, remote_names and
- * REMOTE_CONFIG (the remote's struct rpmsg_glink_config initializer), and includes the
- * headers these use. restart_cycles() and restart_teardown() are the main CPU's whole run
+ * The including file defines SMALL, BIG and REMOTE_CONFIG (the remote's struct
+ * rpmsg_glink_config initializer, which may name echo_names), and includes the headers
+ * these use. restart_cycles() and restart_teardown() are the main CPU's whole run
  * after its link is up, the same for both flavours.
  */
 #ifndef GLINK_RESTART_ECHO_H
 #define GLINK_RESTART_ECHO_H
+
+struct echo_msg {
+	uint32_t seq;
+	uint32_t cycle;
+	uint32_t rbad;  /* the remote's rx_bad when it echoed */
+	uint8_t cmd;    /* 'E' echo, 'F' freeze (stop polling) */
+	uint8_t pad[3];
+};
+
+static const char *const echo_names[] = { "echo", NULL };
+static const char *const remote_names[] = { "echo", "echo-app", NULL };
 
 static volatile int frozen;
 static struct rpmsg_link *rlink;

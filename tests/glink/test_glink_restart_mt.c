@@ -45,17 +45,6 @@
 #define SMALL 32u
 #define BIG 1000u /* fits the remote's 1024-byte intents; four fill our 4 KiB FIFO */
 
-struct echo_msg {
-	uint32_t seq;
-	uint32_t cycle;
-	uint32_t rbad;  /* the remote's rx_bad when it echoed */
-	uint8_t cmd;    /* 'E' echo, 'F' freeze (stop polling) */
-	uint8_t pad[3];
-};
-
-static const char *const echo_names[] = { "echo", NULL };
-static const char *const remote_names[] = { "echo", "echo-app", NULL };
-
 /* ---- first, the handshake byte by byte against a hand-driven remote (one process) ---- */
 
 static uint8_t gshm[GP_SHM] __attribute__((aligned(4096)));

@@ -45,17 +45,6 @@
 #define FIFO 1024u /* as upstream RPM edges */
 #define RAM 16384u
 
-struct echo_msg {
-	uint32_t seq;
-	uint32_t cycle;
-	uint32_t rbad;  /* the remote's rx_bad when it echoed */
-	uint8_t cmd;    /* 'E' echo, 'F' freeze (stop polling) */
-	uint8_t pad[3];
-};
-
-static const char *const echo_names[] = { "echo", NULL };
-static const char *const remote_names[] = { "echo", "echo-app", NULL };
-
 /* ---- first, the restart words (one process, no peer needed) ---- */
 
 static uint8_t wram[RAM] __attribute__((aligned(4096)));

@@ -25,7 +25,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <rpmsg/platform.h>
 #include <rpmsg/rpmsg.h>
 
 #include "faultplat.h"
@@ -386,6 +388,70 @@ static inline int fr_blackout(struct fr_side *from, uint32_t limit, int timeout_
 	CHECK(fr_wait_delivered(from, 2000));
 	fr_check_stream(from, "blackout");
 	return ret;
+}
+
+/*
+ * ---- the pair and the whole run: what every transport's doorbell-fault test shares ----
+ * Every fault test opens two sides the same way and runs the scenarios above in the same
+ * order; only the links on top (and what a transport promises) differ, so those stay in
+ * the tests.
+ */
+
+/* Shared memory named t-<tag>-<pid> of `size` bytes, created for `first` (whose fault
+ * platform gets `seed`) and attached for `second` (seed + 1); then a bus for each, first's
+ * first. The links and endpoints are the caller's. `name` gets the shared memory's name. */
+static inline void fr_pair_open(struct fr_side *first, struct fr_side *second, const char *tag,
+				size_t size, uint64_t seed, char name[48])
+{
+	struct rpmsg_platform *pf, *ps;
+
+	snprintf(name, 48, "t-%s-%d", tag, (int)getpid());
+	rpmsg_posix_unlink(name);
+	CHECK_EQ(rpmsg_posix_create(name, size, &pf), 0);
+	CHECK_EQ(rpmsg_posix_attach(name, &ps), 0);
+	CHECK_EQ(faultplat_wrap(pf, seed, &first->fp), 0);
+	CHECK_EQ(faultplat_wrap(ps, seed + 1, &second->fp), 0);
+	CHECK_EQ(rpmsg_bus_create(&first->bus), 0);
+	CHECK_EQ(rpmsg_bus_create(&second->bus), 0);
+	/* No sweeps: these scenarios pin what the transports themselves do about lost
+	 * doorbells (faults/test_setup_faults_mt pins the bus's sweeps). */
+	CHECK_EQ(rpmsg_bus_set_sweep(first->bus, 0, 0), 0);
+	CHECK_EQ(rpmsg_bus_set_sweep(second->bus, 0, 0), 0);
+}
+
+/* Destroy both buses (a's first), free both fault platforms, remove the shared memory. */
+static inline void fr_pair_close(struct fr_side *a, struct fr_side *b, const char *name)
+{
+	rpmsg_bus_destroy(a->bus);
+	rpmsg_bus_destroy(b->bus);
+	faultplat_free(a->fp);
+	faultplat_free(b->fp);
+	rpmsg_posix_unlink(name);
+}
+
+/*
+ * The four scenarios, both ways each, in the order every transport runs them: duplicates
+ * and spurious wake-ups (`count` messages each way), single drops (then a message: expect
+ * `after_message`; then a bare ring: FR_NEXT_BELL), random faults (`count` each way), and a
+ * blackout each way, whose blocking send must succeed.
+ */
+static inline void fr_run_scenarios(struct fr_side *a, struct fr_side *b, uint32_t count,
+				    int after_message)
+{
+	uint64_t ms;
+
+	fr_dup_spurious(a, b, count);
+
+	/* Every message rings: the next one brings the lost one; so does a bare ring. */
+	fr_expect(fr_single_drop(a, 'm'), after_message);
+	fr_expect(fr_single_drop(b, 'm'), after_message);
+	fr_expect(fr_single_drop(a, 'r'), FR_NEXT_BELL);
+	fr_expect(fr_single_drop(b, 'r'), FR_NEXT_BELL);
+
+	fr_random(a, b, count);
+
+	CHECK_EQ(fr_blackout(a, 1000, 3000, &ms), 0);
+	CHECK_EQ(fr_blackout(b, 1000, 3000, &ms), 0);
 }
 
 #endif

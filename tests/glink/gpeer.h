@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "glink/glink_wire.h"
-#include "memplat.h"
+#include "../memplat.h" /* by path: tests/fuzz includes this header without -Itests */
 #include "smem/smem.h"
 
 #include <rpmsg/glink.h>

@@ -25,6 +25,7 @@
 #include <rpmsg/transport.h>
 
 #include "gpair.h"
+#include "seqmsg.h"
 #include "testlib.h"
 
 #define BURST 150
@@ -48,15 +49,6 @@ static struct side sm, sr;
 static pthread_barrier_t barrier;
 static bool checked = true;  /* part 1 checks contents; parts 2 and 3 record lengths */
 
-static uint32_t fnv(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
 static size_t msg_len(int dir, uint32_t seq)
 {
 	uint32_t x = (seq + 1) * 2654435761u ^ (uint32_t)dir * 40503u;
@@ -72,7 +64,7 @@ static void make(uint8_t *b, int dir, uint32_t seq, size_t len)
 	for (size_t i = 8; i < len; i++)
 		b[i] = (uint8_t)(seq * 31 + (uint32_t)dir * 7 + i * 13);
 	memcpy(b, &seq, 4);
-	h = fnv(b + 8, len - 8);
+	h = seqmsg_fnv(b + 8, len - 8);
 	memcpy(b + 4, &h, 4);
 }
 
@@ -98,7 +90,7 @@ static int cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, 
 	}
 	memcpy(&seq, d, 4);
 	memcpy(&h, d + 4, 4);
-	if (seq != s->got || len != msg_len(1 - s->dir, seq) || h != fnv(d + 8, len - 8))
+	if (seq != s->got || len != msg_len(1 - s->dir, seq) || h != seqmsg_fnv(d + 8, len - 8))
 		s->bad++;
 	s->got++;
 	return 0;

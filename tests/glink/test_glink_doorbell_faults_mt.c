@@ -7,7 +7,6 @@
  * get going again by itself.
  */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <rpmsg/glink.h>
 
@@ -34,12 +33,10 @@ static void run(enum rpmsg_glink_flavour flavour, uint64_t seed)
 	struct rpmsg_glink_config rcfg = { .role = RPMSG_GLINK_REMOTE, .flavour = flavour,
 					   .format_smem = true, .channels = names,
 					   .fifo_size = flavour == RPMSG_GLINK_RPM ? 2048 : 4096 };
-	struct rpmsg_platform *pm, *pr;
 	struct rpmsg_link *lm = NULL, *lr = NULL;
 	struct rpmsg_glink_stats st;
 	int fails = t_failures;
 	char name[48];
-	uint64_t ms;
 
 	printf("-- glink, %s\n", flavour == RPMSG_GLINK_RPM ? "RPM" : "SMEM");
 	sm = (struct fr_side){ .name = "main", .stream = 1, .max = 300, .data_bells = 1u << 0,
@@ -48,18 +45,8 @@ static void run(enum rpmsg_glink_flavour flavour, uint64_t seed)
 			       .send_timeout_ms = 5000 };
 	chm = chr = NULL;
 	fr_link(&sm, &sr);
-	snprintf(name, sizeof(name), "t-gfault-%d", (int)getpid());
-	rpmsg_posix_unlink(name);
-	CHECK_EQ(rpmsg_posix_create(name, flavour == RPMSG_GLINK_RPM ? 16384 : (1u << 20), &pr), 0);
-	CHECK_EQ(rpmsg_posix_attach(name, &pm), 0);
-	CHECK_EQ(faultplat_wrap(pr, seed, &sr.fp), 0);
-	CHECK_EQ(faultplat_wrap(pm, seed + 1, &sm.fp), 0);
-	CHECK_EQ(rpmsg_bus_create(&sr.bus), 0);
-	CHECK_EQ(rpmsg_bus_create(&sm.bus), 0);
-	/* No sweeps: these scenarios pin what the transports themselves do about lost
-	 * doorbells (test_setup_faults_mt pins the bus's sweeps). */
-	CHECK_EQ(rpmsg_bus_set_sweep(sr.bus, 0, 0), 0);
-	CHECK_EQ(rpmsg_bus_set_sweep(sm.bus, 0, 0), 0);
+	fr_pair_open(&sr, &sm, "gfault", flavour == RPMSG_GLINK_RPM ? 16384 : (1u << 20), seed,
+		     name);
 	CHECK_EQ(rpmsg_register_driver(sr.bus, &drv_r), 0);
 	CHECK_EQ(rpmsg_register_driver(sm.bus, &drv_m), 0);
 	CHECK_EQ(rpmsg_glink_create(sr.bus, faultplat_platform(sr.fp), &rcfg, &lr), 0);
@@ -76,18 +63,8 @@ static void run(enum rpmsg_glink_flavour flavour, uint64_t seed)
 	CHECK_EQ(rpmsg_bus_start_thread(sr.bus), 0);
 	CHECK_EQ(rpmsg_bus_start_thread(sm.bus), 0);
 
-	fr_dup_spurious(&sm, &sr, 3000);
-
-	/* Every message rings: the next one brings the lost one; so does a bare ring. */
-	fr_expect(fr_single_drop(&sm, 'm'), FR_NEXT_BELL);
-	fr_expect(fr_single_drop(&sr, 'm'), FR_NEXT_BELL);
-	fr_expect(fr_single_drop(&sm, 'r'), FR_NEXT_BELL);
-	fr_expect(fr_single_drop(&sr, 'r'), FR_NEXT_BELL);
-
-	fr_random(&sm, &sr, 3000);
-
-	CHECK_EQ(fr_blackout(&sm, 1000, 3000, &ms), 0);
-	CHECK_EQ(fr_blackout(&sr, 1000, 3000, &ms), 0);
+	/* Every message rings: a single drop waits for the next doorbell, message or bare. */
+	fr_run_scenarios(&sm, &sr, 3000, FR_NEXT_BELL);
 
 	/*
 	 * Every blocking send succeeded (the scenarios check that). SMEM: no request was even
@@ -106,11 +83,7 @@ static void run(enum rpmsg_glink_flavour flavour, uint64_t seed)
 	CHECK_EQ(st.intent_refused, 0);
 	CHECK(rpmsg_link_is_up(lm) && rpmsg_link_is_up(lr));
 
-	rpmsg_bus_destroy(sm.bus);
-	rpmsg_bus_destroy(sr.bus);
-	faultplat_free(sm.fp);
-	faultplat_free(sr.fp);
-	rpmsg_posix_unlink(name);
+	fr_pair_close(&sm, &sr, name);
 }
 
 int main(void)

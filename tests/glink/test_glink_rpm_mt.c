@@ -13,6 +13,7 @@
 #include "glink/glink_wire.h"
 #include "gpair.h"
 #include "memplat.h"
+#include "seqmsg.h"
 #include "testlib.h"
 
 #define RAM 8192u
@@ -27,15 +28,6 @@ struct side {
 };
 static struct side sm, sr;
 
-static uint32_t fnv(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
 static size_t make_msg(uint8_t *b, uint32_t seq, unsigned *st)
 {
 	size_t len = 8 + (size_t)(rand_r(st) % (MAXLEN - 8));
@@ -44,7 +36,7 @@ static size_t make_msg(uint8_t *b, uint32_t seq, unsigned *st)
 	memcpy(b, &seq, 4);
 	for (size_t i = 8; i < len; i++)
 		b[i] = (uint8_t)(seq + i * 13);
-	h = fnv(b + 8, len - 8);
+	h = seqmsg_fnv(b + 8, len - 8);
 	memcpy(b + 4, &h, 4);
 	return len;
 }
@@ -57,7 +49,8 @@ static int cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, 
 	(void)ept; (void)src;
 	memcpy(&seq, data, 4);
 	memcpy(&h, (uint8_t *)data + 4, 4);
-	if (len < 8 || len > MAXLEN || seq != s->next || h != fnv((uint8_t *)data + 8, len - 8))
+	if (len < 8 || len > MAXLEN || seq != s->next ||
+	    h != seqmsg_fnv((uint8_t *)data + 8, len - 8))
 		s->bad++;
 	s->next = seq + 1;
 	return 0;

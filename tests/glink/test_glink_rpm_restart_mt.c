@@ -45,17 +45,6 @@
 #define FIFO 1024u /* as upstream RPM edges */
 #define RAM 16384u
 
-struct echo_msg {
-	uint32_t seq;
-	uint32_t cycle;
-	uint32_t rbad;  /* the remote's rx_bad when it echoed */
-	uint8_t cmd;    /* 'E' echo, 'F' freeze (stop polling) */
-	uint8_t pad[3];
-};
-
-static const char *const echo_names[] = { "echo", NULL };
-static const char *const remote_names[] = { "echo", "echo-app", NULL };
-
 /* ---- first, the restart words (one process, no peer needed) ---- */
 
 static uint8_t wram[RAM] __attribute__((aligned(4096)));
@@ -140,15 +129,12 @@ int main(void)
 	uint32_t cycles = e ? (uint32_t)atoi(e) : 20;
 	struct rpmsg_glink_config cfg = { .role = RPMSG_GLINK_MAIN, .flavour = RPMSG_GLINK_RPM,
 					  .open_timeout_ms = 20000, .attach_timeout_ms = 10000 };
-	struct rpmsg_channel_info app_info = { .name = "echo-app", .src = RPMSG_ADDR_ANY,
-					       .dst = RPMSG_ADDR_ANY };
-	struct rpmsg_endpoint *app = NULL;
 	struct rpmsg_glink_stats st;
 	struct rpmsg_platform *plat;
 	struct rpmsg_bus *bus;
 	struct rpmsg_link *link;
-	char name[48], path[320];
-	int blocked_cycles = 0, epipe = 0, app_epipe = 0;
+	struct restart_counts n = { 0 };
+	char name[48];
 	uint64_t t0 = ms_now();
 	pid_t pid;
 
@@ -163,93 +149,12 @@ int main(void)
 	pid = start_remote(name);
 	CHECK_EQ(rpmsg_glink_create(bus, plat, &cfg, &link), 0);
 
-	for (cycle = 0; cycle < cycles && !t_failures; cycle++) {
-		struct rpmsg_endpoint *ce;
-		int status;
-
-		/* The remote of this cycle opened "echo" and our driver bound it. */
-		CHECK(t_poll_until(bus, probed_now, 10000));
-		if (!chan)
-			break;
-		CHECK_EQ(removes, (int)cycle);
-		CHECK(rpmsg_link_is_up(link));
-		ce = rpmsg_channel_ept(chan);
-		/* The last remote's application channel died with it. */
-		if (app) {
-			int r = send_echo(app, 'E', SMALL, 1000);
-
-			CHECK_EQ(r, -EPIPE);
-			app_epipe += r == -EPIPE;
-			rpmsg_destroy_ept(app);
-			app = NULL;
-		}
-		CHECK_EQ(rpmsg_create_ept(link, &app_info, echo_rx, NULL, &app), 0);
-		if (!app)
-			break;
-		/* Messages round the remote on both channels. */
-		want_echoes = echoes + 8;
-		for (int i = 0; i < 8; i++)
-			CHECK_EQ(send_echo(i & 1 ? app : ce, 'E', SMALL, 5000), 0);
-		CHECK(t_poll_until(bus, echoes_in, 5000));
-		CHECK_EQ(echoes, want_echoes);
-
-		if (cycle % 10 == 9) {
-			pid = freeze_and_restart(bus, link, ce, app, pid, name, true, &epipe);
-			blocked_cycles++;
-			continue;
-		}
-		/* A few left in flight (some echoed, some not), then the crash. */
-		for (int i = 0; i < 3; i++)
-			send_echo(i & 1 ? app : ce, 'E', SMALL, 0);
-		rpmsg_bus_poll(bus, 0);
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		CHECK(WIFSIGNALED(status)); /* not an early exit: it ran until killed */
-		pid = start_remote(name);
-	}
-	CHECK_EQ(cycle, cycles);
-	/* The last remote works too; the application channel died with the one before. */
-	CHECK(t_poll_until(bus, probed_now, 10000));
-	if (app) {
-		int r = send_echo(app, 'E', SMALL, 1000);
-
-		CHECK_EQ(r, -EPIPE);
-		app_epipe += r == -EPIPE;
-		rpmsg_destroy_ept(app);
-		app = NULL;
-	}
-	if (chan) {
-		want_echoes = echoes + 4;
-		for (int i = 0; i < 4; i++)
-			CHECK_EQ(send_echo(rpmsg_channel_ept(chan), 'E', SMALL, 5000), 0);
-		CHECK(t_poll_until(bus, echoes_in, 5000));
-	}
-	CHECK_EQ(removes, (int)cycles);
-	CHECK_EQ(probes, (int)cycles + 1);
-	CHECK_EQ(probe_unordered, 0);
-	CHECK_EQ(dup_or_reorder, 0);
-	CHECK_EQ(stale, 0);
-	CHECK_EQ(remote_bad, 0);
-	CHECK_EQ(rpmsg_glink_get_stats(link, &st), 0);
-	CHECK_EQ(st.restarts, cycles);
-	CHECK_EQ(st.rx_bad, 0);
-	CHECK(!st.rx_broken);
+	pid = restart_cycles(bus, link, name, pid, cycles, true, &n, &st);
 	printf("%u cycles in %llu ms: %u echoes, %d blocked senders (%d -EPIPE), %d dead app "
 	       "endpoints (-EPIPE), restarts %llu, read notifs %llu, rx_bad %llu\n", cycles,
-	       (unsigned long long)(ms_now() - t0), echoes, blocked_cycles, epipe, app_epipe,
+	       (unsigned long long)(ms_now() - t0), echoes, n.blocked_cycles, n.epipe, n.app_epipe,
 	       (unsigned long long)st.restarts, (unsigned long long)st.read_notifs,
 	       (unsigned long long)st.rx_bad);
-	if (app)
-		rpmsg_destroy_ept(app);
-	rpmsg_bus_destroy(bus);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	rpmsg_posix_unlink(name);
-	/* Nothing left behind: the memory and the doorbells' directory. */
-	snprintf(path, sizeof(path), "/dev/shm/rpmsg-%s", name);
-	CHECK(access(path, F_OK) != 0);
-	e = getenv("RPMSG_RUNTIME_DIR");
-	snprintf(path, sizeof(path), "%s/rpmsg-%s.bells", e && *e ? e : "/tmp", name);
-	CHECK(access(path, F_OK) != 0);
+	restart_teardown(bus, pid, name);
 	return t_done();
 }

@@ -24,69 +24,14 @@
 #include <rpmsg/glink.h>
 #include <rpmsg/transport.h>
 
+#include "seqmsg.h"
 #include "testlib.h"
 
 #define MAXLEN 65536
 
-struct stream {
-	uint32_t next_seq;
-	uint32_t bad;
-};
-
-static uint32_t fnv(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
-static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
-{
-	for (size_t i = 0; i < len && i < 4; i++) /* little-endian, so short messages keep the low bytes */
-		buf[i] = (uint8_t)(seq >> (8 * i));
-	for (size_t i = 8; i < len; i++)
-		buf[i] = (uint8_t)(seq * 131 + i * 7);
-	if (len >= 8) {
-		uint32_t h = fnv(buf + 8, len - 8);
-
-		memcpy(buf + 4, &h, 4);
-	}
-	return len;
-}
-
-static void check_msg(struct stream *s, const uint8_t *data, size_t len)
-{
-	uint32_t seq = 0, h;
-
-	if (len == 0 || len > MAXLEN) {
-		s->bad++;
-		return;
-	}
-	for (size_t i = 0; i < len && i < 4; i++)
-		seq |= (uint32_t)data[i] << (8 * i);
-	if (len < 4) {
-		uint32_t mask = len == 1 ? 0xFF : len == 2 ? 0xFFFF : 0xFFFFFF;
-
-		if (seq != (s->next_seq & mask))
-			s->bad++;
-		s->next_seq++;
-		return;
-	}
-	if (seq != s->next_seq)
-		s->bad++;
-	if (len >= 8) {
-		memcpy(&h, data + 4, 4);
-		if (h != fnv(data + 8, len - 8))
-			s->bad++;
-	}
-	s->next_seq = seq + 1;
-}
-
 #define TRY_MAXLEN 8192
 
-static struct stream in[2];
+static struct seqmsg_stream in[2];
 static struct rpmsg_channel *chans[2];
 static uint8_t buf[MAXLEN];
 static uint64_t big_msgs, big_sent[2];
@@ -105,7 +50,7 @@ static int stream_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_
 		phase2_msgs += len == 8 && !memcmp(data, "reopened", 8);
 		return 0;
 	}
-	check_msg(&in[which_name(rpmsg_ept_name(ept))], data, len);
+	seqmsg_check(&in[which_name(rpmsg_ept_name(ept))], data, len, MAXLEN);
 	return 0;
 }
 
@@ -170,7 +115,7 @@ static int send_round(uint32_t seq[2], size_t pend[2], unsigned *st, long n)
 			return -1;
 		if (!pend[c])
 			pend[c] = pick_len(st, c);
-		make_msg(buf, seq[c], pend[c]);
+		seqmsg_make(buf, seq[c], pend[c]);
 		r = c == 0 ? rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, buf, pend[c], 20)
 			   : rpmsg_trysend(e, buf, pend[c]);
 		if (r == 0) {

@@ -8,7 +8,6 @@
  * itself, which ends in the documented -ETIMEDOUT; the link keeps working afterwards.
  */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <rpmsg/scp.h>
 
@@ -171,7 +170,6 @@ static void open_pair(int ack_ms, uint64_t seed)
 	struct rpmsg_scp_config hcfg = { .role = RPMSG_SCP_HOST, .ack_timeout_ms = ack_ms };
 	struct rpmsg_scp_config rcfg = { .role = RPMSG_SCP_REMOTE };
 	struct rpmsg_channel_info ci = { .name = "faults", .src = ID, .dst = RPMSG_ADDR_ANY };
-	struct rpmsg_platform *ph, *pr;
 
 	sh = (struct fr_side){ .name = "ap", .stream = 1, .max = RPMSG_SCP_SHARE_BUF_SIZE,
 			       .data_bells = 1u << BELL_IPC, .send_timeout_ms = 5000 };
@@ -179,18 +177,7 @@ static void open_pair(int ack_ms, uint64_t seed)
 			       .data_bells = 1u << BELL_IPC, .send_timeout_ms = 5000 };
 	fr_link(&sh, &sr);
 	chh = chr = NULL;
-	snprintf(shm_name, sizeof(shm_name), "t-scpfault-%d", (int)getpid());
-	rpmsg_posix_unlink(shm_name);
-	CHECK_EQ(rpmsg_posix_create(shm_name, 64 * 1024, &ph), 0);
-	CHECK_EQ(rpmsg_posix_attach(shm_name, &pr), 0);
-	CHECK_EQ(faultplat_wrap(ph, seed, &sh.fp), 0);
-	CHECK_EQ(faultplat_wrap(pr, seed + 1, &sr.fp), 0);
-	CHECK_EQ(rpmsg_bus_create(&sh.bus), 0);
-	CHECK_EQ(rpmsg_bus_create(&sr.bus), 0);
-	/* No sweeps: these scenarios pin what the transports themselves do about lost
-	 * doorbells (test_setup_faults_mt pins the bus's sweeps). */
-	CHECK_EQ(rpmsg_bus_set_sweep(sh.bus, 0, 0), 0);
-	CHECK_EQ(rpmsg_bus_set_sweep(sr.bus, 0, 0), 0);
+	fr_pair_open(&sh, &sr, "scpfault", 64 * 1024, seed, shm_name);
 	CHECK_EQ(rpmsg_register_driver(sh.bus, &drv_h), 0);
 	CHECK_EQ(rpmsg_register_driver(sr.bus, &drv_r), 0);
 	CHECK_EQ(rpmsg_scp_create(sh.bus, faultplat_platform(sh.fp), &hcfg, &lh), 0);
@@ -218,35 +205,21 @@ static void close_pair(void)
 	CHECK_EQ(rpmsg_scp_get_stats(lr, &st), 0);
 	CHECK_EQ(st.rx_bad + st.ns_bad + st.rx_dropped, 0);
 	CHECK(rpmsg_link_is_up(lh) && rpmsg_link_is_up(lr));
-	rpmsg_bus_destroy(sh.bus);
-	rpmsg_bus_destroy(sr.bus);
-	faultplat_free(sh.fp);
-	faultplat_free(sr.fp);
-	rpmsg_posix_unlink(shm_name);
+	fr_pair_close(&sh, &sr, shm_name);
 }
 
 int main(void)
 {
-	uint64_t seed = faultplat_seed(0x5eed0004), ms;
+	uint64_t seed = faultplat_seed(0x5eed0004);
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_timeout(100);
 
-	/* No acks: messages both ways. */
+	/* No acks: messages both ways. Every message rings: a single drop waits for the next
+	 * doorbell, message or bare. The next message waits for the slot first, and rings
+	 * again (wait_slot) to get it. */
 	open_pair(0, seed);
-	fr_dup_spurious(&sh, &sr, 1000);
-
-	/* Every message rings: the next one brings the lost one; so does a bare ring. The
-	 * next message waits for the slot first, and rings again (wait_slot) to get it. */
-	fr_expect(fr_single_drop(&sh, 'm'), FR_NEXT_BELL);
-	fr_expect(fr_single_drop(&sr, 'm'), FR_NEXT_BELL);
-	fr_expect(fr_single_drop(&sh, 'r'), FR_NEXT_BELL);
-	fr_expect(fr_single_drop(&sr, 'r'), FR_NEXT_BELL);
-
-	fr_random(&sh, &sr, 1000);
-
-	CHECK_EQ(fr_blackout(&sh, 1000, 3000, &ms), 0);
-	CHECK_EQ(fr_blackout(&sr, 1000, 3000, &ms), 0);
+	fr_run_scenarios(&sh, &sr, 1000, FR_NEXT_BELL);
 	close_pair();
 
 	/* The AP's sends wait for the SCP's answer (ack_timeout_ms). */

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "seqmsg.h"
 #include "testlib.h"
 #include "scp_util.h"
 
@@ -30,15 +31,6 @@ static struct stream st;
 static struct rpmsg_channel *ch_down, *ch_up;
 static unsigned S = RPMSG_SCP_SHARE_BUF_SIZE;
 
-static uint32_t fnv(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
 /* data: 'D' (acked) or 'N' | seq (4) | fnv of the rest (4) | filler; ack: 'A' | seq (4). */
 static size_t make_msg(uint8_t *buf, uint8_t type, uint32_t seq, size_t len)
 {
@@ -47,7 +39,7 @@ static size_t make_msg(uint8_t *buf, uint8_t type, uint32_t seq, size_t len)
 	for (size_t i = 9; i < len; i++)
 		buf[i] = (uint8_t)(seq * 31 + i);
 	{
-		uint32_t h = fnv(buf + 9, len - 9);
+		uint32_t h = seqmsg_fnv(buf + 9, len - 9);
 
 		memcpy(buf + 5, &h, 4);
 	}
@@ -72,7 +64,7 @@ static int cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, 
 	}
 	memcpy(&seq, m + 1, 4);
 	memcpy(&h, m + 5, 4);
-	if (seq != st.next_seq || h != fnv(m + 9, len - 9))
+	if (seq != st.next_seq || h != seqmsg_fnv(m + 9, len - 9))
 		st.bad++;
 	st.next_seq = seq + 1;
 	if (m[0] == 'D') {

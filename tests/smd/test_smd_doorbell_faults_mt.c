@@ -6,7 +6,6 @@
  * lost must get going again by itself.
  */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <rpmsg/smd.h>
 
@@ -32,8 +31,7 @@ int main(void)
 	struct rpmsg_smd_config mcfg = { .role = RPMSG_SMD_MAIN };
 	struct rpmsg_smd_config rcfg = { .role = RPMSG_SMD_REMOTE, .format_smem = true,
 					 .channels = names, .fifo_size = 1024 };
-	uint64_t seed = faultplat_seed(0x5eed0003), ms;
-	struct rpmsg_platform *pm, *pr;
+	uint64_t seed = faultplat_seed(0x5eed0003);
 	struct rpmsg_link *lm = NULL, *lr = NULL;
 	struct rpmsg_smd_stats st;
 	char name[48];
@@ -45,18 +43,7 @@ int main(void)
 	sr = (struct fr_side){ .name = "remote", .stream = 2, .max = 200, .data_bells = 1u << 0,
 			       .send_timeout_ms = 5000 };
 	fr_link(&sm, &sr);
-	snprintf(name, sizeof(name), "t-sfault-%d", (int)getpid());
-	rpmsg_posix_unlink(name);
-	CHECK_EQ(rpmsg_posix_create(name, 1u << 20, &pr), 0);
-	CHECK_EQ(rpmsg_posix_attach(name, &pm), 0);
-	CHECK_EQ(faultplat_wrap(pr, seed, &sr.fp), 0);
-	CHECK_EQ(faultplat_wrap(pm, seed + 1, &sm.fp), 0);
-	CHECK_EQ(rpmsg_bus_create(&sr.bus), 0);
-	CHECK_EQ(rpmsg_bus_create(&sm.bus), 0);
-	/* No sweeps: these scenarios pin what the transports themselves do about lost
-	 * doorbells (test_setup_faults_mt pins the bus's sweeps). */
-	CHECK_EQ(rpmsg_bus_set_sweep(sr.bus, 0, 0), 0);
-	CHECK_EQ(rpmsg_bus_set_sweep(sm.bus, 0, 0), 0);
+	fr_pair_open(&sr, &sm, "sfault", 1u << 20, seed, name);
 	CHECK_EQ(rpmsg_register_driver(sr.bus, &drv_r), 0);
 	CHECK_EQ(rpmsg_register_driver(sm.bus, &drv_m), 0);
 	CHECK_EQ(rpmsg_smd_create(sr.bus, faultplat_platform(sr.fp), &rcfg, &lr), 0);
@@ -78,18 +65,8 @@ int main(void)
 	CHECK_EQ(rpmsg_bus_start_thread(sr.bus), 0);
 	CHECK_EQ(rpmsg_bus_start_thread(sm.bus), 0);
 
-	fr_dup_spurious(&sm, &sr, 3000);
-
-	/* Every message rings: the next one brings the lost one; so does a bare ring. */
-	fr_expect(fr_single_drop(&sm, 'm'), FR_NEXT_BELL);
-	fr_expect(fr_single_drop(&sr, 'm'), FR_NEXT_BELL);
-	fr_expect(fr_single_drop(&sm, 'r'), FR_NEXT_BELL);
-	fr_expect(fr_single_drop(&sr, 'r'), FR_NEXT_BELL);
-
-	fr_random(&sm, &sr, 3000);
-
-	CHECK_EQ(fr_blackout(&sm, 1000, 3000, &ms), 0);
-	CHECK_EQ(fr_blackout(&sr, 1000, 3000, &ms), 0);
+	/* Every message rings: a single drop waits for the next doorbell, message or bare. */
+	fr_run_scenarios(&sm, &sr, 3000, FR_NEXT_BELL);
 
 	CHECK_EQ(rpmsg_smd_get_stats(lm, &st), 0);
 	CHECK_EQ(st.rx_bad, 0);
@@ -99,10 +76,6 @@ int main(void)
 	CHECK_EQ(st.rx_bad, 0);
 	CHECK_EQ(st.rx_held, 0);
 
-	rpmsg_bus_destroy(sm.bus);
-	rpmsg_bus_destroy(sr.bus);
-	faultplat_free(sm.fp);
-	faultplat_free(sr.fp);
-	rpmsg_posix_unlink(name);
+	fr_pair_close(&sm, &sr, name);
 	return t_done();
 }

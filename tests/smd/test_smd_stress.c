@@ -15,69 +15,13 @@
 
 #include <rpmsg/transport.h>
 
+#include "seqmsg.h"
 #include "spair.h"
 #include "testlib.h"
 
 #define MAXLEN 1500
 
-struct stream {
-	uint32_t next_seq;
-	uint32_t bad;
-};
-
-static uint32_t fnv(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
-/* payload: seq (4) | checksum of the rest (4) | filler; shorter ones carry seq bytes only. */
-static size_t make_msg(uint8_t *buf, uint32_t seq, size_t len)
-{
-	for (size_t i = 0; i < len && i < 4; i++) /* little-endian: short ones keep the low bytes */
-		buf[i] = (uint8_t)(seq >> (8 * i));
-	for (size_t i = 8; i < len; i++)
-		buf[i] = (uint8_t)(seq * 131 + i * 7);
-	if (len >= 8) {
-		uint32_t h = fnv(buf + 8, len - 8);
-
-		memcpy(buf + 4, &h, 4);
-	}
-	return len;
-}
-
-static void check_msg(struct stream *s, const uint8_t *data, size_t len)
-{
-	uint32_t seq = 0, h;
-
-	if (len == 0 || len > MAXLEN) {
-		s->bad++;
-		return;
-	}
-	for (size_t i = 0; i < len && i < 4; i++)
-		seq |= (uint32_t)data[i] << (8 * i);
-	if (len < 4) {
-		uint32_t mask = len == 1 ? 0xFF : len == 2 ? 0xFFFF : 0xFFFFFF;
-
-		if (seq != (s->next_seq & mask))
-			s->bad++;
-		s->next_seq++;
-		return;
-	}
-	if (seq != s->next_seq)
-		s->bad++;
-	if (len >= 8) {
-		memcpy(&h, data + 4, 4);
-		if (h != fnv(data + 8, len - 8))
-			s->bad++;
-	}
-	s->next_seq = seq + 1;
-}
-
-static struct stream in[2];
+static struct seqmsg_stream in[2];
 static struct rpmsg_channel *chans[2];
 static volatile int remote_done; /* main: the remote got everything (closing loses what is unread) */
 
@@ -93,7 +37,7 @@ static int stream_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_
 		remote_done = 1;
 		return 0;
 	}
-	check_msg(&in[which(ept)], data, len);
+	seqmsg_check(&in[which(ept)], data, len, MAXLEN);
 	return 0;
 }
 
@@ -175,7 +119,7 @@ static int remote(const char *name, long n)
 				break;
 			if (!pend_len[c])
 				pend_len[c] = 1 + (size_t)(rand_r(&st) % MAXLEN);
-			make_msg(buf, seq[c], pend_len[c]);
+			seqmsg_make(buf, seq[c], pend_len[c]);
 			/* Channel a blocks for room; b tries. Both need the main CPU open first. */
 			r = c == 0 ? rpmsg_send_timeout(e, rpmsg_ept_addr(e), 0, buf, pend_len[c], 2000)
 				   : rpmsg_trysend(e, buf, pend_len[c]);
@@ -258,7 +202,7 @@ int main(void)
 
 			if (!pend_len[c])
 				pend_len[c] = 1 + (size_t)(rand_r(&st) % MAXLEN);
-			make_msg(buf, seq[c], pend_len[c]);
+			seqmsg_make(buf, seq[c], pend_len[c]);
 			r = rpmsg_trysend(rpmsg_channel_ept(chans[c]), buf, pend_len[c]);
 			if (r == 0) {
 				seq[c]++;

@@ -1,4 +1,5 @@
-/* Test helper: a platform over a plain buffer (no doorbells), for golden and hostile tests. */
+/* Test helper: a platform over a plain buffer (no doorbells), for golden and hostile tests.
+ * Shared by the GLINK and SMD suites (found through the tests/ include directory). */
 #ifndef RPMSG_TEST_MEMPLAT_H
 #define RPMSG_TEST_MEMPLAT_H
 

@@ -72,7 +72,10 @@
  * requests. So two single-threaded peers may both block in sends at once. Messages are
  * still delivered only by rpmsg_bus_poll(), never inside a send. Peers as Linux: kernels before 6.6
  * stall the edge on SIGNALS, so do not call rpmsg_set_flow_control() towards them; Linux
- * reads RPM FIFOs in whole words, so messages to it over RPM should be multiples of 4 bytes.
+ * reads RPM FIFOs in whole words, so messages to it over RPM should be multiples of 4 bytes;
+ * and Linux (6.1) keeps no reserve when it writes an RPM FIFO, so a write that fills it
+ * completely reads as empty and is lost: size the RPM FIFOs (cfg.fifo_size) above what Linux
+ * may have in flight towards us (make test-kernel-qcom loses messages otherwise).
  */
 #ifndef RPMSG_GLINK_H
 #define RPMSG_GLINK_H

@@ -12,7 +12,7 @@
  *    reaches our side and echoes; closing it closes the channel (the host reports it);
  * 4. GLINK: our side closes "bye" when asked; its device leaves the guest's bus;
  * 5. GLINK over RPM message RAM (intentless): our "rpmsg-raw" channel, 1000 echoes of
- *    whole words up to 2 KiB;
+ *    whole words up to 2 KiB, 3 in flight (less than a FIFO: see below);
  * 6. SMD: our "rpmsg-raw" channel became /dev/rpmsgN; 1000 echoes up to 4 KiB;
  * 7. SMD: CREATE_EPT "smd-ept" opens our channel (the open handshake), echoes, closes.
  *
@@ -100,9 +100,12 @@ static bool find_ctrl(const char *edge, char *dir, size_t cap)
 	return false;
 }
 
-/* Echo `count` messages up to max_len (multiples of align) through the edge's rpmsg-raw. */
-static int check_raw(const char *what, const char *edge, int count, size_t max_len,
-		     size_t align)
+/*
+ * Echo `count` messages up to max_len (multiples of align), `window` in flight, through the
+ * edge's rpmsg-raw.
+ */
+static int check_raw(const char *what, const char *edge, int count, int window,
+		     size_t max_len, size_t align)
 {
 	char dir[PATH_MAX], sub[PATH_MAX + 8], node[64];
 	int fd, n;
@@ -117,7 +120,7 @@ static int check_raw(const char *what, const char *edge, int count, size_t max_l
 	CHECK(fd >= 0, "%s: no char device for rpmsg-raw: %s", what, strerror(errno));
 	if (fd < 0)
 		return -1;
-	n = echo_fd(fd, count, 8, max_len, align);
+	n = echo_fd(fd, count, window, max_len, align);
 	CHECK(n == count, "%s: echo over %s", what, node);
 	if (n == count)
 		printf("guest: ok %s: %s echoed %d messages of 4..%zu bytes%s in order\n", what,
@@ -250,7 +253,7 @@ int main(void)
 		goto done;
 	}
 
-	fd = check_raw("glink", GLINK_DIR, 1000, GLINK_MAX, 1);
+	fd = check_raw("glink", GLINK_DIR, 1000, 8, GLINK_MAX, 1);
 	if (fd >= 0) {
 		check_ctrl_ept("glink", GLINK_DIR, "guest-ept", 200, GLINK_MAX);
 		check_remote_close(fd);
@@ -259,11 +262,16 @@ int main(void)
 	/* 6.1's GLINK has no SIGNALS command and its rpmsg_char no TIOCMGET/TIOCMSET */
 	printf("guest: skip glink signals: Linux 6.1 has none (no SIGNALS, no TIOCMGET/TIOCMSET)\n");
 
-	fd = check_raw("glink-rpm", RPM_DIR, 1000, RPM_MAX, 4);
+	/*
+	 * Linux 6.1 keeps no reserve when it writes an RPM FIFO: a write that fills it
+	 * completely brings the head onto the tail, which reads as empty, and what it wrote is
+	 * lost (seen here at 8 in flight). So less than one FIFO (7 KiB) is ever in flight.
+	 */
+	fd = check_raw("glink-rpm", RPM_DIR, 1000, 3, RPM_MAX, 4);
 	if (fd >= 0)
 		close(fd);
 
-	fd = check_raw("smd", SMD_DIR, 1000, SMD_MAX, 1);
+	fd = check_raw("smd", SMD_DIR, 1000, 8, SMD_MAX, 1);
 	if (fd >= 0) {
 		check_ctrl_ept("smd", SMD_DIR, "smd-ept", 200, SMD_MAX);
 		close(fd);

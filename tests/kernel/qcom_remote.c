@@ -11,6 +11,7 @@
  *   0x8102000  SMD edge's mailbox page
  *   0x8103000  GLINK RPM edge's mailbox page
  *   0x8104000  RPM message RAM, 16 KiB (qcom,rpm-msg-ram), laid out by us as the RPM does
+ *              (two 7 KiB FIFOs)
  * Host-irq lines: 0 rings the GLINK edge, 1 the SMD edge, 2 the GLINK RPM edge. The SMEM
  * edges are both remote host 1.
  *
@@ -60,7 +61,7 @@
 static atomic_int stop;
 enum { LINK_GLINK, LINK_RPM, LINK_SMD, LINKS };
 static const char *const link_names[LINKS] = { "glink", "glink-rpm", "smd" };
-static atomic_ullong echoed[LINKS], echo_fail;
+static atomic_ullong echoed[LINKS], echo_fail, rx_order;
 static atomic_int close_bye;
 
 static void on_signal(int sig)
@@ -83,6 +84,33 @@ static unsigned link_index(struct rpmsg_link *link)
 	return i;
 }
 
+/*
+ * The guest numbers its messages per endpoint from 0 (the first 4 bytes): a gap or a
+ * repeat seen here was lost or duplicated on the way in. Called from the bus thread only.
+ */
+static void check_seq(struct rpmsg_endpoint *ept, unsigned link, const void *data, size_t len)
+{
+	static struct { struct rpmsg_endpoint *ept; uint32_t next; } seen[16];
+	uint32_t seq;
+	unsigned i = 0;
+
+	if (len < 4 || (len == 9 && !memcmp(data, "close bye", 9)))
+		return;
+	while (i < 16 && seen[i].ept && seen[i].ept != ept)
+		i++;
+	if (i == 16)
+		return;
+	memcpy(&seq, data, 4);
+	if (!seen[i].ept)
+		seen[i].ept = ept;
+	if (seq != seen[i].next) {
+		printf("host: %s received message %u where %u was next\n", link_names[link], seq,
+		       seen[i].next);
+		atomic_fetch_add(&rx_order, 1);
+	}
+	seen[i].next = seq + 1;
+}
+
 static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
 	unsigned link = link_index(rpmsg_ept_link(ept));
@@ -90,6 +118,7 @@ static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 
 	(void)src;
 	(void)priv;
+	check_seq(ept, link, data, len);
 	if (len == 9 && !memcmp(data, "close bye", 9))
 		atomic_store(&close_bye, 1);
 	ret = rpmsg_send(ept, data, len);
@@ -193,7 +222,7 @@ int main(int argc, char **argv)
 	};
 	struct rpmsg_glink_config rcfg = {
 		.role = RPMSG_GLINK_REMOTE, .name = "glink-rpm", .flavour = RPMSG_GLINK_RPM,
-		.format_smem = true, .fifo_size = 4096, .channels = rpm_channels,
+		.format_smem = true, .fifo_size = 7168, .channels = rpm_channels,
 	};
 	struct rpmsg_smd_config scfg = {
 		.role = RPMSG_SMD_REMOTE, .name = "smd", .edge = SMD_EDGE,
@@ -301,7 +330,8 @@ int main(int argc, char **argv)
 	printf("host: smd echoed %llu, rx %llu, tx %llu, rx_bad %llu\n",
 	       (unsigned long long)atomic_load(&echoed[LINK_SMD]), (unsigned long long)sst.rx_msgs,
 	       (unsigned long long)sst.tx_msgs, (unsigned long long)sst.rx_bad);
-	printf("host: echo failures %llu\n", (unsigned long long)atomic_load(&echo_fail));
+	printf("host: echo failures %llu, out of order %llu\n",
+	       (unsigned long long)atomic_load(&echo_fail), (unsigned long long)atomic_load(&rx_order));
 	rpmsg_bus_stop_thread(bus);
 	rpmsg_bus_destroy(bus);
 	close(irq_fd);

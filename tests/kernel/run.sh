@@ -155,7 +155,7 @@ qcom_run() {
 	for want in 'glink channel guest-ept up' 'glink channel guest-ept removed' \
 		'glink channel bye closed by us: ok' 'smd channel smd-ept up' \
 		"smd channel smd-ept: the kernel's side is OPENED" \
-		"smd channel smd-ept: the kernel's side is CLOSED" 'echo failures 0' \
+		"smd channel smd-ept: the kernel's side is CLOSED" 'echo failures 0, out of order 0' \
 		'glink echoed [0-9]*, .*rx_bad 0, .*version done' \
 		'glink-rpm echoed [0-9]*, .*rx_bad 0, version done' 'smd echoed [0-9]*, .*rx_bad 0'; do
 		grep -q "^host: $want" "$work/qcom.host.log" ||

@@ -11,6 +11,8 @@
  * messages are dispatched from rpmsg_bus_poll(), in the thread that calls it; callbacks
  * run there, one at a time per link. Sending is allowed from any thread, and from inside
  * callbacks (a blocking send there waits only for a transmit buffer, never for the bus).
+ * Create a bus's links (rpmsg_<transport>_create) while no thread polls it: a link is
+ * polled as soon as it is registered, before its transport has finished setting it up.
  *
  * Errors: every call that can fail returns a negative errno (see rpmsg_strerror).
  */

@@ -206,10 +206,13 @@ static void run(const struct transport *t, const char *plan, bool sweeps)
 		if (!sweeps)
 			CHECK_EQ(rpmsg_bus_set_sweep(sides[i].bus, 0, 0), 0);
 		CHECK_EQ(rpmsg_register_driver(sides[i].bus, &drv[i]), 0);
-		CHECK_EQ(rpmsg_bus_start_thread(sides[i].bus), 0);
 	}
+	/* Both links first (their handshakes start, and lose their first doorbells), then
+	 * the threads: links are made before a thread polls their bus (rpmsg.h). */
 	for (int i = 0; i < 2; i++)
 		CHECK_EQ(t->create(i, sides[i].bus, faultplat_platform(sides[i].fp), &link[i]), 0);
+	for (int i = 0; i < 2; i++)
+		CHECK_EQ(rpmsg_bus_start_thread(sides[i].bus), 0);
 	if (!sweeps) {
 		/* Nothing rings again: most transports stall here (SMD's open handshake retries
 		 * by itself). Then sweeps, and a wake to take them up. */
@@ -243,7 +246,8 @@ static void run(const struct transport *t, const char *plan, bool sweeps)
 	       (unsigned long long)st[1].dropped);
 	for (int i = 1; i >= 0; i--) {
 		rpmsg_bus_stop_thread(sides[i].bus);
-		rpmsg_bus_destroy(sides[i].bus);
+		rpmsg_bus_destroy(sides[i].bus); /* the link destroyed the wrapped platform */
+		faultplat_free(sides[i].fp);
 	}
 	rpmsg_posix_unlink(name);
 }

@@ -9,7 +9,7 @@
  *   message must still arrive;
  * - the remote's channel is created at once, before the main CPU is up: its announcement
  *   must wait for the link (virtio), not be lost;
- * - without sweeps the same set-up often stalls (what the sweeps are for), and
+ * - without sweeps the same set-up may stall (virtio and SCP do here), and
  *   turning them on then brings it up.
  */
 #include <errno.h>
@@ -207,12 +207,18 @@ static void run(const struct transport *t, const char *plan, bool sweeps)
 			CHECK_EQ(rpmsg_bus_set_sweep(sides[i].bus, 0, 0), 0);
 		CHECK_EQ(rpmsg_register_driver(sides[i].bus, &drv[i]), 0);
 	}
-	/* Both links first (their handshakes start, and lose their first doorbells), then
-	 * the threads: links are made before a thread polls their bus (rpmsg.h). */
-	for (int i = 0; i < 2; i++)
+	/*
+	 * As at boot: the remote starts first and waits, asleep in its bus thread; the main
+	 * CPU comes later. Each link is made before a thread polls its bus (rpmsg.h). What
+	 * each side then rings the other during the handshake is lost (the plan), while the
+	 * other side sleeps.
+	 */
+	for (int i = 0; i < 2; i++) {
 		CHECK_EQ(t->create(i, sides[i].bus, faultplat_platform(sides[i].fp), &link[i]), 0);
-	for (int i = 0; i < 2; i++)
 		CHECK_EQ(rpmsg_bus_start_thread(sides[i].bus), 0);
+		if (i == 0)
+			usleep(50000);
+	}
 	if (!sweeps) {
 		/* Nothing rings again: most transports stall here (SMD's open handshake retries
 		 * by itself). Then sweeps, and a wake to take them up. */

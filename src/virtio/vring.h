@@ -91,8 +91,9 @@ struct vq {
 	bool notify_on;          /* we asked the peer to notify us (vq_enable_notify) */
 	uint32_t count;          /* driver: free descriptors; device: heads taken, not yet returned */
 #ifndef RPMSG_VQ_DEVICE_ONLY
-	uint16_t free_head;      /* driver: first free descriptor */
-	uint16_t next_free[VQ_MAX_NUM];     /* driver: local free list */
+	uint16_t free_head;      /* driver: first free descriptor (valid while count > 0) */
+	uint16_t free_tail;      /* driver: last free descriptor (valid while count > 0) */
+	uint16_t next_free[VQ_MAX_NUM];     /* driver: local free list, first in first out */
 #endif
 	uint8_t out[VQ_MAX_NUM / 8];        /* driver: with the device; device: taken, not returned */
 };

@@ -373,6 +373,24 @@ int vq_put_used(struct vq *vq, uint16_t head, uint32_t len)
 	return 0;
 }
 
+int vq_next_guess(const struct vq *vq, uint64_t *addr)
+{
+	uint32_t head;
+	uint8_t *d;
+
+	if (DRIVER(vq)) {
+		head = ld32(vq, used_elem(vq, slot_of(vq, vq->cons_idx)));
+		return head < vq->num ? (int)head : -1;
+	}
+	head = ld16(vq, avail_ring(vq, slot_of(vq, vq->cons_idx)));
+	if (head >= vq->num)
+		return -1;
+	d = desc(vq, head);
+	*addr = (vq->flags & VQ_F_BIG_ENDIAN) ? ((uint64_t)ld32(vq, d) << 32 | ld32(vq, d + 4))
+					      : ((uint64_t)ld32(vq, d + 4) << 32 | ld32(vq, d));
+	return (int)head;
+}
+
 /* ---- both roles ---- */
 
 bool vq_publish(struct vq *vq)

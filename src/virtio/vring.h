@@ -126,6 +126,13 @@ int vq_get_avail(struct vq *vq, uint64_t *addr, uint32_t *len, uint16_t *flags);
  * vq_get_avail or was already returned; -EIO: broken. Not visible until vq_publish. */
 int vq_put_used(struct vq *vq, uint16_t head, uint32_t len);
 
+/*
+ * A guess, for prefetching only: the head (device: and the address) of the buffer the
+ * peer's next entry will most likely name, read from the slot's previous lap. -1 if that
+ * is out of range. Nothing is taken or checked beyond the range; never trust the answer.
+ */
+int vq_next_guess(const struct vq *vq, uint64_t *addr);
+
 /* Both roles. */
 /* Make added/used entries visible (entries, then idx with release order). True if the peer
  * must be notified (§8: flags, or the event-index rule with VQ_F_EVENT_IDX). False when

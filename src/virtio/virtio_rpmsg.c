@@ -332,6 +332,7 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 		    uint32_t dst, const void *data, size_t len, int timeout_ms)
 {
 	struct vio *v = rpmsg_link_priv(link);
+	bool notify = false;
 	struct vbuf b;
 	int ret;
 
@@ -345,39 +346,28 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 	/* A buffer at hand (nearly always): take, fill and submit it in one hold of the lock. */
 	rpmsg_mutex_lock(&v->tx_lock);
 	ret = tx_take_locked(v, &b);
-	if (!ret) {
-		bool notify = false;
-
-		if (len > b.len - HDR_SIZE) {
-			/* A device buffer too small for this one: keep it for the next. */
-			if (b.gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
-				v->stash[v->nstash++] = b;
-			ret = -EMSGSIZE;
-		} else {
-			write_header(b.va, src, dst, (uint16_t)len, v->be);
-			if (len)
-				memcpy(b.va + HDR_SIZE, data, len);
-			ret = tx_submit_locked(v, &b, len, &notify);
-		}
+	if (ret == -ENOMEM && timeout_ms != 0) {
 		rpmsg_mutex_unlock(&v->tx_lock);
-		if (notify)
-			kick(v, v->txq);
-		return ret;
+		ret = wait_for_tx(v, &b, timeout_ms);
+		if (ret)
+			return ret;
+		rpmsg_mutex_lock(&v->tx_lock); /* tx_submit_locked sees if the link went down */
+	}
+	if (!ret && len > b.len - HDR_SIZE) {
+		/* A device buffer too small for this one: keep it for the next. */
+		if (b.gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
+			v->stash[v->nstash++] = b;
+		ret = -EMSGSIZE;
+	} else if (!ret) {
+		write_header(b.va, src, dst, (uint16_t)len, v->be);
+		if (len)
+			memcpy(b.va + HDR_SIZE, data, len);
+		ret = tx_submit_locked(v, &b, len, &notify);
 	}
 	rpmsg_mutex_unlock(&v->tx_lock);
-	if (ret != -ENOMEM || timeout_ms == 0)
-		return ret;
-	ret = wait_for_tx(v, &b, timeout_ms);
-	if (ret)
-		return ret;
-	if (len > b.len - HDR_SIZE) {
-		tx_stash(v, &b); /* a device buffer too small for this one; keep it for the next */
-		return -EMSGSIZE;
-	}
-	write_header(b.va, src, dst, (uint16_t)len, v->be);
-	if (len)
-		memcpy(b.va + HDR_SIZE, data, len);
-	return tx_submit(v, &b, len);
+	if (notify)
+		kick(v, v->txq);
+	return ret;
 }
 
 static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept, void **buf,
@@ -577,8 +567,15 @@ static void rx_guess_locked(struct vio *v)
 		v->rx_hint = NULL;
 }
 
-/* Received buffers taken from the ring per hold of rx_lock (delivered without it). */
+/*
+ * Received buffers taken from the ring per hold of rx_lock (delivered without it). Bare
+ * metal has no locks to save and small stacks: one at a time there.
+ */
+#if RPMSG_BAREMETAL
+#define RX_BATCH 1
+#else
 #define RX_BATCH 8
+#endif
 
 /* Check and deliver one received message; true when the application holds its buffer. */
 static bool rx_deliver(struct vio *v, struct vbuf *b)

@@ -373,6 +373,7 @@ int vq_put_used(struct vq *vq, uint16_t head, uint32_t len)
 	return 0;
 }
 
+#ifndef RPMSG_VQ_DEVICE_ONLY /* rpmsg tiny does not prefetch */
 int vq_next_guess(const struct vq *vq, uint64_t *addr)
 {
 	uint32_t head;
@@ -390,6 +391,7 @@ int vq_next_guess(const struct vq *vq, uint64_t *addr)
 					      : ((uint64_t)ld32(vq, d + 4) << 32 | ld32(vq, d));
 	return (int)head;
 }
+#endif
 
 /* ---- both roles ---- */
 

@@ -130,6 +130,7 @@ int vq_put_used(struct vq *vq, uint16_t head, uint32_t len);
  * A guess, for prefetching only: the head (device: and the address) of the buffer the
  * peer's next entry will most likely name, read from the slot's previous lap. -1 if that
  * is out of range. Nothing is taken or checked beyond the range; never trust the answer.
+ * Not in RPMSG_VQ_DEVICE_ONLY builds.
  */
 int vq_next_guess(const struct vq *vq, uint64_t *addr);
 

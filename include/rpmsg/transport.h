@@ -87,6 +87,7 @@ void rpmsg_link_unwatch_fd(struct rpmsg_link *link, int fd);
  * Hand a received message to the endpoint bound to `dst`. Returns 0 when delivered,
  * -ENOENT when no endpoint has that address (the message is dropped). The transport may
  * recycle `data` when this returns unless the callback held it (ops->hold_rx_buffer).
+ * Called from ops->process (the link's receive lock held), like rpmsg_ept_deliver.
  */
 int rpmsg_link_deliver(struct rpmsg_link *link, uint32_t src, uint32_t dst, void *data,
 		       size_t len);

@@ -409,6 +409,10 @@ void rpmsg_link_unregister(struct rpmsg_link *link)
 	rpmsg_ns_purge(link);
 	rpmsg_ept_destroy_all(link);
 	link->ns_ept = NULL;
+	if (link->rx_ept) { /* no poller is left to use it */
+		rpmsg_ept_put(link->rx_ept);
+		link->rx_ept = NULL;
+	}
 	while (link->nfds)
 		rpmsg_link_unwatch_fd(link, link->fds[0]);
 }

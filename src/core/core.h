@@ -63,6 +63,15 @@ struct rpmsg_link {
 
 	rpmsg_mutex rx_lock;     /* one poller inside ops->process at a time */
 	/*
+	 * The endpoint the last message went to, with a reference: the next message to the
+	 * same address skips the table (its lock and the reference count). Valid while
+	 * ept_unlinks has not moved. rx_ept and rx_ept_gen are guarded by rx_lock (deliveries
+	 * happen inside ops->process).
+	 */
+	struct rpmsg_endpoint *rx_ept;
+	unsigned rx_ept_gen;
+	atomic_uint ept_unlinks; /* +1 each time an endpoint leaves the table */
+	/*
 	 * While a tap is set: a send and its TX record happen under this lock, and RX records
 	 * wait for it, so a capture never shows an answer before the message it answers.
 	 */

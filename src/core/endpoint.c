@@ -50,6 +50,7 @@ static void unlink_locked(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 		if (*pp == ept) {
 			*pp = ept->hnext;
 			link->nepts--;
+			atomic_fetch_add(&link->ept_unlinks, 1); /* a cached rx_ept is looked up again */
 			return;
 		}
 	}
@@ -266,9 +267,11 @@ static int deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 	int ret = 0;
 
 	/* Learn the peer's address from its first message (OpenAMP does; harmless for Linux peers). */
-	if (src != RPMSG_ADDR_ANY) {
+	if (src != RPMSG_ADDR_ANY &&
+	    atomic_load_explicit(&ept->dst, memory_order_relaxed) == RPMSG_ADDR_ANY) {
 		uint32_t any = RPMSG_ADDR_ANY;
 
+		/* Only then the locked compare-and-swap (it writes the line even when it fails). */
 		atomic_compare_exchange_strong(&ept->dst, &any, src);
 	}
 	rpmsg_mutex_lock(&ept->cb_lock);
@@ -288,14 +291,26 @@ int rpmsg_ept_deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32
 int rpmsg_link_deliver(struct rpmsg_link *link, uint32_t src, uint32_t dst, void *data,
 		       size_t len)
 {
-	struct rpmsg_endpoint *ept;
+	struct rpmsg_endpoint *ept = link->rx_ept;
+	unsigned gen = atomic_load_explicit(&link->ept_unlinks, memory_order_acquire);
 
 	rpmsg_tap(link, RPMSG_CAP_MSG, RPMSG_CAP_RX, src, dst, data, len); /* even if nobody is at dst */
-	ept = rpmsg_ept_get(link, dst);
-	if (!ept)
-		return -ENOENT;
+	/*
+	 * The same endpoint as last time, unless one left the table since: then it is still in
+	 * the table now (as after a lookup, it may leave while we deliver; its callback lock
+	 * settles that).
+	 */
+	if (!ept || ept->addr != dst || link->rx_ept_gen != gen) {
+		link->rx_ept = NULL;
+		if (ept)
+			rpmsg_ept_put(ept);
+		ept = rpmsg_ept_get(link, dst);
+		if (!ept)
+			return -ENOENT;
+		link->rx_ept = ept; /* keeps the reference rpmsg_ept_get took */
+		link->rx_ept_gen = gen;
+	}
 	deliver(ept, data, len, (link->flags & RPMSG_LINK_F_P2P) ? RPMSG_ADDR_ANY : src);
-	rpmsg_ept_put(ept);
 	return 0;
 }
 

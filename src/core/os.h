@@ -111,6 +111,19 @@ static inline void rpmsg_stat_add(uint64_t *c, uint64_t n)
 #endif
 }
 
+/*
+ * The same for a counter whose writers are serialized by a lock (or one context): a plain
+ * increment, without the locked instruction, still race-free for readers.
+ */
+static inline void rpmsg_stat_add_owned(uint64_t *c, uint64_t n)
+{
+#if RPMSG_BAREMETAL
+	*c += n;
+#else
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+#endif
+}
+
 static inline uint64_t rpmsg_stat_get(const uint64_t *c)
 {
 #if RPMSG_BAREMETAL

@@ -167,6 +167,9 @@ static int consume(struct posix *x, uint32_t id, int k)
 {
 	uint32_t now = atomic_load(&bell_in(x, id)->seq);
 
+	/* Nothing new (a busy poller, nearly always): no locked instruction. */
+	if (atomic_load_explicit(&x->seen[id][k], memory_order_relaxed) == now)
+		return 0;
 	return atomic_exchange(&x->seen[id][k], now) != now;
 }
 
@@ -190,7 +193,8 @@ static int px_ack(struct rpmsg_platform *p, uint32_t id)
 	if (id >= RPMSG_PLATFORM_BELLS)
 		return -EINVAL;
 	/* Disarm first: a ring after this point is seen by the caller's processing. */
-	if (atomic_exchange(&x->poll_armed[id], false)) {
+	if (atomic_load_explicit(&x->poll_armed[id], memory_order_relaxed) &&
+	    atomic_exchange(&x->poll_armed[id], false)) {
 		atomic_fetch_sub(&bell_in(x, id)->armed[FIFO_POLL], 1);
 		/* Only an armed FIFO is written: a busy-polling side pays no syscall here. A byte
 		 * landing after this drain costs one spurious wake-up, never a lost ring. */

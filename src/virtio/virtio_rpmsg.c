@@ -82,6 +82,8 @@ struct vio {
 	struct vbuf *done;
 	unsigned ndone;
 	const uint8_t *cur_rx; /* payload being delivered, for hold_rx_buffer */
+	const uint8_t *rx_hint; /* process only: where the next message will likely land */
+	uint32_t rx_hint_len;   /* process only: bytes of it to fetch (as the last message) */
 	bool cur_held;
 
 	rpmsg_mutex tx_lock;     /* txq, stash, fresh_tx */
@@ -276,19 +278,16 @@ out:
 	return ret;
 }
 
-/* Hand a filled buffer to the peer. */
-static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
+/* Hand a filled buffer to the peer (caller holds tx_lock). *notify: kick the peer. */
+static int tx_submit_locked(struct vio *v, struct vbuf *b, size_t len, bool *notify)
 {
 	struct vq *q = &v->vq[v->txq];
-	int ret = 0;
-	bool notify;
+	int ret;
 
-	rpmsg_mutex_lock(&v->tx_lock);
-	if (b->gen != atomic_load(&v->gen) || !atomic_load(&v->up)) {
-		/* Taken before the link went down: the rings it belonged to are gone. */
-		rpmsg_mutex_unlock(&v->tx_lock);
-		return -EPIPE;
-	} else if (is_dev(v)) {
+	*notify = false;
+	if (b->gen != atomic_load(&v->gen) || !atomic_load(&v->up))
+		return -EPIPE; /* taken before the link went down: its rings are gone */
+	if (is_dev(v)) {
 		ret = vq_put_used(q, b->head, (uint32_t)(HDR_SIZE + len));
 	} else {
 		ret = vq_add(q, b->pa, (uint32_t)(HDR_SIZE + len), false);
@@ -298,17 +297,27 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 			ret = 0;
 		}
 	}
-	notify = !ret && vq_publish(q);
-	rpmsg_mutex_unlock(&v->tx_lock);
 	if (ret) {
 		if (ret == -EIO)
 			atomic_store(&v->fault, true);
 		return ret == -EIO ? -EIO : -ENOSPC;
 	}
-	rpmsg_stat_add(&v->stats.tx_msgs, 1);
+	*notify = vq_publish(q);
+	rpmsg_stat_add_owned(&v->stats.tx_msgs, 1);
+	return 0;
+}
+
+static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
+{
+	bool notify;
+	int ret;
+
+	rpmsg_mutex_lock(&v->tx_lock);
+	ret = tx_submit_locked(v, b, len, &notify);
+	rpmsg_mutex_unlock(&v->tx_lock);
 	if (notify)
 		kick(v, v->txq);
-	return 0;
+	return ret;
 }
 
 static void tx_stash(struct vio *v, const struct vbuf *b)
@@ -323,6 +332,7 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 		    uint32_t dst, const void *data, size_t len, int timeout_ms)
 {
 	struct vio *v = rpmsg_link_priv(link);
+	bool notify = false;
 	struct vbuf b;
 	int ret;
 
@@ -333,17 +343,31 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 		return -EMSGSIZE;
 	if (!atomic_load(&v->up))
 		return -ENOTCONN;
-	ret = wait_for_tx(v, &b, timeout_ms);
-	if (ret)
-		return ret;
-	if (len > b.len - HDR_SIZE) {
-		tx_stash(v, &b); /* a device buffer too small for this one; keep it for the next */
-		return -EMSGSIZE;
+	/* A buffer at hand (nearly always): take, fill and submit it in one hold of the lock. */
+	rpmsg_mutex_lock(&v->tx_lock);
+	ret = tx_take_locked(v, &b);
+	if (ret == -ENOMEM && timeout_ms != 0) {
+		rpmsg_mutex_unlock(&v->tx_lock);
+		ret = wait_for_tx(v, &b, timeout_ms);
+		if (ret)
+			return ret;
+		rpmsg_mutex_lock(&v->tx_lock); /* tx_submit_locked sees if the link went down */
 	}
-	write_header(b.va, src, dst, (uint16_t)len, v->be);
-	if (len)
-		memcpy(b.va + HDR_SIZE, data, len);
-	return tx_submit(v, &b, len);
+	if (!ret && len > b.len - HDR_SIZE) {
+		/* A device buffer too small for this one: keep it for the next. */
+		if (b.gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
+			v->stash[v->nstash++] = b;
+		ret = -EMSGSIZE;
+	} else if (!ret) {
+		write_header(b.va, src, dst, (uint16_t)len, v->be);
+		if (len)
+			memcpy(b.va + HDR_SIZE, data, len);
+		ret = tx_submit_locked(v, &b, len, &notify);
+	}
+	rpmsg_mutex_unlock(&v->tx_lock);
+	if (notify)
+		kick(v, v->txq);
+	return ret;
 }
 
 static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept, void **buf,
@@ -461,8 +485,11 @@ static void rx_recycle_locked(struct vio *v, struct vbuf *b)
 	}
 }
 
-/* Take the next received buffer whose length fields make sense. 1: got one, 0: none. */
-static int rx_next_locked(struct vio *v, struct vbuf *b)
+/*
+ * Take the next received buffer whose length fields make sense. 1: got one, 0: none.
+ * `taken`: buffers this pass holds besides done[] (they go there later).
+ */
+static int rx_next_locked(struct vio *v, struct vbuf *b, unsigned taken)
 {
 	struct vq *q = &v->vq[v->rxq];
 	int head;
@@ -472,7 +499,7 @@ static int rx_next_locked(struct vio *v, struct vbuf *b)
 		uint32_t len;
 		uint16_t flags;
 
-		if (v->ndone >= q->num)
+		if (v->ndone + taken >= q->num)
 			return 0; /* cannot happen (each buffer is taken once): stop the pass */
 		if (is_dev(v)) {
 			head = vq_get_avail(q, &addr, &len, &flags);
@@ -520,10 +547,67 @@ static bool ns_msg_ok(struct vio *v, const uint8_t *payload, uint16_t len)
 	return msg[0] != 0 && get32(msg + 32, v->be) != RPMSG_ADDR_ANY;
 }
 
+/*
+ * The buffer the peer's next message most likely comes in: the one the next ring slot
+ * named a lap ago (a fixed pool goes round in the same order). Only ever prefetched.
+ */
+static void rx_guess_locked(struct vio *v)
+{
+	struct vq *q = &v->vq[v->rxq];
+	uint64_t addr = 0;
+	int head = vq_next_guess(q, &addr);
+
+	if (head < 0)
+		v->rx_hint = NULL;
+	else if (is_dev(v))
+		v->rx_hint = buf_ptr(v, addr, v->rx_hint_len);
+	else if (v->rx_hint_len <= v->cfg.buf_size)
+		v->rx_hint = v->slot[v->rxq][head].va;
+	else
+		v->rx_hint = NULL;
+}
+
+/*
+ * Received buffers taken from the ring per hold of rx_lock (delivered without it). Bare
+ * metal has no locks to save and small stacks: one at a time there.
+ */
+#if RPMSG_BAREMETAL
+#define RX_BATCH 1
+#else
+#define RX_BATCH 8
+#endif
+
+/* Check and deliver one received message; true when the application holds its buffer. */
+static bool rx_deliver(struct vio *v, struct vbuf *b)
+{
+	uint8_t hdr[HDR_SIZE];
+	struct rpmsg_hdr_fields hf;
+
+	memcpy(hdr, b->va, HDR_SIZE); /* the peer may still scribble: read the header once */
+	hf = rpmsg_hdr_read(hdr, v->be);
+	v->cur_held = false;
+	if (hf.len > b->used_len - HDR_SIZE ||
+	    (v->ns && hf.dst == RPMSG_NS_ADDR && !ns_msg_ok(v, b->va + HDR_SIZE, hf.len))) {
+		rpmsg_stat_add(&v->stats.rx_bad, 1);
+		return false;
+	}
+	rpmsg_stat_add_owned(&v->stats.rx_msgs, 1); /* process is one thread at a time */
+	/* The next one is likely as long (what we fetch ahead: at most 8 lines). */
+	v->rx_hint_len = hf.len <= 512 - HDR_SIZE ? HDR_SIZE + hf.len : 512;
+	v->cur_rx = b->va + HDR_SIZE;
+	if (rpmsg_link_deliver(v->link, hf.src, hf.dst, b->va + HDR_SIZE, hf.len))
+		rpmsg_stat_add_owned(&v->stats.rx_dropped, 1);
+	v->cur_rx = NULL;
+	return v->cur_held;
+}
+
 static int vio_process(struct rpmsg_link *link)
 {
 	struct vio *v = rpmsg_link_priv(link);
 	struct vq *q = &v->vq[v->rxq];
+	struct vbuf batch[RX_BATCH];
+	bool held[RX_BATCH];
+	unsigned nb = 0;
 	int n = 0;
 	bool notify;
 
@@ -539,50 +623,47 @@ static int vio_process(struct rpmsg_link *link)
 		vq_disable_notify(q);
 		rpmsg_mutex_unlock(&v->rx_lock);
 	}
-	for (uint32_t budget = q->num; budget; budget--) {
-		struct vbuf b;
-		uint32_t src, dst;
-		uint16_t len;
-		uint8_t hdr[HDR_SIZE];
-		int r;
-
-		rpmsg_mutex_lock(&v->rx_lock);
-		r = rx_next_locked(v, &b);
-		rpmsg_mutex_unlock(&v->rx_lock);
-		if (r <= 0)
-			break;
-		n++;
-		memcpy(hdr, b.va, HDR_SIZE); /* the peer may still scribble: read the header once */
-		{
-			struct rpmsg_hdr_fields hf = rpmsg_hdr_read(hdr, v->be);
-
-			src = hf.src;
-			dst = hf.dst;
-			len = hf.len;
-		}
-		v->cur_held = false;
-		if (len > b.used_len - HDR_SIZE ||
-		    (v->ns && dst == RPMSG_NS_ADDR && !ns_msg_ok(v, b.va + HDR_SIZE, len))) {
-			rpmsg_stat_add(&v->stats.rx_bad, 1);
-		} else {
-			rpmsg_stat_add(&v->stats.rx_msgs, 1);
-			v->cur_rx = b.va + HDR_SIZE;
-			if (rpmsg_link_deliver(link, src, dst, b.va + HDR_SIZE, len))
-				rpmsg_stat_add(&v->stats.rx_dropped, 1);
-			v->cur_rx = NULL;
-		}
-		rpmsg_mutex_lock(&v->rx_lock);
-		if (v->cur_held && v->nheld < q->num)
-			v->held[v->nheld++] = b; /* the application gives it back later */
-		else
-			v->done[v->ndone++] = b;
-		rpmsg_mutex_unlock(&v->rx_lock);
-	}
+	/*
+	 * Nothing new and nothing to give back (a busy poller, nearly always): no lock. Only
+	 * this pass moves the receive ring's consumer side and done[] (process runs one
+	 * thread at a time), so both are ours to read here.
+	 */
+	/*
+	 * Fetch the buffer the next message will most likely land in while we look at the
+	 * index: then the two cache misses of a message overlap instead of following each
+	 * other. Only a hint (see rx_guess_locked).
+	 */
+	if (v->rx_hint)
+		for (uint32_t off = 0; off < v->rx_hint_len; off += 64)
+			__builtin_prefetch(v->rx_hint + off);
+	if (!v->ndone && q->peer_idx == q->cons_idx && !vq_pending(q) && !q->broken &&
+	    !atomic_load(&v->fault))
+		return n;
 	rpmsg_mutex_lock(&v->rx_lock);
+	for (uint32_t budget = q->num;;) {
+		/* File the batch just delivered, then take the next one. */
+		for (unsigned i = 0; i < nb; i++) {
+			if (held[i] && v->nheld < q->num)
+				v->held[v->nheld++] = batch[i]; /* the application gives it back later */
+			else
+				v->done[v->ndone++] = batch[i];
+		}
+		for (nb = 0; nb < RX_BATCH && budget; nb++, budget--)
+			if (rx_next_locked(v, &batch[nb], nb) <= 0)
+				break;
+		if (!nb)
+			break;
+		rpmsg_mutex_unlock(&v->rx_lock);
+		for (unsigned i = 0; i < nb; i++)
+			held[i] = rx_deliver(v, &batch[i]);
+		n += (int)nb;
+		rpmsg_mutex_lock(&v->rx_lock);
+	}
 	for (unsigned i = 0; i < v->ndone; i++)
 		rx_recycle_locked(v, &v->done[i]);
 	v->ndone = 0;
 	notify = vq_publish(q);
+	rx_guess_locked(v);
 	rpmsg_mutex_unlock(&v->rx_lock);
 	if (notify)
 		kick(v, v->rxq);
@@ -785,6 +866,7 @@ static void link_down(struct vio *v)
 		return;
 	atomic_store(&v->up, false);
 	atomic_fetch_add(&v->gen, 1);
+	v->rx_hint = NULL;
 	v->downs++;
 	rpmsg_link_remove_channels(v->link);
 }

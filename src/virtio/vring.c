@@ -72,6 +72,28 @@ static inline void st32(const struct vq *vq, uint8_t *p, uint32_t v)
 	__atomic_store_n((ring32 *)(void *)p, cv32(vq, v), __ATOMIC_RELAXED);
 }
 
+/*
+ * Ring entries (descriptors, available and used elements) that a slot is given again with
+ * the bytes it already holds are left alone: a store, even of the same value, takes the
+ * line away from the peer, whose next read of it is then a cache miss. With a fixed buffer
+ * pool the same descriptor carries the same buffer in the same ring slot lap after lap, so
+ * in steady state these lines stay shared and only the indices and the payload move
+ * between the CPUs. What we read back is only compared, never trusted: a peer that wrote
+ * there gets our value written again, and one that writes after the comparison could as
+ * well have written after a store.
+ */
+static inline void put16(const struct vq *vq, uint8_t *p, uint16_t v)
+{
+	if (ld16(vq, p) != v)
+		st16(vq, p, v);
+}
+
+static inline void put32(const struct vq *vq, uint8_t *p, uint32_t v)
+{
+	if (ld32(vq, p) != v)
+		st32(vq, p, v);
+}
+
 static inline void full_fence(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -138,6 +160,7 @@ static void reset_local(struct vq *vq)
 	vq->count = 0;
 #ifndef RPMSG_VQ_DEVICE_ONLY
 	vq->free_head = 0;
+	vq->free_tail = (uint16_t)(vq->num - 1);
 	if (vq->role == VQ_DRIVER) {
 		vq->count = vq->num;
 		for (uint32_t i = 0; i < vq->num; i++)
@@ -214,17 +237,17 @@ int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes)
 
 	d = desc(vq, head);
 	if (vq->flags & VQ_F_BIG_ENDIAN) {
-		st32(vq, d + 0, (uint32_t)(addr >> 32));
-		st32(vq, d + 4, (uint32_t)addr);
+		put32(vq, d + 0, (uint32_t)(addr >> 32));
+		put32(vq, d + 4, (uint32_t)addr);
 	} else {
-		st32(vq, d + 0, (uint32_t)addr);
-		st32(vq, d + 4, (uint32_t)(addr >> 32));
+		put32(vq, d + 0, (uint32_t)addr);
+		put32(vq, d + 4, (uint32_t)(addr >> 32));
 	}
-	st32(vq, d + 8, len);
-	st16(vq, d + 12, device_writes ? VRING_DESC_F_WRITE : 0);
-	st16(vq, d + 14, 0); /* no chains: the free list is kept locally */
+	put32(vq, d + 8, len);
+	put16(vq, d + 12, device_writes ? VRING_DESC_F_WRITE : 0);
+	put16(vq, d + 14, 0); /* no chains: the free list is kept locally */
 
-	st16(vq, avail_ring(vq, slot_of(vq, vq->prod_idx)), head);
+	put16(vq, avail_ring(vq, slot_of(vq, vq->prod_idx)), head);
 	vq->prod_idx++;
 	return head;
 }
@@ -256,9 +279,17 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 	if (id >= vq->num || !bit_test(vq->out, id))
 		return set_broken(vq);
 
+	/*
+	 * Freed descriptors queue at the tail and vq_add takes from the head: a batch the
+	 * device returned is posted again in the same order, each buffer in the descriptor and
+	 * ring slot it had (see put16 above: those lines then stay unwritten).
+	 */
 	bit_clear(vq->out, id);
-	vq->next_free[id] = vq->free_head;
-	vq->free_head = (uint16_t)id;
+	if (vq->count)
+		vq->next_free[vq->free_tail] = (uint16_t)id;
+	else
+		vq->free_head = (uint16_t)id;
+	vq->free_tail = (uint16_t)id;
 	vq->count++;
 	vq->cons_idx++;
 	if (len)
@@ -336,11 +367,31 @@ int vq_put_used(struct vq *vq, uint16_t head, uint32_t len)
 	bit_clear(vq->out, head);
 	vq->count--;
 	e = used_elem(vq, slot_of(vq, vq->prod_idx));
-	st32(vq, e, head);
-	st32(vq, e + 4, len);
+	put32(vq, e, head);
+	put32(vq, e + 4, len);
 	vq->prod_idx++;
 	return 0;
 }
+
+#ifndef RPMSG_VQ_DEVICE_ONLY /* rpmsg tiny does not prefetch */
+int vq_next_guess(const struct vq *vq, uint64_t *addr)
+{
+	uint32_t head;
+	uint8_t *d;
+
+	if (DRIVER(vq)) {
+		head = ld32(vq, used_elem(vq, slot_of(vq, vq->cons_idx)));
+		return head < vq->num ? (int)head : -1;
+	}
+	head = ld16(vq, avail_ring(vq, slot_of(vq, vq->cons_idx)));
+	if (head >= vq->num)
+		return -1;
+	d = desc(vq, head);
+	*addr = (vq->flags & VQ_F_BIG_ENDIAN) ? ((uint64_t)ld32(vq, d) << 32 | ld32(vq, d + 4))
+					      : ((uint64_t)ld32(vq, d + 4) << 32 | ld32(vq, d));
+	return (int)head;
+}
+#endif
 
 /* ---- both roles ---- */
 

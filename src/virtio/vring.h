@@ -91,8 +91,9 @@ struct vq {
 	bool notify_on;          /* we asked the peer to notify us (vq_enable_notify) */
 	uint32_t count;          /* driver: free descriptors; device: heads taken, not yet returned */
 #ifndef RPMSG_VQ_DEVICE_ONLY
-	uint16_t free_head;      /* driver: first free descriptor */
-	uint16_t next_free[VQ_MAX_NUM];     /* driver: local free list */
+	uint16_t free_head;      /* driver: first free descriptor (valid while count > 0) */
+	uint16_t free_tail;      /* driver: last free descriptor (valid while count > 0) */
+	uint16_t next_free[VQ_MAX_NUM];     /* driver: local free list, first in first out */
 #endif
 	uint8_t out[VQ_MAX_NUM / 8];        /* driver: with the device; device: taken, not returned */
 };
@@ -124,6 +125,14 @@ int vq_get_avail(struct vq *vq, uint64_t *addr, uint32_t *len, uint16_t *flags);
 /* Return a taken buffer with `len` bytes written. 0; -EINVAL if head was not taken by
  * vq_get_avail or was already returned; -EIO: broken. Not visible until vq_publish. */
 int vq_put_used(struct vq *vq, uint16_t head, uint32_t len);
+
+/*
+ * A guess, for prefetching only: the head (device: and the address) of the buffer the
+ * peer's next entry will most likely name, read from the slot's previous lap. -1 if that
+ * is out of range. Nothing is taken or checked beyond the range; never trust the answer.
+ * Not in RPMSG_VQ_DEVICE_ONLY builds.
+ */
+int vq_next_guess(const struct vq *vq, uint64_t *addr);
 
 /* Both roles. */
 /* Make added/used entries visible (entries, then idx with release order). True if the peer

@@ -20,6 +20,14 @@
 #define SWEEP_MIN_MS 10 /* the defaults (rpmsg_bus_set_sweep) */
 #define SWEEP_MAX_MS 1000
 
+/*
+ * Spin-then-block: before it sleeps, rpmsg_bus_poll keeps looking for this long. A peer
+ * that answers within it is seen without a sleep and a wake-up (an arm, a doorbell write
+ * by the peer, epoll_wait and the drain: four system calls per hop); past it, the cost is
+ * this much CPU per sleep.
+ */
+#define SPIN_NS 20000u
+
 int rpmsg_bus_create(struct rpmsg_bus **out)
 {
 	struct rpmsg_bus *bus;
@@ -208,6 +216,7 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 {
 	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	int sweep_ms, sweep_max;
+	bool spun = false;
 
 	if (!bus)
 		return -EINVAL;
@@ -219,6 +228,16 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 
 		if (n > 0 || timeout_ms == 0)
 			return n;
+		if (!spun) {
+			uint64_t until = rpmsg_os_now_ns() + SPIN_NS;
+
+			spun = true;
+			while (rpmsg_os_now_ns() < until) {
+				if ((n = process_all(bus)) > 0)
+					return n;
+				rpmsg_os_yield(); /* the peer may need this CPU to answer */
+			}
+		}
 		wait_ms = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
 		if (timeout_ms > 0 && wait_ms <= 0)
 			return 0;

@@ -39,27 +39,7 @@ static bool find_edge_device(const char *edge, const char *name, int timeout_ms,
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;
 
 	do {
-		DIR *d = opendir("/sys/bus/rpmsg/devices");
-		struct dirent *de;
-		bool found = false;
-
-		while (d && !found && (de = readdir(d))) {
-			char path[PATH_MAX + 16], real[PATH_MAX], val[64];
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/sys/bus/rpmsg/devices/%s", de->d_name);
-			if (!realpath(path, real) || !strstr(real, edge))
-				continue;
-			snprintf(path, sizeof(path), "%s/name", real);
-			if (read_text(path, val, sizeof(val)) || strcmp(val, name))
-				continue;
-			snprintf(dir, cap, "%s", real);
-			found = true;
-		}
-		if (d)
-			closedir(d);
-		if (found)
+		if (find_rpmsg_device(edge, name, 0xffffffffu, dir, cap))
 			return true;
 		sleep_ms(20);
 	} while (now_ms() < end);

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,31 +72,45 @@ static inline int read_text(const char *path, char *buf, size_t cap)
 	return 0;
 }
 
-/* The rpmsg device directory whose name attribute is `name` and dst `dst` (ANY: any). */
-static inline bool find_device(const char *name, uint32_t dst, char *dir, size_t cap)
+/*
+ * The sysfs directory (resolved) of the rpmsg device whose name attribute is `name`, whose
+ * dst is `dst` (ANY: any) and whose resolved path contains `edge` (NULL: any edge).
+ */
+static inline bool find_rpmsg_device(const char *edge, const char *name, uint32_t dst,
+				     char *dir, size_t cap)
 {
 	DIR *d = opendir("/sys/bus/rpmsg/devices");
 	struct dirent *de;
 	bool found = false;
 
 	while (d && !found && (de = readdir(d))) {
-		char path[512], val[64];
+		char path[PATH_MAX + 16], real[PATH_MAX], val[64];
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/sys/bus/rpmsg/devices/%s/name", de->d_name);
+		snprintf(path, sizeof(path), "/sys/bus/rpmsg/devices/%s", de->d_name);
+		if (!realpath(path, real) || (edge && !strstr(real, edge)))
+			continue;
+		snprintf(path, sizeof(path), "%s/name", real);
 		if (read_text(path, val, sizeof(val)) || strcmp(val, name))
 			continue;
-		snprintf(path, sizeof(path), "/sys/bus/rpmsg/devices/%s/dst", de->d_name);
+		snprintf(path, sizeof(path), "%s/dst", real);
 		if (dst != 0xffffffffu &&
 		    (read_text(path, val, sizeof(val)) || strtoul(val, NULL, 0) != dst))
 			continue;
-		snprintf(dir, cap, "/sys/bus/rpmsg/devices/%s", de->d_name);
+		if (strlen(real) >= cap)
+			continue; /* would not fit: never a match */
+		memcpy(dir, real, strlen(real) + 1);
 		found = true;
 	}
 	if (d)
 		closedir(d);
 	return found;
+}
+
+static inline bool find_device(const char *name, uint32_t dst, char *dir, size_t cap)
+{
+	return find_rpmsg_device(NULL, name, dst, dir, cap);
 }
 
 /* /dev/rpmsgN of the char device under `parent` (a device's or the control's sysfs dir). */

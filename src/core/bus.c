@@ -167,25 +167,32 @@ static void put_links(struct rpmsg_bus *bus, struct rpmsg_link **links, int n)
 	rpmsg_mutex_unlock(&bus->links_lock);
 }
 
+/*
+ * One look at every link, with no lock: a busy poller spends its time here, so its cost per
+ * link is one exchange and one store (see struct rpmsg_link_slot).
+ */
 static int process_all(struct rpmsg_bus *bus)
 {
-	struct rpmsg_link *links[RPMSG_MAX_LINKS];
-	int n = get_links(bus, links), total = 0;
+	int nslots = atomic_load_explicit(&bus->nslots, memory_order_acquire), total = 0;
 
-	for (int i = 0; i < n; i++) {
-		struct rpmsg_link *link = links[i];
+	for (int i = 0; i < nslots; i++) {
+		struct rpmsg_link_slot *slot = &bus->slots[i];
+		struct rpmsg_link *link;
 
-		if (!link->ops->process || link->dying)
+		if (!atomic_load_explicit(&slot->link, memory_order_relaxed))
 			continue;
 		/* Another thread is already draining this link: it will see our work too. */
-		if (rpmsg_mutex_trylock(&link->rx_lock))
+		if (atomic_exchange_explicit(&slot->busy, true, memory_order_acquire))
 			continue;
-		int r = link->ops->process(link);
-		rpmsg_mutex_unlock(&link->rx_lock);
-		if (r > 0)
-			total += r;
+		link = atomic_load_explicit(&slot->link, memory_order_acquire);
+		if (link && link->ops->process && !link->dying) {
+			int r = link->ops->process(link);
+
+			if (r > 0)
+				total += r;
+		}
+		atomic_store_explicit(&slot->busy, false, memory_order_release);
 	}
-	put_links(bus, links, n);
 	return total;
 }
 
@@ -367,7 +374,6 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 	link->flags = desc->flags;
 	link->max_epts = RPMSG_MAX_ENDPOINTS;
 	rpmsg_mutex_init(&link->ept_lock, false);
-	rpmsg_mutex_init(&link->rx_lock, false);
 	rpmsg_mutex_init(&link->tap_lock, false);
 
 	rpmsg_mutex_lock(&bus->lock);
@@ -379,6 +385,12 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 		goto fail;
 	}
 	bus->links[bus->nlinks++] = link;
+	/* nlinks < RPMSG_MAX_LINKS, so a slot is free: the pass sees the link from here on. */
+	for (link->slot = 0; atomic_load(&bus->slots[link->slot].link); link->slot++)
+		;
+	atomic_store_explicit(&bus->slots[link->slot].link, link, memory_order_release);
+	if (link->slot >= atomic_load(&bus->nslots))
+		atomic_store_explicit(&bus->nslots, link->slot + 1, memory_order_release);
 	rpmsg_mutex_unlock(&bus->links_lock);
 	rpmsg_mutex_unlock(&bus->lock);
 
@@ -391,7 +403,6 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 	return 0;
 fail:
 	rpmsg_mutex_destroy(&link->ept_lock);
-	rpmsg_mutex_destroy(&link->rx_lock);
 	rpmsg_mutex_destroy(&link->tap_lock);
 	rpmsg_os_free(link->buckets);
 	rpmsg_os_free(link);
@@ -417,10 +428,16 @@ void rpmsg_link_unregister(struct rpmsg_link *link)
 			(size_t)(bus->nlinks - i - 1) * sizeof(bus->links[0]));
 		bus->nlinks--;
 	}
+	if (bus->slots[link->slot].link == link)
+		atomic_store(&bus->slots[link->slot].link, NULL);
 	rpmsg_mutex_unlock(&bus->lock); /* pollers may need it to finish (NS messages) */
 	while (link->users)
 		rpmsg_cond_wait(&bus->idle, &bus->links_lock);
 	rpmsg_mutex_unlock(&bus->links_lock);
+	/* A process pass inside the link holds its slot; one that takes it later finds no link. */
+	while (atomic_exchange(&bus->slots[link->slot].busy, true))
+		rpmsg_os_yield();
+	atomic_store(&bus->slots[link->slot].busy, false);
 
 	/* A poller may have added a channel (NS CREATE) after the first sweep and before
 	 * `dying` was set; none can be added now. */
@@ -445,7 +462,6 @@ void rpmsg_link_destroy(struct rpmsg_link *link)
 	if (link->ops->destroy)
 		link->ops->destroy(link);
 	rpmsg_mutex_destroy(&link->ept_lock);
-	rpmsg_mutex_destroy(&link->rx_lock);
 	rpmsg_mutex_destroy(&link->tap_lock);
 	rpmsg_os_free(link->buckets);
 	rpmsg_os_free(link);

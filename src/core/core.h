@@ -61,12 +61,12 @@ struct rpmsg_link {
 	struct rpmsg_channel *channels; /* guarded by bus->lock */
 	struct rpmsg_endpoint *ns_ept;
 
-	rpmsg_mutex rx_lock;     /* one poller inside ops->process at a time */
+	int slot;                /* its place in bus->slots */
 	/*
 	 * The endpoint the last message went to, with a reference: the next message to the
 	 * same address skips the table (its lock and the reference count). Valid while
-	 * ept_unlinks has not moved. rx_ept and rx_ept_gen are guarded by rx_lock (deliveries
-	 * happen inside ops->process).
+	 * ept_unlinks has not moved. rx_ept and rx_ept_gen belong to the holder of the link's
+	 * slot (deliveries happen inside ops->process).
 	 */
 	struct rpmsg_endpoint *rx_ept;
 	unsigned rx_ept_gen;
@@ -76,7 +76,7 @@ struct rpmsg_link {
 	 * wait for it, so a capture never shows an answer before the message it answers.
 	 */
 	rpmsg_mutex tap_lock;
-	int users;               /* pollers using the link (guarded by bus->links_lock) */
+	int users;               /* arm passes using the link (guarded by bus->links_lock) */
 	atomic_bool dying;       /* set under bus->lock, read without it by pollers */
 	int fds[4];
 	int nfds;
@@ -88,6 +88,17 @@ struct rpmsg_driver_node {
 };
 
 struct rpmsg_ns_out;
+
+/*
+ * Where a process pass finds a link, without taking a lock: the slot outlives the link in
+ * it. Holding `busy` (taken with an exchange, given back with a plain store: the pass's
+ * only locked instruction per link) makes the holder the one poller inside that link's
+ * ops->process; unregistering empties `link` and then waits for `busy` once.
+ */
+struct rpmsg_link_slot {
+	atomic_bool busy;
+	struct rpmsg_link *_Atomic link;
+};
 
 struct rpmsg_bus {
 	rpmsg_mutex lock;      /* links, channels, drivers */
@@ -101,14 +112,17 @@ struct rpmsg_bus {
 	struct rpmsg_ns_out *ns_out, **ns_out_tail; /* guarded by `lock` */
 	rpmsg_mutex ns_tx_lock;            /* one thread sends the queue at a time */
 	/*
-	 * links[]/nlinks change under both `lock` and links_lock; pollers take only links_lock
-	 * (with links' `users`), so a thread holding `lock` (a driver's probe or remove
-	 * sending, blocking) does not stop this bus from draining its links.
+	 * links[]/nlinks and slots[] change under both `lock` and links_lock. An arm pass takes
+	 * links_lock (with links' `users`); a process pass takes no lock, it goes through
+	 * slots[0, nslots). Neither takes `lock`, so a thread holding it (a driver's probe or
+	 * remove sending, blocking) does not stop this bus from draining its links.
 	 */
 	rpmsg_mutex links_lock;
 	rpmsg_cond idle;       /* a link's users dropped to 0 (with links_lock) */
 	struct rpmsg_link *links[RPMSG_MAX_LINKS];
 	int nlinks;
+	struct rpmsg_link_slot slots[RPMSG_MAX_LINKS];
+	atomic_int nslots;     /* slots ever used: later ones are all empty */
 	struct rpmsg_driver_node *drivers;
 #if !RPMSG_BAREMETAL
 	int epfd;   /* epoll set: links' fds + wakefd */

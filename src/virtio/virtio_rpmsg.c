@@ -829,11 +829,21 @@ static int map_vring(struct vio *v, unsigned i, enum vq_role role)
 	return 0;
 }
 
+static uint16_t used_idx_now(const struct vio *v, unsigned i)
+{
+	uint16_t raw = __atomic_load_n((uint16_t *)(void *)v->used_idx_at[i], __ATOMIC_ACQUIRE);
+	uint8_t b[2];
+
+	memcpy(b, &raw, 2);
+	return (uint16_t)rpmsg_wire_get(b, 2, v->be);
+}
+
 /*
  * Device: is each ring's used.idx still what we last published? A driver that restarted
  * and set the rings up again without our seeing its reset (status went 7 -> 0 -> 7 between
- * two passes) has zeroed them. Checked only when no sender or releaser is between
- * publishing and recording it (a busy lock: look next time).
+ * two passes) has zeroed them. Asked on every pass, so the answer "yes" takes no lock; a
+ * difference is looked at again under the ring's lock, since a sender or releaser may be
+ * between publishing and recording it (a busy lock: look next time).
  */
 static bool device_rings_intact(struct vio *v)
 {
@@ -841,14 +851,10 @@ static bool device_rings_intact(struct vio *v)
 
 	for (unsigned i = 0; i < 2; i++) {
 		rpmsg_mutex *lock = i == v->txq ? &v->tx_lock : &v->rx_lock;
-		uint16_t raw;
-		uint8_t b[2];
 
-		if (rpmsg_mutex_trylock(lock))
+		if (used_idx_now(v, i) == vq_published(&v->vq[i]) || rpmsg_mutex_trylock(lock))
 			continue;
-		raw = __atomic_load_n((uint16_t *)(void *)v->used_idx_at[i], __ATOMIC_ACQUIRE);
-		memcpy(b, &raw, 2);
-		if ((uint16_t)rpmsg_wire_get(b, 2, v->be) != v->vq[i].pub_idx)
+		if (used_idx_now(v, i) != v->vq[i].pub_idx)
 			intact = false;
 		rpmsg_mutex_unlock(lock);
 	}

@@ -403,7 +403,7 @@ bool vq_publish(struct vq *vq)
 	if (vq->broken || old == now)
 		return false;
 	st16_release(vq, drv ? avail_idx(vq) : used_idx(vq), now);
-	vq->pub_idx = now;
+	__atomic_store_n(&vq->pub_idx, now, __ATOMIC_RELAXED); /* see vq_published */
 	full_fence(); /* our idx before the peer's suppression state */
 	if (vq->flags & VQ_F_EVENT_IDX) {
 		uint16_t ev = ld16(vq, drv ? avail_event(vq) : used_event(vq));

@@ -98,6 +98,13 @@ struct vq {
 	uint8_t out[VQ_MAX_NUM / 8];        /* driver: with the device; device: taken, not returned */
 };
 
+/* The producer index as last published, readable by a thread other than the publisher's
+ * (a hint: the publisher may be between the ring's store and this one). */
+static inline uint16_t vq_published(const struct vq *vq)
+{
+	return __atomic_load_n(&vq->pub_idx, __ATOMIC_RELAXED);
+}
+
 /* Set up `vq` over `mem` (mem_size >= vring_size, 4-byte aligned). -EINVAL for bad num
  * (not a power of two, or above VQ_MAX_NUM), bad align, unknown flags, too small or
  * misaligned memory. Does not touch the memory: local state is that of freshly zeroed

@@ -36,6 +36,11 @@ static inline void rpmsg_cond_broadcast(rpmsg_cond *c) { (void)c; }
 static inline void rpmsg_cond_wait(rpmsg_cond *c, rpmsg_mutex *m) { (void)c; (void)m; }
 static inline void rpmsg_os_yield(void) {}
 
+typedef struct { char unused; } rpmsg_spinlock;
+static inline void rpmsg_spin_lock(rpmsg_spinlock *l) { (void)l; }
+static inline void rpmsg_spin_unlock(rpmsg_spinlock *l) { (void)l; }
+static inline int rpmsg_spin_trylock(rpmsg_spinlock *l) { (void)l; return 0; }
+
 /* src/platform/baremetal.c: the static arena and the integrator's clock. */
 void *rpmsg_os_zalloc(size_t size);
 void rpmsg_os_free(void *p);
@@ -44,6 +49,7 @@ uint64_t rpmsg_os_now_ns(void);
 #else /* POSIX */
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
@@ -71,6 +77,43 @@ static inline void rpmsg_cond_destroy(rpmsg_cond *c) { pthread_cond_destroy(c); 
 static inline void rpmsg_cond_broadcast(rpmsg_cond *c) { pthread_cond_broadcast(c); }
 static inline void rpmsg_cond_wait(rpmsg_cond *c, rpmsg_mutex *m) { pthread_cond_wait(c, m); }
 static inline void rpmsg_os_yield(void) { sched_yield(); }
+
+/*
+ * A lock for the few lines of work on the message path: taking it is one exchange and
+ * giving it back a plain store, where a mutex pays a locked instruction and a library call
+ * each way. A waiter spins a little, then yields the CPU (the holder may need it), then
+ * naps: the lock may be held across a long wait (a virtio sender waiting for a buffer
+ * keeps its ring's lock, so that the senders behind it stay behind). Zero means unlocked.
+ */
+typedef struct { atomic_int held; } rpmsg_spinlock;
+
+static inline void rpmsg_spin_lock(rpmsg_spinlock *l)
+{
+	for (unsigned n = 0; atomic_exchange_explicit(&l->held, 1, memory_order_acquire);) {
+		while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
+			if (++n < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+				__builtin_ia32_pause();
+#endif
+			} else if (n < 1024) {
+				sched_yield();
+			} else {
+				struct timespec nap = { .tv_nsec = 100000 };
+
+				nanosleep(&nap, NULL);
+			}
+		}
+	}
+}
+static inline void rpmsg_spin_unlock(rpmsg_spinlock *l)
+{
+	atomic_store_explicit(&l->held, 0, memory_order_release);
+}
+/* 0 when taken, nonzero when another thread holds it. */
+static inline int rpmsg_spin_trylock(rpmsg_spinlock *l)
+{
+	return atomic_exchange_explicit(&l->held, 1, memory_order_acquire);
+}
 
 static inline void *rpmsg_os_zalloc(size_t size) { return calloc(1, size); }
 static inline void rpmsg_os_free(void *p) { free(p); }

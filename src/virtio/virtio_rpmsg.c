@@ -86,8 +86,8 @@ struct vio {
 	uint32_t rx_hint_len;   /* process only: bytes of it to fetch (as the last message) */
 	bool cur_held;
 
-	rpmsg_mutex tx_lock;     /* txq, stash, fresh_tx */
-	rpmsg_mutex rx_lock;     /* rxq (process and late releases of held buffers) */
+	rpmsg_spinlock tx_lock;  /* txq, stash, fresh_tx */
+	rpmsg_spinlock rx_lock;  /* rxq (process and late releases of held buffers) */
 	int watched[2];          /* fds watched on the bus, -1 if none */
 	struct rpmsg_virtio_stats stats;
 };
@@ -232,7 +232,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 	uint32_t gen = atomic_load(&v->gen);
 	int ret;
 
-	rpmsg_mutex_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->tx_lock);
 	ret = tx_take_locked(v, out);
 	if (ret != -ENOMEM || timeout_ms == 0)
 		goto out;
@@ -274,7 +274,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 	}
 	vq_disable_notify(q);
 out:
-	rpmsg_mutex_unlock(&v->tx_lock);
+	rpmsg_spin_unlock(&v->tx_lock);
 	return ret;
 }
 
@@ -312,9 +312,9 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 	bool notify;
 	int ret;
 
-	rpmsg_mutex_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->tx_lock);
 	ret = tx_submit_locked(v, b, len, &notify);
-	rpmsg_mutex_unlock(&v->tx_lock);
+	rpmsg_spin_unlock(&v->tx_lock);
 	if (notify)
 		kick(v, v->txq);
 	return ret;
@@ -322,10 +322,10 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 
 static void tx_stash(struct vio *v, const struct vbuf *b)
 {
-	rpmsg_mutex_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->tx_lock);
 	if (b->gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
 		v->stash[v->nstash++] = *b;
-	rpmsg_mutex_unlock(&v->tx_lock);
+	rpmsg_spin_unlock(&v->tx_lock);
 }
 
 static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
@@ -344,14 +344,14 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 	if (!atomic_load(&v->up))
 		return -ENOTCONN;
 	/* A buffer at hand (nearly always): take, fill and submit it in one hold of the lock. */
-	rpmsg_mutex_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->tx_lock);
 	ret = tx_take_locked(v, &b);
 	if (ret == -ENOMEM && timeout_ms != 0) {
-		rpmsg_mutex_unlock(&v->tx_lock);
+		rpmsg_spin_unlock(&v->tx_lock);
 		ret = wait_for_tx(v, &b, timeout_ms);
 		if (ret)
 			return ret;
-		rpmsg_mutex_lock(&v->tx_lock); /* tx_submit_locked sees if the link went down */
+		rpmsg_spin_lock(&v->tx_lock); /* tx_submit_locked sees if the link went down */
 	}
 	if (!ret && len > b.len - HDR_SIZE) {
 		/* A device buffer too small for this one: keep it for the next. */
@@ -364,7 +364,7 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 			memcpy(b.va + HDR_SIZE, data, len);
 		ret = tx_submit_locked(v, &b, len, &notify);
 	}
-	rpmsg_mutex_unlock(&v->tx_lock);
+	rpmsg_spin_unlock(&v->tx_lock);
 	if (notify)
 		kick(v, v->txq);
 	return ret;
@@ -383,13 +383,13 @@ static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept
 	ret = wait_for_tx(v, &b, timeout_ms);
 	if (ret)
 		return ret;
-	rpmsg_mutex_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->tx_lock);
 	if (b.gen != atomic_load(&v->gen) || v->nlent >= v->vq[v->txq].num) {
-		rpmsg_mutex_unlock(&v->tx_lock);
+		rpmsg_spin_unlock(&v->tx_lock);
 		return -EPIPE;
 	}
 	v->lent[v->nlent++] = b;
-	rpmsg_mutex_unlock(&v->tx_lock);
+	rpmsg_spin_unlock(&v->tx_lock);
 	*buf = b.va + HDR_SIZE;
 	*size = b.len - HDR_SIZE;
 	return 0;
@@ -400,7 +400,7 @@ static int take_lent(struct vio *v, const void *payload, struct vbuf *out)
 {
 	int ret = -EINVAL;
 
-	rpmsg_mutex_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->tx_lock);
 	for (unsigned i = 0; i < v->nlent; i++) {
 		if (v->lent[i].va + HDR_SIZE == payload) {
 			*out = v->lent[i];
@@ -409,7 +409,7 @@ static int take_lent(struct vio *v, const void *payload, struct vbuf *out)
 			break;
 		}
 	}
-	rpmsg_mutex_unlock(&v->tx_lock);
+	rpmsg_spin_unlock(&v->tx_lock);
 	return ret;
 }
 
@@ -458,11 +458,11 @@ static int vio_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	(void)ept;
 	if (!atomic_load(&v->up))
 		return 0;
-	rpmsg_mutex_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->tx_lock);
 	ret = tx_take_locked(v, &b);
 	if (!ret && v->nstash < v->vq[v->txq].num)
 		v->stash[v->nstash++] = b; /* just looking: keep it for the next send */
-	rpmsg_mutex_unlock(&v->tx_lock);
+	rpmsg_spin_unlock(&v->tx_lock);
 	return ret == 0 ? 1 : ret == -ENOMEM ? 0 : ret;
 }
 
@@ -619,9 +619,9 @@ static int vio_process(struct rpmsg_link *link)
 	v->plat->ops->ack(v->plat, v->nid[v->rxq]);
 	if (q->notify_on) {
 		/* Awake and looking: the peer need not ring until arm() says we will sleep. */
-		rpmsg_mutex_lock(&v->rx_lock);
+		rpmsg_spin_lock(&v->rx_lock);
 		vq_disable_notify(q);
-		rpmsg_mutex_unlock(&v->rx_lock);
+		rpmsg_spin_unlock(&v->rx_lock);
 	}
 	/*
 	 * Nothing new and nothing to give back (a busy poller, nearly always): no lock. Only
@@ -639,7 +639,7 @@ static int vio_process(struct rpmsg_link *link)
 	if (!v->ndone && q->peer_idx == q->cons_idx && !vq_pending(q) && !q->broken &&
 	    !atomic_load(&v->fault))
 		return n;
-	rpmsg_mutex_lock(&v->rx_lock);
+	rpmsg_spin_lock(&v->rx_lock);
 	for (uint32_t budget = q->num;;) {
 		/* File the batch just delivered, then take the next one. */
 		for (unsigned i = 0; i < nb; i++) {
@@ -653,18 +653,18 @@ static int vio_process(struct rpmsg_link *link)
 				break;
 		if (!nb)
 			break;
-		rpmsg_mutex_unlock(&v->rx_lock);
+		rpmsg_spin_unlock(&v->rx_lock);
 		for (unsigned i = 0; i < nb; i++)
 			held[i] = rx_deliver(v, &batch[i]);
 		n += (int)nb;
-		rpmsg_mutex_lock(&v->rx_lock);
+		rpmsg_spin_lock(&v->rx_lock);
 	}
 	for (unsigned i = 0; i < v->ndone; i++)
 		rx_recycle_locked(v, &v->done[i]);
 	v->ndone = 0;
 	notify = vq_publish(q);
 	rx_guess_locked(v);
-	rpmsg_mutex_unlock(&v->rx_lock);
+	rpmsg_spin_unlock(&v->rx_lock);
 	if (notify)
 		kick(v, v->rxq);
 	if (v->vq[0].broken || v->vq[1].broken || atomic_load(&v->fault)) {
@@ -690,7 +690,7 @@ static void vio_release_rx_buffer(struct rpmsg_link *link, void *data)
 	struct vio *v = rpmsg_link_priv(link);
 	bool notify = false;
 
-	rpmsg_mutex_lock(&v->rx_lock);
+	rpmsg_spin_lock(&v->rx_lock);
 	for (unsigned i = 0; i < v->nheld; i++) {
 		if (v->held[i].va + HDR_SIZE == data) {
 			struct vbuf b = v->held[i];
@@ -701,7 +701,7 @@ static void vio_release_rx_buffer(struct rpmsg_link *link, void *data)
 			break;
 		}
 	}
-	rpmsg_mutex_unlock(&v->rx_lock);
+	rpmsg_spin_unlock(&v->rx_lock);
 	if (notify)
 		kick(v, v->rxq);
 }
@@ -722,13 +722,13 @@ static int vio_arm(struct rpmsg_link *link)
 		if (!atomic_load(&v->up))
 			return pending || (s != v->status_written && (int)s != v->stale_status);
 		if (s == v->status_written) {
-			rpmsg_mutex_lock(&v->rx_lock); /* a renegotiation may be re-mapping it */
+			rpmsg_spin_lock(&v->rx_lock); /* a renegotiation may be re-mapping it */
 			/* About to sleep: doorbells again. The fence in vq_enable_notify orders it
 			 * before vq_pending(): a message published earlier is seen here, a later
 			 * one rings the bell armed above. */
 			vq_enable_notify(&v->vq[0]);
 			pending = pending || vq_pending(&v->vq[0]);
-			rpmsg_mutex_unlock(&v->rx_lock);
+			rpmsg_spin_unlock(&v->rx_lock);
 		}
 		return pending || s != v->status_written;
 	}
@@ -744,10 +744,10 @@ static int vio_arm(struct rpmsg_link *link)
 		pending = 1;
 	if (!(rsc_vdev_status(&v->vdev) & VIRTIO_STATUS_DRIVER_OK))
 		pending = 1; /* reset by the driver: process() takes the link down */
-	rpmsg_mutex_lock(&v->rx_lock);
+	rpmsg_spin_lock(&v->rx_lock);
 	vq_enable_notify(&v->vq[v->rxq]); /* about to sleep: as in the driver branch above */
 	pending = pending || vq_pending(&v->vq[v->rxq]);
-	rpmsg_mutex_unlock(&v->rx_lock);
+	rpmsg_spin_unlock(&v->rx_lock);
 	return pending;
 }
 
@@ -850,13 +850,13 @@ static bool device_rings_intact(struct vio *v)
 	bool intact = true;
 
 	for (unsigned i = 0; i < 2; i++) {
-		rpmsg_mutex *lock = i == v->txq ? &v->tx_lock : &v->rx_lock;
+		rpmsg_spinlock *lock = i == v->txq ? &v->tx_lock : &v->rx_lock;
 
-		if (used_idx_now(v, i) == vq_published(&v->vq[i]) || rpmsg_mutex_trylock(lock))
+		if (used_idx_now(v, i) == vq_published(&v->vq[i]) || rpmsg_spin_trylock(lock))
 			continue;
 		if (used_idx_now(v, i) != v->vq[i].pub_idx)
 			intact = false;
-		rpmsg_mutex_unlock(lock);
+		rpmsg_spin_unlock(lock);
 	}
 	return intact;
 }
@@ -925,12 +925,12 @@ static int device_check_status(struct vio *v)
 		return 1;
 	}
 	v->features = rsc_vdev_gfeatures(&v->vdev) & rsc_vdev_dfeatures(&v->vdev);
-	rpmsg_mutex_lock(&v->tx_lock);
-	rpmsg_mutex_lock(&v->rx_lock);
+	rpmsg_spin_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->rx_lock);
 	if (map_vring(v, 0, VQ_DEVICE) || map_vring(v, 1, VQ_DEVICE) ||
 	    v->vq[0].num != v->vq[1].num || alloc_tracking(v, v->vq[0].num)) {
-		rpmsg_mutex_unlock(&v->rx_lock);
-		rpmsg_mutex_unlock(&v->tx_lock);
+		rpmsg_spin_unlock(&v->rx_lock);
+		rpmsg_spin_unlock(&v->tx_lock);
 		/* A table we cannot use: stay down rather than touch bad memory. */
 		status |= VIRTIO_STATUS_NEEDS_RESET;
 		rsc_vdev_set_status(&v->vdev, status);
@@ -943,8 +943,8 @@ static int device_check_status(struct vio *v)
 	vq_disable_notify(&v->vq[0]); /* no kicks for refilled RX buffers unless we wait */
 	vq_enable_notify(&v->vq[1]);  /* but tell us about every message */
 	atomic_store(&v->fault, false);
-	rpmsg_mutex_unlock(&v->rx_lock);
-	rpmsg_mutex_unlock(&v->tx_lock);
+	rpmsg_spin_unlock(&v->rx_lock);
+	rpmsg_spin_unlock(&v->tx_lock);
 	watch(v, 0, v->nid[1]);
 	watch(v, 1, v->nid[1]);
 	v->ups++;
@@ -1143,12 +1143,12 @@ static int driver_check_status(struct vio *v)
 		v->stale_status = s;
 		return ret;
 	}
-	rpmsg_mutex_lock(&v->tx_lock);
-	rpmsg_mutex_lock(&v->rx_lock);
+	rpmsg_spin_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->rx_lock);
 	v->vdev = vdev;
 	ret = driver_negotiate(v);
-	rpmsg_mutex_unlock(&v->rx_lock);
-	rpmsg_mutex_unlock(&v->tx_lock);
+	rpmsg_spin_unlock(&v->rx_lock);
+	rpmsg_spin_unlock(&v->tx_lock);
 	if (ret) {
 		rpmsg_stat_add(&v->stats.rx_bad, 1);
 		driver_failed(v);
@@ -1195,8 +1195,6 @@ static void vio_destroy(struct rpmsg_link *link)
 	rpmsg_os_free(v->lent);
 	rpmsg_os_free(v->held);
 	rpmsg_os_free(v->done);
-	rpmsg_mutex_destroy(&v->tx_lock);
-	rpmsg_mutex_destroy(&v->rx_lock);
 	rpmsg_os_free(v);
 }
 
@@ -1251,8 +1249,6 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		v->cfg.buf_size = 512;
 	if (!v->cfg.attach_timeout_ms)
 		v->cfg.attach_timeout_ms = 5000;
-	rpmsg_mutex_init(&v->tx_lock, false);
-	rpmsg_mutex_init(&v->rx_lock, false);
 	if (v->cfg.buf_size <= HDR_SIZE || v->cfg.buf_size > 65536 + HDR_SIZE) {
 		ret = -EINVAL;
 		goto fail;
@@ -1286,8 +1282,6 @@ fail:
 	rpmsg_os_free(v->lent);
 	rpmsg_os_free(v->held);
 	rpmsg_os_free(v->done);
-	rpmsg_mutex_destroy(&v->tx_lock);
-	rpmsg_mutex_destroy(&v->rx_lock);
 	rpmsg_os_free(v);
 	return ret;
 }

@@ -129,7 +129,10 @@ int rpmsg_link_channels(struct rpmsg_link *link, struct rpmsg_channel_info *out,
 bool rpmsg_link_is_up(struct rpmsg_link *link);
 /* Limit the endpoints on a link (default RPMSG_MAX_ENDPOINTS); -EBUSY if more exist. */
 int rpmsg_link_set_max_endpoints(struct rpmsg_link *link, unsigned max);
-/* Tear the link down (its transport's destructor). */
+/*
+ * Tear the link down (its transport's destructor). Waits for a poller inside the link to
+ * leave it. Allowed from a callback of another link, not from one of this link's own.
+ */
 void rpmsg_link_destroy(struct rpmsg_link *link);
 
 /* ---- channels (rpmsg devices) ---- */

@@ -25,7 +25,7 @@ struct rpmsg_endpoint {
 	void *priv;
 	void *tpriv;              /* the transport's */
 	struct rpmsg_channel *channel; /* set for a channel's default endpoint */
-	rpmsg_mutex cb_lock;      /* recursive: a callback may destroy its own endpoint */
+	rpmsg_rspinlock cb_lock;  /* recursive: a callback may destroy its own endpoint */
 	atomic_int refs;
 	bool announced;
 	struct rpmsg_endpoint *hnext; /* hash chain */

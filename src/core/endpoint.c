@@ -71,7 +71,6 @@ struct rpmsg_endpoint *rpmsg_ept_get(struct rpmsg_link *link, uint32_t addr)
 void rpmsg_ept_put(struct rpmsg_endpoint *ept)
 {
 	if (atomic_fetch_sub(&ept->refs, 1) == 1) {
-		rpmsg_mutex_destroy(&ept->cb_lock);
 		rpmsg_os_free(ept);
 	}
 }
@@ -97,7 +96,6 @@ int rpmsg_ept_create_internal(struct rpmsg_link *link, const struct rpmsg_channe
 	atomic_init(&ept->refs, 1);
 	memcpy(ept->name, info->name, RPMSG_NAME_SIZE);
 	ept->name[RPMSG_NAME_SIZE - 1] = '\0';
-	rpmsg_mutex_init(&ept->cb_lock, true);
 
 	/* A transport whose peer allocates addresses too (the kernel's char devices) may find
 	 * a dynamic address taken there: take the next free one then. */
@@ -174,10 +172,10 @@ static void ept_destroy(struct rpmsg_endpoint *ept, bool announce)
 	if (link->ops->destroy_ept)
 		link->ops->destroy_ept(link, ept);
 	/* Wait for a callback in flight (in another thread) and stop any later one. */
-	rpmsg_mutex_lock(&ept->cb_lock);
+	rpmsg_rspin_lock(&ept->cb_lock);
 	ept->cb = NULL;
 	ept->flow_cb = NULL;
-	rpmsg_mutex_unlock(&ept->cb_lock);
+	rpmsg_rspin_unlock(&ept->cb_lock);
 	rpmsg_ept_put(ept);
 }
 
@@ -243,9 +241,9 @@ void rpmsg_ept_set_flow_cb(struct rpmsg_endpoint *ept, rpmsg_flow_cb cb)
 {
 	if (!ept)
 		return;
-	rpmsg_mutex_lock(&ept->cb_lock);
+	rpmsg_rspin_lock(&ept->cb_lock);
 	ept->flow_cb = cb;
-	rpmsg_mutex_unlock(&ept->cb_lock);
+	rpmsg_rspin_unlock(&ept->cb_lock);
 }
 
 int rpmsg_ept_announce(struct rpmsg_endpoint *ept)
@@ -274,10 +272,10 @@ static int deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t 
 		/* Only then the locked compare-and-swap (it writes the line even when it fails). */
 		atomic_compare_exchange_strong(&ept->dst, &any, src);
 	}
-	rpmsg_mutex_lock(&ept->cb_lock);
+	rpmsg_rspin_lock(&ept->cb_lock);
 	if (ept->cb)
 		ret = ept->cb(ept, data, len, src, ept->priv);
-	rpmsg_mutex_unlock(&ept->cb_lock);
+	rpmsg_rspin_unlock(&ept->cb_lock);
 	return ret;
 }
 
@@ -316,10 +314,10 @@ int rpmsg_link_deliver(struct rpmsg_link *link, uint32_t src, uint32_t dst, void
 
 void rpmsg_ept_flow(struct rpmsg_endpoint *ept, bool pause)
 {
-	rpmsg_mutex_lock(&ept->cb_lock);
+	rpmsg_rspin_lock(&ept->cb_lock);
 	if (ept->flow_cb)
 		ept->flow_cb(ept, pause, ept->priv);
-	rpmsg_mutex_unlock(&ept->cb_lock);
+	rpmsg_rspin_unlock(&ept->cb_lock);
 }
 
 /* ---- send family ---- */

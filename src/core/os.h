@@ -41,6 +41,10 @@ static inline void rpmsg_spin_lock(rpmsg_spinlock *l) { (void)l; }
 static inline void rpmsg_spin_unlock(rpmsg_spinlock *l) { (void)l; }
 static inline int rpmsg_spin_trylock(rpmsg_spinlock *l) { (void)l; return 0; }
 
+typedef struct { char unused; } rpmsg_rspinlock;
+static inline void rpmsg_rspin_lock(rpmsg_rspinlock *l) { (void)l; }
+static inline void rpmsg_rspin_unlock(rpmsg_rspinlock *l) { (void)l; }
+
 /* src/platform/baremetal.c: the static arena and the integrator's clock. */
 void *rpmsg_os_zalloc(size_t size);
 void rpmsg_os_free(void *p);
@@ -113,6 +117,35 @@ static inline void rpmsg_spin_unlock(rpmsg_spinlock *l)
 static inline int rpmsg_spin_trylock(rpmsg_spinlock *l)
 {
 	return atomic_exchange_explicit(&l->held, 1, memory_order_acquire);
+}
+
+/* The same, taken again by its holder without waiting (a callback that destroys its own
+ * endpoint, under the lock its caller holds). Zero means unlocked. */
+typedef struct {
+	rpmsg_spinlock lock;
+	_Atomic(pthread_t) owner; /* valid while depth > 0; read by others only to compare */
+	unsigned depth;
+} rpmsg_rspinlock;
+
+static inline void rpmsg_rspin_lock(rpmsg_rspinlock *l)
+{
+	pthread_t self = pthread_self();
+
+	if (atomic_load_explicit(&l->lock.held, memory_order_relaxed) &&
+	    pthread_equal(atomic_load_explicit(&l->owner, memory_order_relaxed), self)) {
+		l->depth++;
+		return;
+	}
+	rpmsg_spin_lock(&l->lock);
+	atomic_store_explicit(&l->owner, self, memory_order_relaxed);
+	l->depth = 1;
+}
+static inline void rpmsg_rspin_unlock(rpmsg_rspinlock *l)
+{
+	if (--l->depth)
+		return;
+	atomic_store_explicit(&l->owner, (pthread_t)0, memory_order_relaxed);
+	rpmsg_spin_unlock(&l->lock);
 }
 
 static inline void *rpmsg_os_zalloc(size_t size) { return calloc(1, size); }

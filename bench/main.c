@@ -64,6 +64,8 @@ static struct bcase cases[] = {
 	{ .id = "smd_busy_rtt_16", .label = "SMD busy-poll RTT 16 B", .metric = RTT, .kind = K_BUSY, .size = 16, .tp = "smd" },
 	{ .id = "scp_busy_rtt_16", .label = "SCP busy-poll RTT 16 B", .metric = RTT, .kind = K_BUSY, .size = 16, .tp = "scp" },
 	{ .id = "virtio_busy_rtt_496", .label = "virtio busy-poll RTT 496 B", .metric = RTT, .kind = K_BUSY, .size = 496 },
+	{ .id = "virtio_evidx_busy_rtt_16", .label = "virtio EVENT_IDX busy-poll RTT 16 B", .metric = RTT, .kind = K_BUSY, .size = 16, .tp = "virtio-evidx" },
+	{ .id = "virtio_evidx_busy_rtt_496", .label = "virtio EVENT_IDX busy-poll RTT 496 B", .metric = RTT, .kind = K_BUSY, .size = 496, .tp = "virtio-evidx" },
 	{ .id = "unix_rtt_16", .label = "unix socket RTT 16 B", .metric = RTT, .kind = K_SOCKET, .size = 16 },
 	{ .id = "virtio_block_rtt_16", .label = "virtio blocking RTT 16 B", .metric = RTT, .kind = K_BLOCK, .size = 16 },
 	{ .id = "glink_block_rtt_16", .label = "GLINK blocking RTT 16 B", .metric = RTT, .kind = K_BLOCK, .size = 16, .tp = "glink" },
@@ -323,6 +325,8 @@ static struct row rows[] = {
 	{ .name = "busy RTT 16 B p99", .id = "busy_rtt_16_p99", .sid = "virtio_busy_rtt_16", .bid = "cacheline_rtt", .p99 = true, .limit = 0, .higher_better = false },
 	{ .name = "busy RTT 496 B median", .id = "busy_rtt_496_median", .sid = "virtio_busy_rtt_496", .bid = "cacheline_rtt", .p99 = false, .limit = 2.0, .higher_better = false },
 	{ .name = "busy RTT 496 B p99", .id = "busy_rtt_496_p99", .sid = "virtio_busy_rtt_496", .bid = "cacheline_rtt", .p99 = true, .limit = 0, .higher_better = false },
+	{ .name = "busy RTT 16 B median, EVENT_IDX", .id = "evidx_busy_rtt_16_median", .sid = "virtio_evidx_busy_rtt_16", .bid = "cacheline_rtt", .p99 = false, .limit = 2.0, .higher_better = false },
+	{ .name = "busy RTT 496 B median, EVENT_IDX", .id = "evidx_busy_rtt_496_median", .sid = "virtio_evidx_busy_rtt_496", .bid = "cacheline_rtt", .p99 = false, .limit = 2.0, .higher_better = false },
 	{ .name = "blocking RTT 16 B median", .id = "block_rtt_16_median", .sid = "virtio_block_rtt_16", .bid = "unix_rtt_16", .p99 = false, .limit = 1.0, .higher_better = false },
 	{ .name = "blocking RTT 16 B p99", .id = "block_rtt_16_p99", .sid = "virtio_block_rtt_16", .bid = "unix_rtt_16", .p99 = true, .limit = 0, .higher_better = false },
 	{ .name = "blocking RTT 496 B median", .id = "block_rtt_496_median", .sid = "virtio_block_rtt_496", .bid = "unix_rtt_496", .p99 = false, .limit = 1.0, .higher_better = false },
@@ -443,19 +447,19 @@ static void print_table(const struct opts *o, const char *machine)
 			printf("\n ");
 	}
 	printf("\n");
-	printf("\n%-26s %-27s %-27s %7s %7s %s\n", "case", "value", "baseline", "ratio", "target",
+	printf("\n%-32s %-27s %-27s %7s %7s %s\n", "case", "value", "baseline", "ratio", "target",
 	       "result");
 	for (size_t i = 0; i < NROWS; i++) {
 		struct row *r = &rows[i];
 
 		if (r->v == ERROR || (r->v == SKIP && r->subj->skipped)) {
-			printf("%-26s %-27s %-27s %7s %7s %s\n", r->name, "-", "-", "-", "-",
+			printf("%-32s %-27s %-27s %7s %7s %s\n", r->name, "-", "-", "-", "-",
 			       verdict_str(r->v));
 			continue;
 		}
 		fmt_value(a, sizeof(a), r, r->value);
 		if (r->v == SKIP) {
-			printf("%-26s %-27s %-27s %7s %7s %s\n", r->name, a, "-", "-", "-", "skip");
+			printf("%-32s %-27s %-27s %7s %7s %s\n", r->name, a, "-", "-", "-", "skip");
 			continue;
 		}
 		fmt_value(b, sizeof(b), r, r->baseline);
@@ -463,7 +467,7 @@ static void print_table(const struct opts *o, const char *machine)
 			snprintf(t, sizeof(t), "%s%.1fx", r->higher_better ? ">=" : "<=", r->limit);
 		else
 			snprintf(t, sizeof(t), "-");
-		printf("%-26s %-27s %-27s %6.2fx %7s %s\n", r->name, a, b, r->ratio, t, verdict_str(r->v));
+		printf("%-32s %-27s %-27s %6.2fx %7s %s\n", r->name, a, b, r->ratio, t, verdict_str(r->v));
 	}
 	printf("\nbaselines: busy RTT vs cache-line ping-pong, blocking RTT vs unix socket of the same\n"
 	       "size, throughput (messages/s) vs the shm ring of the same size. Throughput is the\n"

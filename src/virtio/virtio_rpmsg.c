@@ -88,6 +88,13 @@ struct vio {
 	 * used id repeated within one pass names a buffer we do not hold: a broken vq). */
 	struct vbuf *done;
 	unsigned ndone;
+	/*
+	 * Receive buffers given back to the ring but not yet published (process only; see
+	 * rx_publish_due): publishing costs a fence and a read of the peer's suppression flag,
+	 * which without EVENT_IDX shares a line with the index the peer writes per message.
+	 */
+	atomic_uint rx_unpublished; /* written under rx_lock, peeked at without it */
+	unsigned idle_passes;       /* process only */
 	const uint8_t *cur_rx; /* payload being delivered, for hold_rx_buffer */
 	const uint8_t *rx_hint; /* process only: where the next message will likely land */
 	uint32_t rx_hint_len;   /* process only: bytes of it to fetch (as the last message) */
@@ -160,6 +167,32 @@ static bool peer_gone(struct vio *v)
 	if (is_dev(v))
 		return !(s & VIRTIO_STATUS_DRIVER_OK);
 	return s != v->status_written;
+}
+
+/* ---- receive buffers given back ---- */
+
+/*
+ * Given-back receive buffers are published in groups: once a few have gathered (at most 16,
+ * an eighth of the ring), after a while with nothing received (RX_IDLE_PUBLISH empty
+ * passes), before the bus sleeps (arm), and before one of our senders waits for a buffer
+ * (the peer may need one of ours to answer first). The peer keeps the rest of the ring
+ * meanwhile. Publishing once per message cost a busy round trip a cache miss on each side.
+ */
+#define RX_IDLE_PUBLISH 64u
+
+static bool rx_publish_due(const struct vio *v, const struct vq *q)
+{
+	unsigned every = q->num / 8 > 16 ? 16 : q->num / 8;
+	unsigned unpublished = atomic_load_explicit(&v->rx_unpublished, memory_order_relaxed);
+
+	return unpublished && (unpublished >= (every ? every : 1) || v->idle_passes >= RX_IDLE_PUBLISH);
+}
+
+/* Publish what rx_recycle_locked gave back (caller holds rx_lock); true: kick the peer. */
+static bool rx_publish_locked(struct vio *v)
+{
+	atomic_store_explicit(&v->rx_unpublished, 0, memory_order_relaxed);
+	return vq_publish(&v->vq[v->rxq]);
 }
 
 /* ---- transmit buffers ---- */
@@ -251,6 +284,19 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 	if (ret != -ENOMEM || timeout_ms == 0)
 		goto out;
 	rpmsg_stat_add(&v->stats.tx_waits, 1);
+	/*
+	 * Receive buffers we kept back go to the peer first: it may be waiting for one to
+	 * answer before it frees ours (both sides sending from their callbacks).
+	 */
+	if (atomic_load(&v->rx_unpublished)) {
+		bool notify;
+
+		rpmsg_spin_lock(&v->rx_lock);
+		notify = atomic_load(&v->rx_unpublished) && rx_publish_locked(v);
+		rpmsg_spin_unlock(&v->rx_lock);
+		if (notify)
+			kick(v, v->rxq);
+	}
 	/* Ask the peer for a doorbell when it frees buffers, then sleep on it. */
 	vq_enable_notify(q);
 	for (;;) {
@@ -651,8 +697,11 @@ static int vio_process(struct rpmsg_link *link)
 		for (uint32_t off = 0; off < v->rx_hint_len; off += 64)
 			__builtin_prefetch(v->rx_hint + off);
 	if (!v->ndone && q->peer_idx == q->cons_idx && !vq_pending(q) && !q->broken &&
-	    !atomic_load(&v->fault))
-		return n;
+	    !atomic_load(&v->fault)) {
+		if (!atomic_load_explicit(&v->rx_unpublished, memory_order_relaxed) ||
+		    ++v->idle_passes < RX_IDLE_PUBLISH)
+			return n;
+	}
 	rpmsg_spin_lock(&v->rx_lock);
 	for (uint32_t budget = q->num;;) {
 		/* File the batch just delivered, then take the next one. */
@@ -671,12 +720,20 @@ static int vio_process(struct rpmsg_link *link)
 		for (unsigned i = 0; i < nb; i++)
 			held[i] = rx_deliver(v, &batch[i]);
 		n += (int)nb;
+		v->idle_passes = 0;
 		rpmsg_spin_lock(&v->rx_lock);
 	}
 	for (unsigned i = 0; i < v->ndone; i++)
 		rx_recycle_locked(v, &v->done[i]);
+	atomic_store_explicit(&v->rx_unpublished,
+			      atomic_load_explicit(&v->rx_unpublished, memory_order_relaxed) + v->ndone,
+			      memory_order_relaxed);
 	v->ndone = 0;
-	notify = vq_publish(q);
+	notify = false;
+	if (rx_publish_due(v, q)) {
+		notify = rx_publish_locked(v);
+		v->idle_passes = 0;
+	}
 	rx_guess_locked(v);
 	rpmsg_spin_unlock(&v->rx_lock);
 	if (notify)
@@ -711,7 +768,7 @@ static void vio_release_rx_buffer(struct rpmsg_link *link, void *data)
 
 			v->held[i] = v->held[--v->nheld];
 			rx_recycle_locked(v, &b);
-			notify = vq_publish(&v->vq[v->rxq]);
+			notify = rx_publish_locked(v);
 			break;
 		}
 	}
@@ -724,6 +781,7 @@ static int vio_arm(struct rpmsg_link *link)
 {
 	struct vio *v = rpmsg_link_priv(link);
 	int pending = 0;
+	bool notify;
 
 	if (atomic_load(&v->fault))
 		return 1;
@@ -742,7 +800,11 @@ static int vio_arm(struct rpmsg_link *link)
 			 * one rings the bell armed above. */
 			vq_enable_notify(&v->vq[0]);
 			pending = pending || vq_pending(&v->vq[0]);
+			/* None kept back while we sleep. */
+			notify = atomic_load(&v->rx_unpublished) && rx_publish_locked(v);
 			rpmsg_spin_unlock(&v->rx_lock);
+			if (notify)
+				kick(v, v->rxq);
 		}
 		return pending || s != v->status_written;
 	}
@@ -761,7 +823,10 @@ static int vio_arm(struct rpmsg_link *link)
 	rpmsg_spin_lock(&v->rx_lock);
 	vq_enable_notify(&v->vq[v->rxq]); /* about to sleep: as in the driver branch above */
 	pending = pending || vq_pending(&v->vq[v->rxq]);
+	notify = atomic_load(&v->rx_unpublished) && rx_publish_locked(v);
 	rpmsg_spin_unlock(&v->rx_lock);
+	if (notify)
+		kick(v, v->rxq);
 	return pending;
 }
 
@@ -810,7 +875,8 @@ static int alloc_tracking(struct vio *v, unsigned num)
 	v->done = rpmsg_os_zalloc(size);
 	v->reclaimed = is_dev(v) ? NULL : rpmsg_os_zalloc(num * sizeof(*v->reclaimed));
 	v->nstash = v->nlent = v->nheld = v->ndone = 0;
-	v->rc_first = v->nreclaimed = 0;
+	v->rc_first = v->nreclaimed = v->idle_passes = 0;
+	atomic_store(&v->rx_unpublished, 0);
 	if (!v->slot[0] || !v->slot[1] || !v->stash || !v->lent || !v->held || !v->done)
 		return -ENOMEM;
 	return is_dev(v) || v->reclaimed ? 0 : -ENOMEM;

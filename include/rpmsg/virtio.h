@@ -9,6 +9,14 @@
  * The device (remote) role writes the table, as firmware carries it; the driver (main CPU)
  * role validates it, negotiates features, places the rings, posts its receive buffers and
  * sets DRIVER_OK, as Linux does.
+ *
+ * Features: by default only the name service. VIRTIO_RING_F_EVENT_IDX (offer it as a device,
+ * accept it as a driver) may be added when the peer is Linux or librpmsg; OpenAMP's driver
+ * claims it without using it and RPMsg-Lite never uses it, so it is not on by default.
+ *
+ * Received buffers go back to the peer in groups (up to 16, an eighth of the ring), and all
+ * of them before the bus sleeps or a sender of ours waits for a buffer: a busy poller
+ * publishes them without a fence and a peer's cache line per message.
  */
 #ifndef RPMSG_VIRTIO_H
 #define RPMSG_VIRTIO_H

@@ -169,7 +169,7 @@ static void put_links(struct rpmsg_bus *bus, struct rpmsg_link **links, int n)
 
 /*
  * One look at every link, with no lock: a busy poller spends its time here, so its cost per
- * link is one exchange and one store (see struct rpmsg_link_slot).
+ * link is one exchange and one store (struct rpmsg_link_slot).
  */
 static int process_all(struct rpmsg_bus *bus)
 {
@@ -182,7 +182,7 @@ static int process_all(struct rpmsg_bus *bus)
 		if (!atomic_load_explicit(&slot->link, memory_order_relaxed))
 			continue;
 		/* Another thread is already draining this link: it will see our work too. */
-		if (atomic_exchange_explicit(&slot->busy, true, memory_order_acquire))
+		if (rpmsg_spin_trylock(&slot->busy))
 			continue;
 		link = atomic_load_explicit(&slot->link, memory_order_acquire);
 		if (link && link->ops->process && !link->dying) {
@@ -191,7 +191,7 @@ static int process_all(struct rpmsg_bus *bus)
 			if (r > 0)
 				total += r;
 		}
-		atomic_store_explicit(&slot->busy, false, memory_order_release);
+		rpmsg_spin_unlock(&slot->busy);
 	}
 	return total;
 }
@@ -435,9 +435,8 @@ void rpmsg_link_unregister(struct rpmsg_link *link)
 		rpmsg_cond_wait(&bus->idle, &bus->links_lock);
 	rpmsg_mutex_unlock(&bus->links_lock);
 	/* A process pass inside the link holds its slot; one that takes it later finds no link. */
-	while (atomic_exchange(&bus->slots[link->slot].busy, true))
-		rpmsg_os_yield();
-	atomic_store(&bus->slots[link->slot].busy, false);
+	rpmsg_spin_lock(&bus->slots[link->slot].busy);
+	rpmsg_spin_unlock(&bus->slots[link->slot].busy);
 
 	/* A poller may have added a channel (NS CREATE) after the first sweep and before
 	 * `dying` was set; none can be added now. */

@@ -91,12 +91,12 @@ struct rpmsg_ns_out;
 
 /*
  * Where a process pass finds a link, without taking a lock: the slot outlives the link in
- * it. Holding `busy` (taken with an exchange, given back with a plain store: the pass's
- * only locked instruction per link) makes the holder the one poller inside that link's
- * ops->process; unregistering empties `link` and then waits for `busy` once.
+ * it. Holding `busy` (tried, never waited for: the pass's only locked instruction per link)
+ * makes the holder the one poller inside that link's ops->process; unregistering empties
+ * `link` and then takes `busy` once, waiting for a pass inside to leave.
  */
 struct rpmsg_link_slot {
-	atomic_bool busy;
+	rpmsg_spinlock busy;
 	struct rpmsg_link *_Atomic link;
 };
 

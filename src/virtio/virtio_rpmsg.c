@@ -89,9 +89,9 @@ struct vio {
 	struct vbuf *done;
 	unsigned ndone;
 	/*
-	 * Receive buffers given back to the ring but not yet published (process only; see
-	 * rx_publish_due): publishing costs a fence and a read of the peer's suppression flag,
-	 * which without EVENT_IDX shares a line with the index the peer writes per message.
+	 * Receive buffers given back to the ring but not yet published (see rx_publish_due):
+	 * publishing costs a fence and a read of the peer's suppression flag, which without
+	 * EVENT_IDX shares a line with the index the peer writes per message.
 	 */
 	atomic_uint rx_unpublished; /* written under rx_lock, peeked at without it */
 	unsigned idle_passes;       /* process only */

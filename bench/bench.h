@@ -163,5 +163,9 @@ int run_link_rtt(const struct bench_transport *t, bool busy, size_t size,
 		 const struct bench_budget *b, struct samples *out, struct run_result *info);
 int run_link_tput(const struct bench_transport *t, bool busy, size_t size,
 		  const struct bench_budget *b, struct run_result *out, struct samples *win_rates);
+/* Both sides in this thread, polled in turn (busy): what the library's code costs per round
+ * trip when no cache line has to cross to another CPU. */
+int run_link_onethread_rtt(const struct bench_transport *t, size_t size, const struct bench_budget *b,
+			   struct samples *out);
 
 #endif

@@ -11,6 +11,7 @@
  * blocking: both sides sleep in rpmsg_bus_poll(bus, -1); sends are rpmsg_send.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -499,5 +500,119 @@ int run_link_tput(const struct bench_transport *t, bool busy, size_t size,
 		out->sent = sent;
 		out->ns = vp.child_t_end - t_start;
 	}
+	return err;
+}
+
+/* ---- one thread plays both sides: the library's own cost, no cache line crosses CPUs ---- */
+
+struct onethread {
+	const struct bench_transport *t;
+	const char *name;
+	struct rpmsg_bus *bus; /* the remote's */
+	struct rpmsg_link *link;
+	struct rpmsg_endpoint *ept;
+	volatile bool got;
+	int err;
+};
+
+static int onethread_echo(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)priv;
+	return src == RPMSG_ADDR_ANY ? rpmsg_trysend(ept, data, len) : rpmsg_trysendto(ept, data, len, src);
+}
+
+static int onethread_got(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	(void)ept, (void)data, (void)len, (void)src;
+	((struct onethread *)priv)->got = true;
+	return 0;
+}
+
+/* Set-up only: the remote attaches, comes up and offers the service, then hands over. */
+static void *onethread_remote(void *arg)
+{
+	struct onethread *o = arg;
+	struct rpmsg_platform *plat;
+	uint64_t deadline = bench_now() + (uint64_t)BENCH_SETUP_MS * 1000000u;
+
+	if ((o->err = rpmsg_posix_attach(o->name, &plat)))
+		return NULL;
+	if ((o->err = rpmsg_bus_create(&o->bus)) || (o->err = o->t->create(o->bus, plat, true, &o->link))) {
+		plat->ops->destroy(plat);
+		return NULL;
+	}
+	while (!rpmsg_link_is_up(o->link) && bench_now() < deadline)
+		rpmsg_bus_poll(o->bus, 1);
+	o->err = rpmsg_link_is_up(o->link) ? o->t->serve(o->link, onethread_echo, o, &o->ept) : -ETIMEDOUT;
+	return NULL;
+}
+
+int run_link_onethread_rtt(const struct bench_transport *t, size_t size, const struct bench_budget *b,
+			   struct samples *out)
+{
+	static unsigned seq;
+	char name[64];
+	struct onethread o = { .t = t, .name = name };
+	struct rpmsg_driver drv = { .name = "rpmsg-bench", .id_table = services, .probe = on_probe,
+				    .callback = onethread_got, .priv = &o };
+	struct rpmsg_platform *plat;
+	struct rpmsg_bus *bus = NULL;
+	struct rpmsg_link *link;
+	uint8_t buf[BENCH_MTU];
+	struct lat_loop l;
+	pthread_t th;
+	uint64_t deadline;
+	int err;
+
+	if (size < 2 || size > sizeof(buf))
+		return -EINVAL;
+	memset(buf, 0xa5, size);
+	g_probed = NULL;
+	snprintf(name, sizeof(name), "bench-%d-1t%u", (int)getpid(), seq++);
+	bench_set_shm_name(name);
+	if ((err = rpmsg_posix_create(name, t->shm_size, &plat)))
+		goto out;
+	if ((err = -pthread_create(&th, NULL, onethread_remote, &o))) {
+		plat->ops->destroy(plat);
+		goto out;
+	}
+	err = rpmsg_bus_create(&bus);
+	if (!err)
+		err = rpmsg_register_driver(bus, &drv);
+	if (!err) {
+		err = t->create(bus, plat, false, &link);
+		plat = NULL; /* the link owns it, or it is gone with the failure */
+	}
+	if (plat)
+		plat->ops->destroy(plat);
+	pthread_join(th, NULL);
+	if (!err)
+		err = o.err;
+	deadline = bench_now() + (uint64_t)BENCH_SETUP_MS * 1000000u;
+	while (!err && !g_probed) {
+		if (bench_now() > deadline)
+			err = -ETIMEDOUT;
+		rpmsg_bus_poll(o.bus, 0);
+		rpmsg_bus_poll(bus, 1);
+	}
+	rpmsg_posix_unlink(name);
+	if (!err) {
+		struct rpmsg_endpoint *ept = rpmsg_channel_ept(g_probed);
+
+		lat_start(&l, b);
+		do {
+			o.got = false;
+			err = rpmsg_trysend(ept, buf, size);
+			for (uint64_t n = 0; !err && !o.got; n++) {
+				if (rpmsg_bus_poll(o.bus, 0) < 0 || rpmsg_bus_poll(bus, 0) < 0 || n > 1000000)
+					err = -EPROTO;
+			}
+		} while (!err && lat_step(&l, out, &err));
+	}
+out:
+	rpmsg_bus_destroy(bus);
+	rpmsg_bus_destroy(o.bus);
+	rpmsg_posix_unlink(name);
+	bench_set_shm_name(NULL);
 	return err;
 }

@@ -31,7 +31,7 @@
 #define DEFAULT_ITERS_CAP 1000000L /* round trips kept per case and round (memory bound) */
 
 enum metric { RTT, TPUT };
-enum kind { K_CACHELINE, K_SOCKET, K_RING, K_BUSY, K_BLOCK };
+enum kind { K_CACHELINE, K_SOCKET, K_RING, K_BUSY, K_BLOCK, K_ONETHREAD };
 
 struct bcase {
 	const char *id;    /* JSON key */
@@ -66,6 +66,7 @@ static struct bcase cases[] = {
 	{ .id = "virtio_busy_rtt_496", .label = "virtio busy-poll RTT 496 B", .metric = RTT, .kind = K_BUSY, .size = 496 },
 	{ .id = "virtio_evidx_busy_rtt_16", .label = "virtio EVENT_IDX busy-poll RTT 16 B", .metric = RTT, .kind = K_BUSY, .size = 16, .tp = "virtio-evidx" },
 	{ .id = "virtio_evidx_busy_rtt_496", .label = "virtio EVENT_IDX busy-poll RTT 496 B", .metric = RTT, .kind = K_BUSY, .size = 496, .tp = "virtio-evidx" },
+	{ .id = "virtio_onethread_rtt_16", .label = "virtio one-thread RTT 16 B", .metric = RTT, .kind = K_ONETHREAD, .size = 16 },
 	{ .id = "unix_rtt_16", .label = "unix socket RTT 16 B", .metric = RTT, .kind = K_SOCKET, .size = 16 },
 	{ .id = "virtio_block_rtt_16", .label = "virtio blocking RTT 16 B", .metric = RTT, .kind = K_BLOCK, .size = 16 },
 	{ .id = "glink_block_rtt_16", .label = "GLINK blocking RTT 16 B", .metric = RTT, .kind = K_BLOCK, .size = 16, .tp = "glink" },
@@ -222,6 +223,9 @@ static int run_one(struct bcase *c, const struct bench_budget *b)
 	case K_RING:
 		err = run_ring_tput(c->size, b, &r, &c->s);
 		break;
+	case K_ONETHREAD:
+		err = run_link_onethread_rtt(bench_transport(c->tp ? c->tp : "virtio"), c->size, b, &c->s);
+		break;
 	default: {
 		const struct bench_transport *t = bench_transport(c->tp ? c->tp : "virtio");
 
@@ -327,6 +331,7 @@ static struct row rows[] = {
 	{ .name = "busy RTT 496 B p99", .id = "busy_rtt_496_p99", .sid = "virtio_busy_rtt_496", .bid = "cacheline_rtt", .p99 = true, .limit = 0, .higher_better = false },
 	{ .name = "busy RTT 16 B median, EVENT_IDX", .id = "evidx_busy_rtt_16_median", .sid = "virtio_evidx_busy_rtt_16", .bid = "cacheline_rtt", .p99 = false, .limit = 2.0, .higher_better = false },
 	{ .name = "busy RTT 496 B median, EVENT_IDX", .id = "evidx_busy_rtt_496_median", .sid = "virtio_evidx_busy_rtt_496", .bid = "cacheline_rtt", .p99 = false, .limit = 2.0, .higher_better = false },
+	{ .name = "one-thread RTT 16 B median", .id = "onethread_rtt_16_median", .sid = "virtio_onethread_rtt_16", .bid = "cacheline_rtt", .p99 = false, .limit = 0, .higher_better = false },
 	{ .name = "blocking RTT 16 B median", .id = "block_rtt_16_median", .sid = "virtio_block_rtt_16", .bid = "unix_rtt_16", .p99 = false, .limit = 1.0, .higher_better = false },
 	{ .name = "blocking RTT 16 B p99", .id = "block_rtt_16_p99", .sid = "virtio_block_rtt_16", .bid = "unix_rtt_16", .p99 = true, .limit = 0, .higher_better = false },
 	{ .name = "blocking RTT 496 B median", .id = "block_rtt_496_median", .sid = "virtio_block_rtt_496", .bid = "unix_rtt_496", .p99 = false, .limit = 1.0, .higher_better = false },

@@ -54,6 +54,15 @@ struct bcase {
 	double median_us, p99_us, msgs_s, mb_s;
 	double mean_msgs_s; /* TPUT: median over rounds of (messages / whole run time) */
 	size_t nsamples;
+	/*
+	 * Busy RTT: each round's median over a ping-pong measured just before that round. The
+	 * host moves the two vCPUs now and then (the ping-pong goes from 0.55 to 0.16 us and
+	 * back), so a ratio of pooled medians can set a subject measured at one placement
+	 * against a baseline measured at the other; paired rounds cannot.
+	 */
+	double pair_ratio[MAX_ROUNDS];
+	int npair;
+	double paired; /* median of pair_ratio, 0 if none */
 };
 
 /* Run order: every subject right after its baseline, so drift hits both. */
@@ -256,6 +265,42 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double median_of(const double *in, int n)
+{
+	double v[MAX_ROUNDS];
+
+	memcpy(v, in, (size_t)n * sizeof(double));
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Busy round trips get a ping-pong of their own before each round (struct bcase). */
+static bool paired(const struct bcase *c)
+{
+	return c->kind == K_BUSY && c->metric == RTT;
+}
+
+/* A short cache-line ping-pong now: its median in us (0 if it failed). */
+static double pingpong_now_us(const struct bench_budget *b)
+{
+	struct bench_budget pb = { .seconds = b->seconds / 4, .warmup = b->warmup / 4, .iters = b->iters };
+	struct samples s = { 0 };
+	double us = 0;
+
+	if (!run_cacheline_rtt(&pb, &s) && s.n)
+		us = (double)samples_quantile(&s, 0.5) / 1e3;
+	samples_free(&s);
+	return us;
+}
+
+/* Median (us) of the samples from index n0 on: the round just run. */
+static double round_median_us(struct samples *s, size_t n0)
+{
+	struct samples part = { .v = s->v + n0, .n = s->n - n0, .cap = s->n - n0 };
+
+	return (double)samples_quantile(&part, 0.5) / 1e3;
+}
+
 /* Spinning cases: did both processes have a CPU of their own? */
 static bool spins(const struct bcase *c)
 {
@@ -291,6 +336,8 @@ static void aggregate(struct bcase *c)
 	}
 	if (c->err)
 		return;
+	if (c->npair)
+		c->paired = median_of(c->pair_ratio, c->npair);
 	if (c->metric == RTT) {
 		c->nsamples = c->s.n;
 		c->median_us = (double)samples_quantile(&c->s, 0.5) / 1e3;
@@ -378,6 +425,8 @@ static void wire_rows(void)
 			continue;
 		}
 		r->ratio = r->baseline > 0 ? r->value / r->baseline : 0;
+		if (!r->p99 && r->base->kind == K_CACHELINE && r->subj->paired > 0)
+			r->ratio = r->subj->paired; /* the placement-proof ratio (struct bcase) */
 		if (!r->limit)
 			r->v = INFO;
 		else if (noisy(r->subj) || noisy(r->base))
@@ -474,6 +523,17 @@ static void print_table(const struct opts *o, const char *machine)
 			snprintf(t, sizeof(t), "-");
 		printf("%-32s %-27s %-27s %6.2fx %7s %s\n", r->name, a, b, r->ratio, t, verdict_str(r->v));
 	}
+	printf("\nbusy RTT medians: the ratio is the median over rounds of (the round's median / a\n"
+	       "ping-pong measured just before it), so a vCPU move between cases cannot pair a\n"
+	       "subject at one placement with a baseline at the other. Per-round ratios:\n");
+	for (size_t i = 0; i < NCASES; i++) {
+		if (!cases[i].npair)
+			continue;
+		printf("  %-28s", cases[i].label);
+		for (int k = 0; k < cases[i].npair; k++)
+			printf(" %.2f", cases[i].pair_ratio[k]);
+		printf("\n");
+	}
 	printf("\nbaselines: busy RTT vs cache-line ping-pong, blocking RTT vs unix socket of the same\n"
 	       "size, throughput (messages/s) vs the shm ring of the same size. Throughput is the\n"
 	       "median of ~1 ms windows at the consumer. Targets apply to the median RTT and to\n"
@@ -507,6 +567,8 @@ static void print_json(const struct opts *o, const struct utsname *u, int ncpu)
 			       "\"windows\": %zu", c->msgs_s, c->mb_s, c->mean_msgs_s, c->nsamples);
 		printf(", \"preemptions\": %llu, \"cpu_share\": %.3f", (unsigned long long)c->preempt,
 		       c->cpu_share);
+		if (c->npair)
+			printf(", \"paired_ratio\": %.4f", c->paired);
 		if (c->kind == K_BUSY || c->kind == K_BLOCK)
 			printf(", \"parent_notifies\": %llu, \"parent_sent\": %llu, \"parent_tx_waits\": %llu"
 			       ", \"parent_tx_full\": %llu",
@@ -578,10 +640,15 @@ int main(int argc, char **argv)
 			bench_watchdog((unsigned)(b.warmup + b.seconds) + 60u, c->label);
 			uint64_t t0, cn, sn;
 
+			double pp_us = paired(c) ? pingpong_now_us(&b) : 0;
+			size_t n0 = c->s.n;
+
 			(void)bench_take_nivcsw();
 			bench_take_cpu(&cn, &sn);
 			t0 = bench_now();
 			err = run_one(c, &b);
+			if (!err && pp_us > 0 && c->s.n > n0)
+				c->pair_ratio[c->npair++] = round_median_us(&c->s, n0) / pp_us;
 			c->wall_ns += bench_now() - t0;
 			c->preempt += bench_take_nivcsw();
 			bench_take_cpu(&cn, &sn);

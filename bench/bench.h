@@ -161,7 +161,9 @@ extern const char *bench_capture_path;
 /* busy = rpmsg_bus_poll(bus, 0) + trysend; otherwise poll(-1) + blocking send. */
 int run_link_rtt(const struct bench_transport *t, bool busy, size_t size,
 		 const struct bench_budget *b, struct samples *out, struct run_result *info);
-int run_link_tput(const struct bench_transport *t, bool busy, size_t size,
+/* burst > 1 (busy only): the parent sends with rpmsg_trysend_burst, `burst` at a time. */
+#define BENCH_MAX_BURST 64
+int run_link_tput(const struct bench_transport *t, bool busy, size_t size, int burst,
 		  const struct bench_budget *b, struct run_result *out, struct samples *win_rates);
 /* Both sides in this thread, polled in turn (busy): what the library's code costs per round
  * trip when no cache line has to cross to another CPU. */

@@ -466,16 +466,40 @@ int run_link_rtt(const struct bench_transport *t, bool busy, size_t size,
 	return vp_close(&vp, t, busy, err, info);
 }
 
-int run_link_tput(const struct bench_transport *t, bool busy, size_t size,
+/* Busy, burst > 1: up to `burst` messages per rpmsg_trysend_burst; polls when none went. */
+static int vp_send_burst(struct vparent *vp, const struct rpmsg_msg *m, int burst, uint64_t *sent)
+{
+	for (;;) {
+		int r = rpmsg_trysend_burst(vp->ept, rpmsg_ept_dst(vp->ept), m, burst);
+
+		if (r > 0) {
+			*sent += (uint64_t)r;
+			return 0;
+		}
+		if (!full(r))
+			return r;
+		vp->full++;
+		if (bench_child_dead())
+			return -ECHILD;
+		r = rpmsg_bus_poll(vp->bus, 0);
+		if (r < 0)
+			return r;
+	}
+}
+
+int run_link_tput(const struct bench_transport *t, bool busy, size_t size, int burst,
 		  const struct bench_budget *b, struct run_result *out, struct samples *win_rates)
 {
+	struct rpmsg_msg m[BENCH_MAX_BURST];
 	struct vparent vp;
 	uint8_t buf[BENCH_MTU];
-	uint64_t t_start = 0, end, sent = 0;
+	uint64_t t_start = 0, end, sent = 0, checked = 0;
 	int err;
 
-	if (size < 2 || size > sizeof(buf))
+	if (size < 2 || size > sizeof(buf) || burst < 1 || burst > BENCH_MAX_BURST || (burst > 1 && !busy))
 		return -EINVAL;
+	for (int i = 0; i < burst; i++)
+		m[i] = (struct rpmsg_msg){ .data = buf, .len = size };
 	for (size_t i = 0; i < size; i++)
 		buf[i] = (uint8_t)i;
 	err = vp_open(&vp, t, busy, false, b);
@@ -484,11 +508,24 @@ int run_link_tput(const struct bench_transport *t, bool busy, size_t size,
 		t_start = bench_now();
 		end = t_start + (uint64_t)(b->seconds * 1e9);
 		for (;;) {
-			err = vp_send(&vp, busy, buf, size);
+			int k = burst;
+
+			if (b->iters > 0 && b->iters - (long)sent < k)
+				k = (int)(b->iters - (long)sent);
+			if (burst > 1) {
+				err = vp_send_burst(&vp, m, k, &sent);
+			} else {
+				err = vp_send(&vp, busy, buf, size);
+				sent += !err;
+			}
 			if (err)
 				break;
-			sent++;
-			if ((!(sent & 63) && bench_now() >= end) || (b->iters > 0 && (long)sent >= b->iters))
+			if (sent - checked >= 64) {
+				checked = sent;
+				if (bench_now() >= end)
+					break;
+			}
+			if (b->iters > 0 && (long)sent >= b->iters)
 				break;
 		}
 	}

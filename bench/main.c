@@ -40,6 +40,7 @@ struct bcase {
 	enum kind kind;
 	size_t size;
 	const char *tp;    /* K_BUSY / K_BLOCK: the transport (NULL: virtio) */
+	int burst;         /* busy throughput: messages per rpmsg_trysend_burst (0: single sends) */
 	/* results */
 	struct samples s;        /* RTT: round trips (ns); TPUT: ~1 ms window rates (msgs/s) */
 	double rate[MAX_ROUNDS]; /* messages/s of each whole round */
@@ -85,6 +86,7 @@ static struct bcase cases[] = {
 	{ .id = "virtio_block_rtt_496", .label = "virtio blocking RTT 496 B", .metric = RTT, .kind = K_BLOCK, .size = 496 },
 	{ .id = "ring_tput_16", .label = "shm ring 16 B", .metric = TPUT, .kind = K_RING, .size = 16 },
 	{ .id = "virtio_busy_tput_16", .label = "virtio busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16 },
+	{ .id = "virtio_burst_tput_16", .label = "virtio busy-poll tput 16 B, bursts", .metric = TPUT, .kind = K_BUSY, .size = 16, .burst = 16 },
 	{ .id = "virtio_block_tput_16", .label = "virtio blocking tput 16 B", .metric = TPUT, .kind = K_BLOCK, .size = 16 },
 	{ .id = "glink_busy_tput_16", .label = "GLINK busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16, .tp = "glink" },
 	{ .id = "smd_busy_tput_16", .label = "SMD busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16, .tp = "smd" },
@@ -94,6 +96,7 @@ static struct bcase cases[] = {
 	{ .id = "scp_block_tput_16", .label = "SCP blocking tput 16 B", .metric = TPUT, .kind = K_BLOCK, .size = 16, .tp = "scp" },
 	{ .id = "ring_tput_496", .label = "shm ring 496 B", .metric = TPUT, .kind = K_RING, .size = 496 },
 	{ .id = "virtio_busy_tput_496", .label = "virtio busy-poll tput 496 B", .metric = TPUT, .kind = K_BUSY, .size = 496 },
+	{ .id = "virtio_burst_tput_496", .label = "virtio busy-poll tput 496 B, bursts", .metric = TPUT, .kind = K_BUSY, .size = 496, .burst = 16 },
 	{ .id = "virtio_block_tput_496", .label = "virtio blocking tput 496 B", .metric = TPUT, .kind = K_BLOCK, .size = 496 },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -239,7 +242,8 @@ static int run_one(struct bcase *c, const struct bench_budget *b)
 		const struct bench_transport *t = bench_transport(c->tp ? c->tp : "virtio");
 
 		err = c->metric == RTT ? run_link_rtt(t, c->kind == K_BUSY, c->size, b, &c->s, &r)
-				       : run_link_tput(t, c->kind == K_BUSY, c->size, b, &r, &c->s);
+				       : run_link_tput(t, c->kind == K_BUSY, c->size, c->burst ? c->burst : 1, b,
+						       &r, &c->s);
 		break;
 	}
 	}
@@ -385,6 +389,8 @@ static struct row rows[] = {
 	{ .name = "blocking RTT 496 B p99", .id = "block_rtt_496_p99", .sid = "virtio_block_rtt_496", .bid = "unix_rtt_496", .p99 = true, .limit = 0, .higher_better = false },
 	{ .name = "busy tput 16 B", .id = "busy_tput_16", .sid = "virtio_busy_tput_16", .bid = "ring_tput_16", .p99 = false, .limit = 0.5, .higher_better = true },
 	{ .name = "busy tput 496 B", .id = "busy_tput_496", .sid = "virtio_busy_tput_496", .bid = "ring_tput_496", .p99 = false, .limit = 0.5, .higher_better = true },
+	{ .name = "busy tput 16 B, bursts of 16", .id = "burst_tput_16", .sid = "virtio_burst_tput_16", .bid = "ring_tput_16", .p99 = false, .limit = 0.5, .higher_better = true },
+	{ .name = "busy tput 496 B, bursts of 16", .id = "burst_tput_496", .sid = "virtio_burst_tput_496", .bid = "ring_tput_496", .p99 = false, .limit = 0.5, .higher_better = true },
 	{ .name = "blocking tput 16 B", .id = "block_tput_16", .sid = "virtio_block_tput_16", .bid = "ring_tput_16", .p99 = false, .limit = 0, .higher_better = true },
 	{ .name = "blocking tput 496 B", .id = "block_tput_496", .sid = "virtio_block_tput_496", .bid = "ring_tput_496", .p99 = false, .limit = 0, .higher_better = true },
 	{ .name = "GLINK busy RTT 16 B median", .id = "glink_busy_rtt_16_median", .sid = "glink_busy_rtt_16", .bid = "cacheline_rtt", .limit = 0 },

@@ -189,6 +189,19 @@ int rpmsg_trysend_offchannel(struct rpmsg_endpoint *ept, uint32_t src, uint32_t 
 /* The general form: timeout_ms 0 = try, -1 = forever. */
 int rpmsg_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, const void *data,
 		       size_t len, int timeout_ms);
+/*
+ * A stream's send: msgs[0..n) to dst, in order, without waiting, handed to the peer together
+ * (virtio: one update of the ring's index, one fence, at most one doorbell, where n sends pay
+ * n of each). Returns how many went (1..n; fewer when room ran out or msgs[k] was refused,
+ * which then was not sent), or, when none went, the error rpmsg_trysendto would give for
+ * msgs[0]. n == 0 returns 0. Transports without a burst path send them one by one.
+ */
+struct rpmsg_msg {
+	const void *data;
+	size_t len;
+};
+int rpmsg_trysend_burst(struct rpmsg_endpoint *ept, uint32_t dst, const struct rpmsg_msg *msgs,
+			int n);
 /* Largest payload of one message; -EOPNOTSUPP where the transport has no fixed MTU. */
 int rpmsg_get_mtu(struct rpmsg_endpoint *ept);
 /* Ask the remote to pause/resume sending to us (GLINK); -EOPNOTSUPP elsewhere. */

@@ -21,6 +21,10 @@ struct rpmsg_transport_ops {
 	/* Send one message. timeout_ms: 0 = do not wait for a buffer, -1 = forever. */
 	int (*send)(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
 		    uint32_t dst, const void *data, size_t len, int timeout_ms);
+	/* Optional: send msgs[0..n) (n >= 1) without waiting, published together; the number
+	 * sent, or a negative errno when none was (see rpmsg_trysend_burst). */
+	int (*send_burst)(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
+			  uint32_t dst, const struct rpmsg_msg *msgs, int n);
 	int (*get_mtu)(struct rpmsg_link *link, struct rpmsg_endpoint *ept);
 	int (*poll_tx)(struct rpmsg_link *link, struct rpmsg_endpoint *ept);
 	int (*set_flow_control)(struct rpmsg_link *link, struct rpmsg_endpoint *ept, bool pause,
@@ -43,7 +47,7 @@ struct rpmsg_transport_ops {
 	void (*announce_destroy)(struct rpmsg_link *link, struct rpmsg_channel *ch);
 
 	/*
-	 * Receive side, called by rpmsg_bus_poll with the link's receive lock held:
+	 * Receive side, called by rpmsg_bus_poll for one poller at a time per link:
 	 * process: handle what is pending without blocking (deliver with rpmsg_link_deliver or
 	 *          rpmsg_ept_deliver); return how much was handled or a negative errno.
 	 * arm:     the bus is about to block on the link's fds; make sure a peer event wakes

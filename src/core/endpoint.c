@@ -353,6 +353,32 @@ int rpmsg_send_timeout(struct rpmsg_endpoint *ept, uint32_t src, uint32_t dst, c
 	return ret;
 }
 
+int rpmsg_trysend_burst(struct rpmsg_endpoint *ept, uint32_t dst, const struct rpmsg_msg *msgs,
+			int n)
+{
+	uint32_t src;
+	int sent = 0, ret = 0;
+
+	if (!ept || n < 0 || (n && !msgs))
+		return -EINVAL;
+	for (int i = 0; i < n; i++)
+		if (!msgs[i].data && msgs[i].len)
+			return -EINVAL;
+	if (!n)
+		return 0;
+	src = rpmsg_ept_addr(ept);
+	/* One by one where the transport has no burst path, and while capturing (each message
+	 * is recorded as it is sent, as rpmsg_send_timeout does). */
+	if (!ept->link->ops->send_burst || rpmsg_tap_on(ept->link)) {
+		for (; sent < n && !ret; sent += !ret)
+			ret = rpmsg_send_timeout(ept, src, dst, msgs[sent].data, msgs[sent].len, 0);
+		return sent ? sent : ret;
+	}
+	if (src == RPMSG_ADDR_ANY || dst == RPMSG_ADDR_ANY)
+		return -EINVAL;
+	return ept->link->ops->send_burst(ept->link, ept, src, dst, msgs, n);
+}
+
 int rpmsg_send(struct rpmsg_endpoint *ept, const void *data, size_t len)
 {
 	return rpmsg_send_timeout(ept, rpmsg_ept_addr(ept), rpmsg_ept_dst(ept), data, len,

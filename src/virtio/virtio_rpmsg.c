@@ -338,13 +338,12 @@ out:
 	return ret;
 }
 
-/* Hand a filled buffer to the peer (caller holds tx_lock). *notify: kick the peer. */
-static int tx_submit_locked(struct vio *v, struct vbuf *b, size_t len, bool *notify)
+/* Put a filled buffer on the ring, not yet published (caller holds tx_lock). */
+static int tx_queue_locked(struct vio *v, struct vbuf *b, size_t len)
 {
 	struct vq *q = &v->vq[v->txq];
 	int ret;
 
-	*notify = false;
 	if (b->gen != atomic_load(&v->gen) || !atomic_load(&v->up))
 		return -EPIPE; /* taken before the link went down: its rings are gone */
 	if (is_dev(v)) {
@@ -362,9 +361,17 @@ static int tx_submit_locked(struct vio *v, struct vbuf *b, size_t len, bool *not
 			atomic_store(&v->fault, true);
 		return ret == -EIO ? -EIO : -ENOSPC;
 	}
-	*notify = vq_publish(q);
 	rpmsg_stat_add_owned(&v->stats.tx_msgs, 1);
 	return 0;
+}
+
+/* Hand a filled buffer to the peer (caller holds tx_lock). *notify: kick the peer. */
+static int tx_submit_locked(struct vio *v, struct vbuf *b, size_t len, bool *notify)
+{
+	int ret = tx_queue_locked(v, b, len);
+
+	*notify = !ret && vq_publish(&v->vq[v->txq]);
+	return ret;
 }
 
 static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
@@ -388,6 +395,27 @@ static void tx_stash(struct vio *v, const struct vbuf *b)
 	rpmsg_spin_unlock(&v->tx_lock);
 }
 
+static bool too_big(const struct vio *v, size_t len)
+{
+	return (!is_dev(v) && len > v->cfg.buf_size - HDR_SIZE) || len > 0xFFFF;
+}
+
+/* Fill a taken buffer and put it on the ring, unpublished (caller holds tx_lock). */
+static int tx_fill_locked(struct vio *v, struct vbuf *b, uint32_t src, uint32_t dst,
+			  const void *data, size_t len)
+{
+	if (len > b->len - HDR_SIZE) {
+		/* A device buffer too small for this one: keep it for the next. */
+		if (b->gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
+			v->stash[v->nstash++] = *b;
+		return -EMSGSIZE;
+	}
+	write_header(b->va, src, dst, (uint16_t)len, v->be);
+	if (len)
+		memcpy(b->va + HDR_SIZE, data, len);
+	return tx_queue_locked(v, b, len);
+}
+
 static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
 		    uint32_t dst, const void *data, size_t len, int timeout_ms)
 {
@@ -397,9 +425,7 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 	int ret;
 
 	(void)ept;
-	if (!is_dev(v) && len > v->cfg.buf_size - HDR_SIZE)
-		return -EMSGSIZE;
-	if (len > 0xFFFF)
+	if (too_big(v, len))
 		return -EMSGSIZE;
 	if (!atomic_load(&v->up))
 		return -ENOTCONN;
@@ -411,23 +437,49 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 		ret = wait_for_tx(v, &b, timeout_ms);
 		if (ret)
 			return ret;
-		rpmsg_spin_lock(&v->tx_lock); /* tx_submit_locked sees if the link went down */
+		rpmsg_spin_lock(&v->tx_lock); /* tx_queue_locked sees if the link went down */
 	}
-	if (!ret && len > b.len - HDR_SIZE) {
-		/* A device buffer too small for this one: keep it for the next. */
-		if (b.gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
-			v->stash[v->nstash++] = b;
-		ret = -EMSGSIZE;
-	} else if (!ret) {
-		write_header(b.va, src, dst, (uint16_t)len, v->be);
-		if (len)
-			memcpy(b.va + HDR_SIZE, data, len);
-		ret = tx_submit_locked(v, &b, len, &notify);
-	}
+	if (!ret)
+		ret = tx_fill_locked(v, &b, src, dst, data, len);
+	if (!ret)
+		notify = vq_publish(&v->vq[v->txq]);
 	rpmsg_spin_unlock(&v->tx_lock);
 	if (notify)
 		kick(v, v->txq);
 	return ret;
+}
+
+/* The burst: every message queued, then one publish (one fence, at most one doorbell). */
+static int vio_send_burst(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
+			  uint32_t dst, const struct rpmsg_msg *msgs, int n)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	bool notify = false;
+	int sent = 0, ret = 0;
+
+	(void)ept;
+	if (!atomic_load(&v->up))
+		return -ENOTCONN;
+	rpmsg_spin_lock(&v->tx_lock);
+	for (; sent < n; sent++) {
+		struct vbuf b;
+
+		if (too_big(v, msgs[sent].len)) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		ret = tx_take_locked(v, &b);
+		if (!ret)
+			ret = tx_fill_locked(v, &b, src, dst, msgs[sent].data, msgs[sent].len);
+		if (ret)
+			break;
+	}
+	if (sent)
+		notify = vq_publish(&v->vq[v->txq]);
+	rpmsg_spin_unlock(&v->tx_lock);
+	if (notify)
+		kick(v, v->txq);
+	return sent ? sent : ret;
 }
 
 static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept, void **buf,
@@ -1286,6 +1338,7 @@ static void vio_destroy(struct rpmsg_link *link)
 
 static const struct rpmsg_transport_ops vio_ops = {
 	.send = vio_send,
+	.send_burst = vio_send_burst,
 	.get_mtu = vio_get_mtu,
 	.poll_tx = vio_poll_tx,
 	.get_tx_buffer = vio_get_tx_buffer,

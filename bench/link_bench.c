@@ -361,6 +361,18 @@ static int vp_open(struct vparent *vp, const struct bench_transport *t, bool bus
 	return 0;
 }
 
+/* A busy send found no room: count it, and poll so that the buffers the child returns are seen. */
+static int vp_no_room(struct vparent *vp)
+{
+	int r;
+
+	vp->full++;
+	if (bench_child_dead())
+		return -ECHILD;
+	r = rpmsg_bus_poll(vp->bus, 0);
+	return r < 0 ? r : 0;
+}
+
 static int vp_send(struct vparent *vp, bool busy, const void *data, size_t len)
 {
 	if (!busy) {
@@ -381,11 +393,7 @@ static int vp_send(struct vparent *vp, bool busy, const void *data, size_t len)
 
 		if (!full(r))
 			return r;
-		vp->full++;
-		if (bench_child_dead())
-			return -ECHILD;
-		r = rpmsg_bus_poll(vp->bus, 0);
-		if (r < 0)
+		if ((r = vp_no_room(vp)))
 			return r;
 	}
 }
@@ -478,11 +486,7 @@ static int vp_send_burst(struct vparent *vp, const struct rpmsg_msg *m, int burs
 		}
 		if (!full(r))
 			return r;
-		vp->full++;
-		if (bench_child_dead())
-			return -ECHILD;
-		r = rpmsg_bus_poll(vp->bus, 0);
-		if (r < 0)
+		if ((r = vp_no_room(vp)))
 			return r;
 	}
 }

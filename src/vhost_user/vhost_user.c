@@ -58,6 +58,15 @@ struct vhu {
 	_Atomic uint32_t tx_len;
 	bool ns_offered;
 	bool have_stash;      /* a guest buffer too small for the last message, kept for the next */
+	/*
+	 * Rings live is not the guest's driver ready: Linux sets its rings up, then registers
+	 * its name service and only then sets DRIVER_OK, and a message that comes in between
+	 * is dropped ("no recipient"). vhost-user does not show DRIVER_OK, but Linux kicks vq0
+	 * right after it when vq0 kicks are on: so they stay on until that kick (or a message
+	 * from the guest, or READY_WAIT_MS for a front end that never kicks), then the link is up.
+	 */
+	bool ready;
+	uint64_t live_since_ms; /* 0: rings not live */
 	struct txbuf stash;
 	struct rpmsg_vhost_user_stats st;
 };
@@ -322,12 +331,31 @@ static int rx_pass(struct vhu *v)
 
 /* ---- the front end's socket ---- */
 
-static void drain(int fd)
+/* Empty a kick eventfd; true if it had been kicked. */
+static bool drain(int fd)
 {
+	bool kicked = false;
 	uint64_t x;
 
 	while (fd >= 0 && read(fd, &x, sizeof(x)) == (ssize_t)sizeof(x))
-		;
+		kicked = true;
+	return kicked;
+}
+
+#define READY_WAIT_MS 100
+
+/* Rings live (caller holds lock): has the guest's driver shown it is ready? */
+static bool guest_ready_locked(struct vhu *v)
+{
+	if (!v->live_since_ms) {
+		v->live_since_ms = now_ms();
+		v->ready = false;
+		vq_enable_notify(&v->dev.ring[0].vq); /* so that the kick after DRIVER_OK comes */
+	}
+	if (drain(v->dev.ring[0].kick_fd) || vq_pending(&v->dev.ring[1].vq) ||
+	    now_ms() - v->live_since_ms >= READY_WAIT_MS)
+		v->ready = true;
+	return v->ready;
 }
 
 static void unwatch_kicks(struct vhu *v)
@@ -555,7 +583,9 @@ static int sync_link(struct vhu *v)
 
 	pthread_mutex_lock(&v->lock);
 	live = vu_dev_live(&v->dev);
-	if (live && !atomic_load(&v->up)) {
+	if (!live)
+		v->live_since_ms = 0;
+	if (live && !atomic_load(&v->up) && guest_ready_locked(v)) {
 		/* Our receive buffers come back to us; their refills need no kick. */
 		vq_disable_notify(&v->dev.ring[0].vq);
 		vq_enable_notify(&v->dev.ring[1].vq);
@@ -611,8 +641,9 @@ static int vhu_process(struct rpmsg_link *link)
 	}
 	n += sync_link(v);
 	pthread_mutex_lock(&v->lock);
-	for (unsigned q = 0; q < VU_NUM_QUEUES; q++)
-		drain(v->dev.ring[q].kick_fd);
+	if (drain(v->dev.ring[0].kick_fd) && v->live_since_ms)
+		v->ready = true; /* the kick after DRIVER_OK (see struct vhu) */
+	drain(v->dev.ring[1].kick_fd);
 	pthread_mutex_unlock(&v->lock);
 	if (atomic_load(&v->up))
 		n += rx_pass(v);
@@ -626,8 +657,10 @@ static int vhu_arm(struct rpmsg_link *link)
 	int pending = 0;
 
 	pthread_mutex_lock(&v->lock);
-	if (atomic_load(&v->up) != vu_dev_live(&v->dev))
-		pending = 1;
+	if (atomic_load(&v->up) ? !vu_dev_live(&v->dev)
+				: vu_dev_live(&v->dev) && v->live_since_ms &&
+					  now_ms() - v->live_since_ms >= READY_WAIT_MS)
+		pending = 1; /* a kick on vq0 wakes the bus by itself; the wait's end does not */
 	else if (v->dev.ring[1].live && vq_pending(&v->dev.ring[1].vq))
 		pending = 1;
 	pthread_mutex_unlock(&v->lock);

@@ -58,6 +58,7 @@ struct vhu {
 	_Atomic uint32_t tx_len;
 	bool ns_offered;
 	bool have_stash;      /* a guest buffer too small for the last message, kept for the next */
+	struct txbuf stash;
 	/*
 	 * Rings live is not the guest's driver ready: Linux sets its rings up, then registers
 	 * its name service and only then sets DRIVER_OK, and a message that comes in between
@@ -67,7 +68,6 @@ struct vhu {
 	 */
 	bool ready;
 	uint64_t live_since_ms; /* 0: rings not live */
-	struct txbuf stash;
 	struct rpmsg_vhost_user_stats st;
 };
 

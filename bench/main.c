@@ -347,9 +347,7 @@ static void aggregate(struct bcase *c)
 		c->median_us = (double)samples_quantile(&c->s, 0.5) / 1e3;
 		c->p99_us = (double)samples_quantile(&c->s, 0.99) / 1e3;
 	} else if (c->nrate) {
-		qsort(c->rate, (size_t)c->nrate, sizeof(double), cmp_double);
-		c->mean_msgs_s = c->nrate & 1 ? c->rate[c->nrate / 2]
-					      : (c->rate[c->nrate / 2 - 1] + c->rate[c->nrate / 2]) / 2;
+		c->mean_msgs_s = median_of(c->rate, c->nrate);
 		/* The median window: robust to the slices where the scheduler took a CPU away.
 		 * Runs too short for a whole window fall back to the whole-run rate. */
 		c->nsamples = c->s.n;

@@ -188,7 +188,8 @@ static bool rx_publish_due(const struct vio *v, const struct vq *q)
 	return unpublished && (unpublished >= (every ? every : 1) || v->idle_passes >= RX_IDLE_PUBLISH);
 }
 
-/* Publish what rx_recycle_locked gave back (caller holds rx_lock); true: kick the peer. */
+/* Publish what rx_recycle_locked gave back, if anything (caller holds rx_lock); true: kick
+ * the peer. With nothing new it returns at once, without the fence. */
 static bool rx_publish_locked(struct vio *v)
 {
 	atomic_store_explicit(&v->rx_unpublished, 0, memory_order_relaxed);
@@ -292,7 +293,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 		bool notify;
 
 		rpmsg_spin_lock(&v->rx_lock);
-		notify = atomic_load(&v->rx_unpublished) && rx_publish_locked(v);
+		notify = rx_publish_locked(v);
 		rpmsg_spin_unlock(&v->rx_lock);
 		if (notify)
 			kick(v, v->rxq);
@@ -853,7 +854,7 @@ static int vio_arm(struct rpmsg_link *link)
 			vq_enable_notify(&v->vq[0]);
 			pending = pending || vq_pending(&v->vq[0]);
 			/* None kept back while we sleep. */
-			notify = atomic_load(&v->rx_unpublished) && rx_publish_locked(v);
+			notify = rx_publish_locked(v);
 			rpmsg_spin_unlock(&v->rx_lock);
 			if (notify)
 				kick(v, v->rxq);
@@ -875,7 +876,7 @@ static int vio_arm(struct rpmsg_link *link)
 	rpmsg_spin_lock(&v->rx_lock);
 	vq_enable_notify(&v->vq[v->rxq]); /* about to sleep: as in the driver branch above */
 	pending = pending || vq_pending(&v->vq[v->rxq]);
-	notify = atomic_load(&v->rx_unpublished) && rx_publish_locked(v);
+	notify = rx_publish_locked(v);
 	rpmsg_spin_unlock(&v->rx_lock);
 	if (notify)
 		kick(v, v->rxq);

@@ -23,7 +23,9 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -210,24 +212,70 @@ static inline void fr_both_ways(struct fr_side *a, struct fr_side *b, uint32_t c
 	fr_check_stream(b, phase);
 }
 
+/*
+ * The random faults above need doorbells to act on, and a busy pair may ring only a few
+ * (a peer that is awake asks for none): too few, and "some were duplicated / dropped"
+ * fails by chance. So, while the faults stay on, one message each way every 2 ms (each
+ * side asleep in between: every one rings, every arm and wait counts) until both sides
+ * show the two counters at `off1` and `off2` of struct faultplat_stats above zero.
+ * Returns the rounds it took (at most 1000).
+ */
+static inline unsigned fr_paced_until(struct fr_side *a, struct fr_side *b, size_t off1, size_t off2)
+{
+	unsigned rounds = 0;
+
+	for (; rounds < 1000; rounds++) {
+		struct faultplat_stats sa, sb;
+		bool enough = true;
+
+		faultplat_get_stats(a->fp, &sa);
+		faultplat_get_stats(b->fp, &sb);
+		for (size_t i = 0; i < 2; i++) {
+			size_t off = i ? off2 : off1;
+			uint64_t va, vb;
+
+			memcpy(&va, (const char *)&sa + off, sizeof(va));
+			memcpy(&vb, (const char *)&sb + off, sizeof(vb));
+			enough = enough && va && vb;
+		}
+		if (enough)
+			break;
+		fr_sleep_ms(2);
+		if (fr_send_one(a, a->send_timeout_ms))
+			a->send_errors++;
+		if (fr_send_one(b, b->send_timeout_ms))
+			b->send_errors++;
+	}
+	return rounds;
+}
+
 /* Duplicated notifies, spurious wake-ups and bare rings: harmless. */
 static inline void fr_dup_spurious(struct fr_side *a, struct fr_side *b, uint32_t count)
 {
 	struct faultplat_cfg cfg = { .dup_pm = 500, .spurious_pm = 200 };
 	struct faultplat_stats sa, sb;
+	unsigned paced;
 
 	faultplat_set(a->fp, &cfg);
 	faultplat_set(b->fp, &cfg);
 	fr_both_ways(a, b, count, true, "dup+spurious");
+	paced = fr_paced_until(a, b, offsetof(struct faultplat_stats, duplicated),
+			       offsetof(struct faultplat_stats, spurious));
 	faultplat_set(a->fp, &(struct faultplat_cfg){ 0 });
 	faultplat_set(b->fp, &(struct faultplat_cfg){ 0 });
 	faultplat_get_stats(a->fp, &sa);
 	faultplat_get_stats(b->fp, &sb);
 	printf("dup+spurious: %s duplicated %" PRIu64 " spurious %" PRIu64 "; %s duplicated %" PRIu64
-	       " spurious %" PRIu64 "\n", a->name, sa.duplicated, sa.spurious, b->name,
-	       sb.duplicated, sb.spurious);
+	       " spurious %" PRIu64 " (%u paced rounds)\n", a->name, sa.duplicated, sa.spurious,
+	       b->name, sb.duplicated, sb.spurious, paced);
 	CHECK(sa.duplicated > 0 && sb.duplicated > 0);
 	CHECK(sa.spurious > 0 && sb.spurious > 0);
+	CHECK_EQ(a->send_errors, 0);
+	CHECK_EQ(b->send_errors, 0);
+	CHECK(fr_wait_delivered(a, 2000));
+	CHECK(fr_wait_delivered(b, 2000));
+	fr_check_stream(a, "dup+spurious, paced");
+	fr_check_stream(b, "dup+spurious, paced");
 }
 
 /*
@@ -296,6 +344,7 @@ static inline void fr_random(struct fr_side *a, struct fr_side *b, uint32_t coun
 				     .spurious_pm = 50 };
 	struct fr_sender ta = { a, count, 0 }, tb = { b, count, 0 };
 	struct faultplat_stats sa, sb;
+	unsigned paced;
 	pthread_t tha, thb;
 
 	a->send_errors = b->send_errors = 0;
@@ -305,6 +354,8 @@ static inline void fr_random(struct fr_side *a, struct fr_side *b, uint32_t coun
 	pthread_create(&thb, NULL, fr_sender_main, &tb);
 	pthread_join(tha, NULL);
 	pthread_join(thb, NULL);
+	paced = fr_paced_until(a, b, offsetof(struct faultplat_stats, dropped),
+			       offsetof(struct faultplat_stats, dropped));
 	faultplat_set(a->fp, &(struct faultplat_cfg){ 0 });
 	faultplat_set(b->fp, &(struct faultplat_cfg){ 0 });
 	faultplat_get_stats(a->fp, &sa);
@@ -321,10 +372,10 @@ static inline void fr_random(struct fr_side *a, struct fr_side *b, uint32_t coun
 	printf("random: %" PRIu32 " each way; %s dropped %" PRIu64 "/%" PRIu64 " dup %" PRIu64
 	       " delayed %" PRIu64 "; %s dropped %" PRIu64 "/%" PRIu64 " dup %" PRIu64
 	       " delayed %" PRIu64 "; slowest send %" PRIu64 "/%" PRIu64
-	       " ms; send errors %d/%d (last %d/%d)\n", count, a->name, sa.dropped, sa.notifies,
-	       sa.duplicated, sa.delayed, b->name, sb.dropped, sb.notifies, sb.duplicated,
-	       sb.delayed, ta.worst_ms, tb.worst_ms, a->send_errors, b->send_errors, a->last_err,
-	       b->last_err);
+	       " ms; send errors %d/%d (last %d/%d); %u paced rounds\n", count, a->name, sa.dropped,
+	       sa.notifies, sa.duplicated, sa.delayed, b->name, sb.dropped, sb.notifies,
+	       sb.duplicated, sb.delayed, ta.worst_ms, tb.worst_ms, a->send_errors,
+	       b->send_errors, a->last_err, b->last_err, paced);
 	CHECK(sa.dropped > 0 && sb.dropped > 0);
 	CHECK_EQ(a->send_errors, 0);
 	CHECK_EQ(b->send_errors, 0);

@@ -11,8 +11,8 @@
  * messages are dispatched from rpmsg_bus_poll(), in the thread that calls it; callbacks
  * run there, one at a time per link. Sending is allowed from any thread, and from inside
  * callbacks (a blocking send there waits only for a transmit buffer, never for the bus).
- * Create a bus's links (rpmsg_<transport>_create) while no thread polls it: a link is
- * polled as soon as it is registered, before its transport has finished setting it up.
+ * Links may be created and destroyed while other threads poll the bus: pollers see a link
+ * once its transport has set it up, and a destroy waits for any poll inside it.
  *
  * Errors: every call that can fail returns a negative errno (see rpmsg_strerror).
  */
@@ -97,8 +97,9 @@ int rpmsg_bus_set_sweep(struct rpmsg_bus *bus, int min_ms, int max_ms);
 /*
  * About to sleep outside rpmsg_bus_poll (on rpmsg_bus_fd, or a firmware's wait for the
  * doorbell interrupt): ask every link's peer to ring again (transports stop asking while
- * the bus is being polled). Returns 1 if work is already pending (poll again, do not
- * sleep), 0 if sleeping is safe. rpmsg_bus_poll with a timeout does this itself.
+ * the bus is being polled). Returns 1 if work is already pending or rpmsg_bus_wake was
+ * called since the last look (poll again, do not sleep), 0 if sleeping is safe.
+ * rpmsg_bus_poll with a timeout does this itself.
  */
 int rpmsg_bus_arm(struct rpmsg_bus *bus);
 /*

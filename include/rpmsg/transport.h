@@ -64,6 +64,7 @@ struct rpmsg_transport_ops {
 #define RPMSG_LINK_F_NS 0x1u         /* the link carries the name service at address 53 */
 #define RPMSG_LINK_F_BIG_ENDIAN 0x2u /* name-service fields are big-endian on this link */
 #define RPMSG_LINK_F_P2P 0x4u        /* point-to-point channels: callbacks get src = ANY */
+#define RPMSG_LINK_F_SETUP 0x8u      /* not polled until rpmsg_link_ready (see below) */
 
 struct rpmsg_link_desc {
 	const char *name;      /* e.g. "virtio0" or "remote-dsp" (copied) */
@@ -73,9 +74,16 @@ struct rpmsg_link_desc {
 	unsigned flags;        /* RPMSG_LINK_F_* */
 };
 
-/* Attach a transport instance to a bus. */
+/*
+ * Attach a transport instance to a bus. Pollers call its ops from here on, unless the
+ * desc has RPMSG_LINK_F_SETUP: then from rpmsg_link_ready on. A transport that still sets
+ * the link up after registering (doorbells, rings, its own pointer to the link) uses the
+ * flag, so that a bus polled by other threads meanwhile never sees it half made.
+ */
 int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *desc,
 			struct rpmsg_link **out);
+/* The link is set up: poll it (and wake a poller asleep, to arm it). Idempotent. */
+void rpmsg_link_ready(struct rpmsg_link *link);
 /*
  * Detach: removes every channel (drivers' remove), destroys every endpoint, waits until no
  * poll is inside the link. Does not call ops->destroy (rpmsg_link_destroy does both).

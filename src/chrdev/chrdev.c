@@ -640,7 +640,8 @@ int rpmsg_chrdev_create(struct rpmsg_bus *bus, const struct rpmsg_chrdev_config 
 			struct rpmsg_link **out)
 {
 	const char *ctrl = cfg && cfg->ctrl ? cfg->ctrl : "/dev/rpmsg_ctrl0";
-	struct rpmsg_link_desc desc = { .transport = "chrdev", .ops = &chrdev_ops };
+	struct rpmsg_link_desc desc = { .transport = "chrdev", .ops = &chrdev_ops,
+					.flags = RPMSG_LINK_F_SETUP };
 	struct chrdev *c;
 	int ret;
 
@@ -677,6 +678,7 @@ int rpmsg_chrdev_create(struct rpmsg_bus *bus, const struct rpmsg_chrdev_config 
 	if (c->uevent_fd >= 0)
 		rpmsg_link_watch_fd(c->link, c->uevent_fd);
 	scan(c);
+	rpmsg_link_ready(c->link);
 	*out = c->link;
 	return 0;
 fail:

@@ -115,12 +115,31 @@ int rpmsg_bus_set_sweep(struct rpmsg_bus *bus, int min_ms, int max_ms)
 	return 0;
 }
 
-void rpmsg_bus_wake(struct rpmsg_bus *bus)
+static void ring_wakefd(struct rpmsg_bus *bus)
 {
 	uint64_t one = 1;
 
-	if (bus)
-		(void)!write(bus->wakefd, &one, sizeof(one));
+	(void)!write(bus->wakefd, &one, sizeof(one));
+}
+
+/*
+ * A link went live: a poller that armed the links before it did (between arming and
+ * waking up) looks again, arms it and sleeps on; rpmsg_bus_poll does not return for this.
+ * `live` and `sleepers` are both sequentially consistent: the poller sees the one, or we
+ * see the other.
+ */
+static void rearm_sleepers(struct rpmsg_bus *bus)
+{
+	if (atomic_load(&bus->sleepers))
+		ring_wakefd(bus);
+}
+
+void rpmsg_bus_wake(struct rpmsg_bus *bus)
+{
+	if (bus) {
+		atomic_store(&bus->woken, true);
+		ring_wakefd(bus);
+	}
 }
 #else
 /* Bare metal: no descriptors, and rpmsg_bus_poll never sleeps, so there is none to wake. */
@@ -138,6 +157,11 @@ int rpmsg_bus_set_sweep(struct rpmsg_bus *bus, int min_ms, int max_ms)
 }
 
 void rpmsg_bus_wake(struct rpmsg_bus *bus)
+{
+	(void)bus;
+}
+
+static void rearm_sleepers(struct rpmsg_bus *bus)
 {
 	(void)bus;
 }
@@ -196,21 +220,51 @@ static int process_all(struct rpmsg_bus *bus)
 	return total;
 }
 
-static int arm_all(struct rpmsg_bus *bus)
+/*
+ * Arm every live link; 1 if one has work pending. A link's arm runs under its slot, like
+ * its process: never both at once. A link another thread is processing is left to that
+ * thread (*elsewhere = true): it sees the work now, or arms the link before it sleeps.
+ */
+static int arm_all(struct rpmsg_bus *bus, bool *elsewhere)
 {
 	struct rpmsg_link *links[RPMSG_MAX_LINKS];
 	int n = get_links(bus, links), pending = 0;
 
-	for (int i = 0; i < n; i++)
-		if (links[i]->ops->arm && !links[i]->dying && links[i]->ops->arm(links[i]) > 0)
+	for (int i = 0; i < n; i++) {
+		struct rpmsg_link *link = links[i];
+		struct rpmsg_link_slot *slot;
+
+		if (!link->ops->arm || !atomic_load(&link->live) || link->dying)
+			continue;
+		slot = &bus->slots[link->slot];
+		if (rpmsg_spin_trylock(&slot->busy)) {
+			*elsewhere = true;
+			continue;
+		}
+		if (link->ops->arm(link) > 0)
 			pending = 1;
+		rpmsg_spin_unlock(&slot->busy);
+	}
 	put_links(bus, links, n);
 	return pending;
 }
 
 int rpmsg_bus_arm(struct rpmsg_bus *bus)
 {
-	return bus ? arm_all(bus) : -EINVAL;
+	bool woken = false;
+
+	if (!bus)
+		return -EINVAL;
+#if !RPMSG_BAREMETAL
+	{
+		uint64_t v;
+
+		/* Whoever sleeps on rpmsg_bus_fd next: the wake-ups so far are seen. */
+		(void)!read(bus->wakefd, &v, sizeof(v));
+		woken = atomic_exchange(&bus->woken, false);
+	}
+#endif
+	return arm_all(bus, &(bool){ false }) || woken;
 }
 
 #if !RPMSG_BAREMETAL
@@ -232,6 +286,7 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 	for (;;) {
 		struct epoll_event evs[16];
 		int n = process_all(bus), wait_ms;
+		bool elsewhere = false;
 
 		if (n > 0 || timeout_ms == 0)
 			return n;
@@ -250,13 +305,20 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 			return 0;
 		if (sweep_ms > 0 && (wait_ms < 0 || wait_ms > sweep_ms))
 			wait_ms = sweep_ms;
-		if (arm_all(bus)) {
+		/* Counted before arming: a link going live after arm_all looked rings us. */
+		atomic_fetch_add(&bus->sleepers, 1);
+		if (arm_all(bus, &elsewhere)) {
+			atomic_fetch_sub(&bus->sleepers, 1);
 			/* Pending, but another thread is inside that link: retry until the
 			 * deadline (checked above), letting that thread run. */
 			rpmsg_os_yield();
 			continue;
 		}
+		/* Links left to another poller: look again soon, in case it went away. */
+		if (elsewhere && (wait_ms < 0 || wait_ms > 1))
+			wait_ms = 1;
 		n = epoll_wait(bus->epfd, evs, 16, wait_ms);
+		atomic_fetch_sub(&bus->sleepers, 1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n == 0 && sweep_ms > 0 && sweep_ms < sweep_max)
@@ -266,6 +328,8 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 				uint64_t v;
 
 				(void)!read(bus->wakefd, &v, sizeof(v));
+				if (!atomic_exchange(&bus->woken, false))
+					break; /* a link went live: arm it, then sleep on */
 				n = process_all(bus);
 				return n; /* woken on purpose: let the caller look around */
 			}
@@ -289,7 +353,7 @@ int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms)
 			return n;
 		if (timeout_ms > 0 && rpmsg_os_now_ns() >= deadline)
 			return 0;
-		arm_all(bus); /* what it reports pending, the next pass handles */
+		arm_all(bus, &(bool){ false }); /* what it reports pending, the next pass handles */
 		rpmsg_os_yield();
 	}
 }
@@ -347,6 +411,38 @@ void rpmsg_bus_stop_thread(struct rpmsg_bus *bus)
 
 /* ---- links ---- */
 
+/*
+ * Give the link a slot (caller holds links_lock): pollers see it from here on. There is
+ * one: a slot holds a registered link, and nlinks < RPMSG_MAX_LINKS slots exist.
+ */
+static void go_live_locked(struct rpmsg_bus *bus, struct rpmsg_link *link)
+{
+	int i = 0;
+
+	while (atomic_load(&bus->slots[i].link))
+		i++;
+	link->slot = i;
+	atomic_store(&link->live, true);
+	atomic_store_explicit(&bus->slots[i].link, link, memory_order_release);
+	if (i >= atomic_load(&bus->nslots))
+		atomic_store_explicit(&bus->nslots, i + 1, memory_order_release);
+}
+
+void rpmsg_link_ready(struct rpmsg_link *link)
+{
+	struct rpmsg_bus *bus = link->bus;
+	bool woke = false;
+
+	rpmsg_mutex_lock(&bus->links_lock);
+	if (!atomic_load(&link->live) && !link->dying) {
+		go_live_locked(bus, link);
+		woke = true;
+	}
+	rpmsg_mutex_unlock(&bus->links_lock);
+	if (woke)
+		rearm_sleepers(bus);
+}
+
 int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *desc,
 			struct rpmsg_link **out)
 {
@@ -385,12 +481,9 @@ int rpmsg_link_register(struct rpmsg_bus *bus, const struct rpmsg_link_desc *des
 		goto fail;
 	}
 	bus->links[bus->nlinks++] = link;
-	/* nlinks < RPMSG_MAX_LINKS, so a slot is free: the pass sees the link from here on. */
-	for (link->slot = 0; atomic_load(&bus->slots[link->slot].link); link->slot++)
-		;
-	atomic_store_explicit(&bus->slots[link->slot].link, link, memory_order_release);
-	if (link->slot >= atomic_load(&bus->nslots))
-		atomic_store_explicit(&bus->nslots, link->slot + 1, memory_order_release);
+	link->slot = -1;
+	if (!(link->flags & RPMSG_LINK_F_SETUP))
+		go_live_locked(bus, link);
 	rpmsg_mutex_unlock(&bus->links_lock);
 	rpmsg_mutex_unlock(&bus->lock);
 
@@ -428,15 +521,17 @@ void rpmsg_link_unregister(struct rpmsg_link *link)
 			(size_t)(bus->nlinks - i - 1) * sizeof(bus->links[0]));
 		bus->nlinks--;
 	}
-	if (bus->slots[link->slot].link == link)
+	if (link->slot >= 0 && bus->slots[link->slot].link == link)
 		atomic_store(&bus->slots[link->slot].link, NULL);
 	rpmsg_mutex_unlock(&bus->lock); /* pollers may need it to finish (NS messages) */
 	while (link->users)
 		rpmsg_cond_wait(&bus->idle, &bus->links_lock);
 	rpmsg_mutex_unlock(&bus->links_lock);
 	/* A process pass inside the link holds its slot; one that takes it later finds no link. */
-	rpmsg_spin_lock(&bus->slots[link->slot].busy);
-	rpmsg_spin_unlock(&bus->slots[link->slot].busy);
+	if (link->slot >= 0) {
+		rpmsg_spin_lock(&bus->slots[link->slot].busy);
+		rpmsg_spin_unlock(&bus->slots[link->slot].busy);
+	}
 
 	/* A poller may have added a channel (NS CREATE) after the first sweep and before
 	 * `dying` was set; none can be added now. */

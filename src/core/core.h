@@ -61,7 +61,8 @@ struct rpmsg_link {
 	struct rpmsg_channel *channels; /* guarded by bus->lock */
 	struct rpmsg_endpoint *ns_ept;
 
-	int slot;                /* its place in bus->slots */
+	int slot;                /* its place in bus->slots; -1 until live */
+	atomic_bool live;        /* polled: set up (RPMSG_LINK_F_SETUP: rpmsg_link_ready) */
 	/*
 	 * The endpoint the last message went to, with a reference: the next message to the
 	 * same address skips the table (its lock and the reference count). Valid while
@@ -126,7 +127,9 @@ struct rpmsg_bus {
 	struct rpmsg_driver_node *drivers;
 #if !RPMSG_BAREMETAL
 	int epfd;   /* epoll set: links' fds + wakefd */
-	int wakefd; /* eventfd for rpmsg_bus_wake */
+	int wakefd; /* eventfd for rpmsg_bus_wake, and for pollers to arm a new link */
+	atomic_bool woken; /* rpmsg_bus_wake was called: the sleeping poll returns */
+	atomic_int sleepers; /* pollers between arming the links and waking up */
 	pthread_t thread;
 	atomic_bool thread_run;
 	bool thread_started;

@@ -2264,7 +2264,7 @@ int rpmsg_glink_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		       const struct rpmsg_glink_config *cfg, struct rpmsg_link **out)
 {
 	struct rpmsg_link_desc desc = { .transport = "glink", .ops = &glink_ops,
-					.flags = RPMSG_LINK_F_P2P };
+					.flags = RPMSG_LINK_F_P2P | RPMSG_LINK_F_SETUP };
 	struct glink *s;
 	int ret, fd;
 
@@ -2334,6 +2334,7 @@ int rpmsg_glink_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		return ret;
 	}
 	atomic_store(&s->kick, true);
+	rpmsg_link_ready(s->link);
 	*out = s->link;
 	return 0;
 fail:

@@ -321,7 +321,7 @@ int rpmsg_loopback_create(struct rpmsg_bus *a, struct rpmsg_bus *b,
 			.transport = "loopback",
 			.ops = &lb_ops,
 			.priv = side,
-			.flags = cfg->name_service ? RPMSG_LINK_F_NS : 0,
+			.flags = RPMSG_LINK_F_SETUP | (cfg->name_service ? RPMSG_LINK_F_NS : 0),
 		};
 
 		if (!side) {
@@ -352,6 +352,8 @@ int rpmsg_loopback_create(struct rpmsg_bus *a, struct rpmsg_bus *b,
 			pair_put(p);
 		return ret;
 	}
+	rpmsg_link_ready(links[0]);
+	rpmsg_link_ready(links[1]);
 	*link_a = links[0];
 	*link_b = links[1];
 	return 0;

@@ -1065,7 +1065,8 @@ static int check_layout(struct scp *s)
 int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		     const struct rpmsg_scp_config *cfg, struct rpmsg_link **out)
 {
-	struct rpmsg_link_desc desc = { .transport = "scp", .ops = &scp_ops };
+	struct rpmsg_link_desc desc = { .transport = "scp", .ops = &scp_ops,
+					.flags = RPMSG_LINK_F_SETUP };
 #if !RPMSG_BAREMETAL
 	pthread_condattr_t ca;
 #endif
@@ -1171,6 +1172,7 @@ int rpmsg_scp_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		atomic_store(&s->up, true);
 		flush_try(s); /* INIT goes out now if the slot is free */
 	}
+	rpmsg_link_ready(s->link);
 	*out = s->link;
 	return 0;
 fail:

@@ -1072,7 +1072,7 @@ int rpmsg_smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		     const struct rpmsg_smd_config *cfg, struct rpmsg_link **out)
 {
 	struct rpmsg_link_desc desc = { .transport = "smd", .ops = &smd_ops,
-					.flags = RPMSG_LINK_F_P2P };
+					.flags = RPMSG_LINK_F_P2P | RPMSG_LINK_F_SETUP };
 	struct smd *s;
 	int ret, fd;
 
@@ -1138,6 +1138,7 @@ int rpmsg_smd_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		maybe_scan(s);
 		state_worker(s);
 	}
+	rpmsg_link_ready(s->link);
 	*out = s->link;
 	return 0;
 fail:

@@ -759,7 +759,7 @@ int rpmsg_vhost_user_create(struct rpmsg_bus *bus, const char *socket_path,
 	}
 	desc.name = cfg && cfg->name ? cfg->name : "vhost-user0";
 	desc.priv = v;
-	desc.flags = v->ns_offered ? RPMSG_LINK_F_NS : 0;
+	desc.flags = RPMSG_LINK_F_SETUP | (v->ns_offered ? RPMSG_LINK_F_NS : 0);
 	ret = rpmsg_link_register(bus, &desc, &v->link);
 	if (ret) {
 		vhu_free(v);
@@ -770,6 +770,7 @@ int rpmsg_vhost_user_create(struct rpmsg_bus *bus, const char *socket_path,
 		rpmsg_link_destroy(v->link);
 		return ret;
 	}
+	rpmsg_link_ready(v->link);
 	*out = v->link;
 	return 0;
 }

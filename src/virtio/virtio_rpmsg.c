@@ -1356,7 +1356,8 @@ static const struct rpmsg_transport_ops vio_ops = {
 int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 			const struct rpmsg_virtio_config *cfg, struct rpmsg_link **out)
 {
-	struct rpmsg_link_desc desc = { .transport = "virtio", .ops = &vio_ops };
+	struct rpmsg_link_desc desc = { .transport = "virtio", .ops = &vio_ops,
+					.flags = RPMSG_LINK_F_SETUP };
 	struct vio *v;
 	int ret;
 
@@ -1413,6 +1414,7 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	} else {
 		driver_go(v);
 	}
+	rpmsg_link_ready(v->link);
 	*out = v->link;
 	return 0;
 fail:

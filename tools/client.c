@@ -25,6 +25,7 @@ struct copts {
 	const char *plot; /* bench: SVG file */
 	bool json, hex;
 	long count, size;
+	long burst;       /* bench: messages per send call */
 	int timeout_ms;
 };
 
@@ -306,12 +307,13 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage_text,
 					      { "size", required_argument, 0, 's' },
 					      { "timeout", required_argument, 0, 't' },
 					      { "plot", required_argument, 0, 'p' },
+					      { "burst", required_argument, 0, 'b' },
 					      { "help", no_argument, 0, 'h' },
 					      { 0, 0, 0, 0 } };
 	int c;
 
 	o->sim = proto_default_sim();
-	while ((c = getopt_long(argc, argv, "S:jxc:s:t:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "S:jxc:s:t:p:b:h", opts, NULL)) != -1) {
 		if (c != 'S' && c != 'j' && c != 'h' && c != '?' && !strchr(extra, c)) {
 			fprintf(stderr, "rpmsg %s: option '%s' does not apply here\n", cmd, argv[optind - 1]);
 			return EXIT_USAGE;
@@ -324,6 +326,7 @@ static int parse(int argc, char **argv, const char *cmd, const char *usage_text,
 		case 's': o->size = strtol(optarg, NULL, 10); break;
 		case 't': o->timeout_ms = (int)strtol(optarg, NULL, 10); break;
 		case 'p': o->plot = optarg; break;
+		case 'b': o->burst = strtol(optarg, NULL, 10); break;
 		case 'h': printf("%s", usage_text); exit(EXIT_OK);
 		default: fprintf(stderr, "%s", usage_text); return EXIT_USAGE;
 		}
@@ -449,16 +452,18 @@ int cmd_ping(int argc, char **argv)
 
 int cmd_bench(int argc, char **argv)
 {
-	struct copts o = { .count = 100000, .size = 496 };
+	struct copts o = { .count = 100000, .size = 496, .burst = 1 };
 	char req[160];
-	int r = parse(argc, argv, "bench", "usage: rpmsg bench [--sim NAME] [--count N] [--size BYTES] [--plot FILE.svg] CHANNEL\n"
+	int r = parse(argc, argv, "bench", "usage: rpmsg bench [--sim NAME] [--count N] [--size BYTES] [--burst N] [--plot FILE.svg] CHANNEL\n"
 		      "Stream N messages into CHANNEL (a sink, or an echo: then the replies count too)\n"
 		      "and report messages/s and MB/s, with a progress line while it runs\n"
 		      "(default 100000 of 496 B, the virtio MTU).\n"
 		      "  -c, --count N    messages\n"
 		      "  -s, --size BYTES payload size\n"
+		      "  -b, --burst N    messages per send call, 1 to 64 (default 1): rpmsg_trysend_burst,\n"
+		      "                   one ring update and at most one doorbell for N messages\n"
 		      "  -p, --plot FILE  also measure round trips, and draw a latency histogram and\n"
-		      "                   the throughput over time as SVG\n" COMMON, "csp", &o);
+		      "                   the throughput over time as SVG\n" COMMON, "cspb", &o);
 
 	if (r >= 0)
 		return r;
@@ -466,7 +471,12 @@ int cmd_bench(int argc, char **argv)
 		return good_channel("bench", NULL), EXIT_USAGE;
 	if (!good_channel("bench", argv[optind]))
 		return EXIT_USAGE;
-	snprintf(req, sizeof(req), "bench %s %ld %ld%s", argv[optind], o.count, o.size, o.plot ? " plot" : "");
+	if (o.burst < 1 || o.burst > 64) {
+		fprintf(stderr, "rpmsg bench: --burst must be 1 to 64\n");
+		return EXIT_USAGE;
+	}
+	snprintf(req, sizeof(req), "bench %s %ld %ld%s burst=%ld", argv[optind], o.count, o.size,
+		 o.plot ? " plot" : "", o.burst);
 	return run("bench", &o, req);
 }
 

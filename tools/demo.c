@@ -53,7 +53,7 @@ static void measure(struct soc *s, struct soc_remote *r, int pings, int msgs, st
 	}
 	mtu = rpmsg_get_mtu(ept);
 	if ((ret = host_ping(h, echo, pings, 16, &row->ping)) ||
-	    (ret = host_stream(h, sink, echo, msgs, mtu > 0 ? (size_t)mtu : 496, NULL, NULL, &row->stream)))
+	    (ret = host_stream(h, sink, echo, msgs, mtu > 0 ? (size_t)mtu : 496, 1, NULL, NULL, &row->stream)))
 		snprintf(row->error, sizeof(row->error), "%s", rpmsg_strerror(ret));
 }
 

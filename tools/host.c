@@ -464,16 +464,18 @@ int host_ping(struct host *h, struct hchan *echo, int count, size_t size, struct
 }
 
 int host_stream(struct host *h, struct hchan *target, struct hchan *sync, long count, size_t size,
-		progress_fn progress, void *arg, struct stream_stats *out)
+		int burst, progress_fn progress, void *arg, struct stream_stats *out)
 {
+	struct rpmsg_msg msgs[HOST_BURST_MAX];
 	struct rpmsg_endpoint *ept;
 	struct exclusive x;
 	bool echo = host_is_echo(target);
 	double t0, last_report;
 	uint8_t *buf;
-	int ret, mtu;
+	size_t stride = size ? size : 1;
+	int ret = 0, mtu;
 
-	if (count < 1)
+	if (count < 1 || burst < 1 || burst > HOST_BURST_MAX)
 		return -EINVAL;
 	if (!echo && !sync)
 		return -EOPNOTSUPP; /* no way to know when the remote has it all */
@@ -482,27 +484,36 @@ int host_stream(struct host *h, struct hchan *target, struct hchan *sync, long c
 	mtu = rpmsg_get_mtu(ept);
 	if (mtu > 0 && size > (size_t)mtu)
 		return -EMSGSIZE;
-	if (!(buf = calloc(1, size ? size : 1)))
+	if (!(buf = calloc((size_t)burst, stride)))
 		return -ENOMEM;
+	for (int k = 0; k < burst; k++)
+		msgs[k] = (struct rpmsg_msg){ .data = buf + (size_t)k * stride, .len = size };
 	measure_begin(h, target, &x);
 	t0 = last_report = host_now_s();
-	for (long i = 0; i < count; i++) {
-		if (h->budget_s > 0 && (i & 255) == 0 && i && host_now_s() - t0 > h->budget_s) {
+	for (long i = 0; i < count;) {
+		double stuck_since = 0;
+		int n = count - i < burst ? (int)(count - i) : burst;
+
+		if (h->budget_s > 0 && i >= 256 && host_now_s() - t0 > h->budget_s) {
 			count = i; /* out of time: report what was sent */
 			break;
 		}
-		memcpy(buf, &i, size < sizeof(i) ? size : sizeof(i));
-		double stuck_since = 0;
-
 		/* An echo answers from its callback and drops what it cannot send at once: keep
 		 * no more in flight than any remote can hold for its replies. */
-		if (echo && i - (long)replies_of(h, target) >= ECHO_WINDOW) {
-			ret = await_replies(h, target, (unsigned long)(i - ECHO_WINDOW / 2));
+		if (echo && i + n - (long)replies_of(h, target) > ECHO_WINDOW) {
+			ret = await_replies(h, target, (unsigned long)(i + n - ECHO_WINDOW / 2));
 			if (ret < 0)
 				break;
 		}
+		for (int k = 0; k < n; k++) {
+			long seq = i + k;
 
-		while ((ret = rpmsg_trysend(ept, buf, size)) == -ENOMEM || ret == -EAGAIN || ret == -EBUSY) {
+			memcpy(buf + (size_t)k * stride, &seq, size < sizeof(seq) ? size : sizeof(seq));
+		}
+		/* One message per call, or a burst: what went, the rest next time round. */
+		while ((ret = burst == 1 ? rpmsg_trysend(ept, buf, size)
+					 : rpmsg_trysend_burst(ept, rpmsg_ept_dst(ept), msgs, n)) == -ENOMEM ||
+		       ret == -EAGAIN || ret == -EBUSY) {
 			/* transmit ring full: let the bus run (echoes, returned buffers) */
 			if ((ret = rpmsg_bus_poll(h->bus, 1)) < 0)
 				break;
@@ -519,11 +530,15 @@ int host_stream(struct host *h, struct hchan *target, struct hchan *sync, long c
 		}
 		if (ret < 0)
 			break;
-		if ((i & 63) == 0)
+		/* trysend: 0 for the one message; a burst: how many went (from the first). */
+		n = burst == 1 ? 1 : ret;
+		ret = 0;
+		if ((i & 63) + n >= 64)
 			rpmsg_bus_poll(h->bus, 0);
+		i += n;
 		if (progress && host_now_s() - last_report > 0.02) {
 			last_report = host_now_s();
-			progress(i + 1, count, last_report - t0, arg);
+			progress(i, count, last_report - t0, arg);
 		}
 	}
 	if (!ret)

@@ -80,10 +80,12 @@ typedef void (*progress_fn)(long done, long total, double seconds, void *arg);
 /*
  * Stream `count` messages of `size` bytes into `target`; completion is known from the
  * echoes when target is an echo service, else from a ping through `sync` (an echo channel
- * on the same link: messages are handled in order).
+ * on the same link: messages are handled in order). `burst` messages go per call: 1 with
+ * rpmsg_trysend, more with rpmsg_trysend_burst (up to HOST_BURST_MAX).
  */
 int host_stream(struct host *h, struct hchan *target, struct hchan *sync, long count, size_t size,
-		progress_fn progress, void *arg, struct stream_stats *out);
+		int burst, progress_fn progress, void *arg, struct stream_stats *out);
+#define HOST_BURST_MAX 64 /* host_stream: messages per rpmsg_trysend_burst at most */
 
 bool host_is_echo(const struct hchan *c);
 double host_now_s(void);

@@ -7,7 +7,7 @@
  *   send  <chan> <hex>            -> (nothing)
  *   recv  <chan> <count> <ms>     -> msg <src> <hex>        (count lines, or err on timeout)
  *   ping  <chan> <count> <size>   -> ping <count> <min> <median> <p99> <max>   (microseconds)
- *   bench <chan> <count> <size> [plot]
+ *   bench <chan> <count> <size> [plot] [burst=N]
  *                                 -> rtt <us> <us> ...       (with plot: round trips, sorted)
  *                                    progress <done> <total> <seconds>   (every ~20 ms)
  *                                    bench <messages> <size> <seconds> <msgs/s> <MB/s>

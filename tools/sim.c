@@ -182,7 +182,7 @@ static int send_rtt_samples(struct server *s, FILE *f, struct hchan *echo, long 
 }
 
 static void do_measure(struct server *s, FILE *f, bool bench, const char *spec, long count, long size,
-		       bool plot)
+		       int burst, bool plot)
 {
 	struct hchan *c;
 	int ret = 0;
@@ -198,7 +198,8 @@ static void do_measure(struct server *s, FILE *f, bool bench, const char *spec, 
 			ret = host_is_echo(c) || sync ? send_rtt_samples(s, f, host_is_echo(c) ? c : sync, count)
 						      : -EOPNOTSUPP;
 		if (!ret)
-			ret = host_stream(&s->soc.host, c, sync, count, (size_t)size, bench_progress, f, &st);
+			ret = host_stream(&s->soc.host, c, sync, count, (size_t)size, burst, bench_progress,
+					  f, &st);
 		if (!ret)
 			fprintf(f, "bench %ld %zu %.6f %.0f %.3f\n", st.messages, st.size, st.seconds,
 				st.msgs_per_s, st.mb_per_s);
@@ -397,7 +398,19 @@ static void handle(struct server *s, FILE *f, char *line)
 	}
 	cmd = strtok_r(line, " \r\n", &save);
 	char *a1 = strtok_r(NULL, " \r\n", &save), *a2 = strtok_r(NULL, " \r\n", &save);
-	char *a3 = strtok_r(NULL, " \r\n", &save), *a4 = strtok_r(NULL, " \r\n", &save);
+	char *a3 = strtok_r(NULL, " \r\n", &save);
+	bool plot = false, opts_ok = true;
+	int burst = 1;
+
+	/* bench's optional words, in any order: plot, burst=N. */
+	for (char *w; (w = strtok_r(NULL, " \r\n", &save));) {
+		if (!strcmp(w, "plot"))
+			plot = true;
+		else if (!strncmp(w, "burst=", 6) && atoi(w + 6) >= 1 && atoi(w + 6) <= HOST_BURST_MAX)
+			burst = atoi(w + 6);
+		else
+			opts_ok = false;
+	}
 
 	if (!cmd) {
 		fprintf(f, "err %d empty request\n", EINVAL);
@@ -408,8 +421,8 @@ static void handle(struct server *s, FILE *f, char *line)
 	} else if (!strcmp(cmd, "recv") && a1 && a2 && a3 && atol(a2) > 0) {
 		do_recv(s, f, a1, atol(a2), atoi(a3));
 	} else if ((!strcmp(cmd, "ping") || !strcmp(cmd, "bench")) && a1 && a2 && a3 && atol(a2) > 0 &&
-		   atol(a3) >= 0) {
-		do_measure(s, f, cmd[0] == 'b', a1, atol(a2), atol(a3), a4 && !strcmp(a4, "plot"));
+		   atol(a3) >= 0 && opts_ok) {
+		do_measure(s, f, cmd[0] == 'b', a1, atol(a2), atol(a3), burst, plot);
 	} else if (!strcmp(cmd, "stop")) {
 		atomic_store(&s->stop, true);
 		fprintf(f, "ok\n");

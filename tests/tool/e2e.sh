@@ -91,6 +91,13 @@ expect 0 "^5000 messages of 496 bytes in [0-9.]+ s: [0-9]+ msgs/s" -- "$RPMSG" b
 expect 0 '"messages":2000,"size":16' -- "$RPMSG" bench --json -c 2000 -s 16 virtio0/echo
 expect 0 "^10 messages" -- "$RPMSG" bench -c 10 virtio0/source
 expect 1 "needs an echo service" -- "$RPMSG" bench -c 10 virtio2/sink
+# bench --burst: rpmsg_trysend_burst (virtio's burst path; SCP's below takes the core's
+# one-by-one fallback); an echo must return every message, a sink have all before the ping
+expect 0 "^5000 messages of 16 bytes" -- "$RPMSG" bench -b 16 -c 5000 -s 16 virtio1/sink
+expect 0 '"messages":3001,"size":16' -- "$RPMSG" bench --json --burst 64 -c 3001 -s 16 virtio0/echo
+expect 2 "burst must be 1 to 64" -- "$RPMSG" bench -b 0 virtio0/sink
+expect 2 "burst must be 1 to 64" -- "$RPMSG" bench -b 65 virtio0/sink
+expect 2 "does not apply" -- "$RPMSG" ping -b 4 virtio0/echo
 # bench --plot: a well-formed SVG showing this run's numbers
 expect 0 "^3000 messages of 64 bytes" -- "$RPMSG" bench --plot "$RPMSG_RUNTIME_DIR/b.svg" -c 3000 -s 64 virtio0/echo
 if command -v python3 >/dev/null 2>&1; then
@@ -137,6 +144,7 @@ done
 expect 0 "" -- "$RPMSG" send smd0/source 2
 expect 0 "^source 1$" -- "$RPMSG" recv -c 2 smd0/source
 expect 0 "^500 messages" -- "$RPMSG" bench -c 500 -s 64 scp0/sink
+expect 0 "^500 messages of 64 bytes" -- "$RPMSG" bench -b 8 -c 500 -s 64 scp0/sink
 expect 0 "" -- "$RPMSG" stop
 
 # the demo: a table with a row per transport, exit 0

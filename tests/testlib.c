@@ -2,7 +2,9 @@
 
 #include <rpmsg/rpmsg.h>
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -73,4 +75,29 @@ bool t_poll_until(struct rpmsg_bus *bus, bool (*cond)(void), int ms)
 	for (int i = 0; i < ms / 5 && !cond(); i++)
 		rpmsg_bus_poll(bus, 5);
 	return cond();
+}
+
+static void *busy_poller_main(void *arg)
+{
+	struct t_busy_poller *p = arg;
+
+	while (!atomic_load(&p->stop))
+		rpmsg_bus_poll(p->bus, 0);
+	return NULL;
+}
+
+void t_busy_poller_start(struct t_busy_poller *p, struct rpmsg_bus *bus)
+{
+	p->bus = bus;
+	atomic_store(&p->stop, false);
+	if (pthread_create(&p->th, NULL, busy_poller_main, p)) {
+		t_fail(__FILE__, __LINE__, "pthread_create");
+		exit(t_done());
+	}
+}
+
+void t_busy_poller_stop(struct t_busy_poller *p)
+{
+	atomic_store(&p->stop, true);
+	pthread_join(p->th, NULL);
 }

@@ -2,6 +2,7 @@
 #ifndef RPMSG_TESTLIB_H
 #define RPMSG_TESTLIB_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -21,6 +22,16 @@ void t_timeout(unsigned seconds);
 struct rpmsg_bus;
 /* Poll `bus` in 5 ms steps until cond() holds or about `ms` pass; returns cond(). */
 bool t_poll_until(struct rpmsg_bus *bus, bool (*cond)(void), int ms);
+
+/* A thread that busy-polls a bus (rpmsg_bus_poll(bus, 0) over and over) until stopped: a
+ * second poller beside the bus's own. */
+struct t_busy_poller {
+	struct rpmsg_bus *bus;
+	_Atomic bool stop;
+	pthread_t th;
+};
+void t_busy_poller_start(struct t_busy_poller *p, struct rpmsg_bus *bus);
+void t_busy_poller_stop(struct t_busy_poller *p);
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

@@ -4,7 +4,6 @@
  * pollers' feet; a standing link keeps echoing all along. Then a receive callback of one
  * link destroys another link of the same bus: with every link held by the pass, as before,
  * that could only deadlock. ASan and TSan check the rest. */
-#include <pthread.h>
 #include <sched.h>
 
 #include "core_util.h"
@@ -13,19 +12,9 @@
 #define PER_ROUND 20
 
 static struct pair p;
-static atomic_bool stop;
 static atomic_int round_got, ignored;
 static struct rpmsg_link *victim_a, *victim_b;
 static atomic_int destroyed_in_cb;
-
-static void *poller(void *arg)
-{
-	struct rpmsg_bus *bus = arg;
-
-	while (!atomic_load(&stop))
-		rpmsg_bus_poll(bus, 0);
-	return NULL;
-}
 
 static int echo_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
@@ -65,7 +54,7 @@ static bool wait_for(atomic_int *v, int want, int ms)
 
 int main(void)
 {
-	pthread_t ta, tb;
+	struct t_busy_poller pa, pb;
 	struct rpmsg_endpoint *pinger, *ponger, *destroyer;
 	struct rec pongs;
 	int rounds_ok = 0, sends_ok = 0;
@@ -76,8 +65,8 @@ int main(void)
 	ponger = mkept(p.lb, "", 3000, RPMSG_ADDR_ANY, echo_cb, NULL);
 	pinger = mkept(p.la, "", 2000, 3000, rec_cb, &pongs);
 	(void)ponger;
-	CHECK_EQ(pthread_create(&ta, NULL, poller, p.a), 0);
-	CHECK_EQ(pthread_create(&tb, NULL, poller, p.b), 0);
+	t_busy_poller_start(&pa, p.a);
+	t_busy_poller_start(&pb, p.b);
 
 	for (int r = 0; r < ROUNDS; r++) {
 		struct rpmsg_link *la, *lb;
@@ -127,9 +116,8 @@ int main(void)
 		CHECK(wait_for(&pongs.count, before + 1, 5000));
 	}
 
-	atomic_store(&stop, true);
-	pthread_join(ta, NULL);
-	pthread_join(tb, NULL);
+	t_busy_poller_stop(&pa);
+	t_busy_poller_stop(&pb);
 	pair_close(&p);
 	return t_done();
 }

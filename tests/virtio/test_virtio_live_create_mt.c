@@ -14,7 +14,6 @@
  *
  * Every round sends both ways and checks what arrived; ASan and TSan check the rest.
  */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,17 +31,7 @@
 #define DEV_ADDR 1024u
 #define DRV_ADDR 1025u
 
-static atomic_bool stop;
 static atomic_int got_dev, got_drv, bad;
-
-static void *poller(void *arg)
-{
-	struct rpmsg_bus *bus = arg;
-
-	while (!atomic_load(&stop))
-		rpmsg_bus_poll(bus, 0);
-	return NULL;
-}
 
 static int count_cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
 {
@@ -116,7 +105,7 @@ int main(void)
 {
 	struct rpmsg_bus *dev_bus, *drv_bus;
 	int busy = 0, asleep = 0, sent_each;
-	pthread_t th[2];
+	struct t_busy_poller pollers[2];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_timeout(100);
@@ -125,13 +114,12 @@ int main(void)
 	CHECK_EQ(rpmsg_bus_start_thread(dev_bus), 0);
 	CHECK_EQ(rpmsg_bus_start_thread(drv_bus), 0);
 
-	pthread_create(&th[0], NULL, poller, dev_bus);
-	pthread_create(&th[1], NULL, poller, drv_bus);
+	t_busy_poller_start(&pollers[0], dev_bus);
+	t_busy_poller_start(&pollers[1], drv_bus);
 	while (busy < BUSY_ROUNDS && one_round(dev_bus, drv_bus, busy))
 		busy++;
-	atomic_store(&stop, true);
-	pthread_join(th[0], NULL);
-	pthread_join(th[1], NULL);
+	t_busy_poller_stop(&pollers[0]);
+	t_busy_poller_stop(&pollers[1]);
 	printf("busy: %d rounds, links created and destroyed under two pollers per bus\n", busy);
 
 	/* Only the helper threads now, asleep; no sweep would find a link they did not arm. */

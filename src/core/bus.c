@@ -364,8 +364,10 @@ static void *bus_thread(void *arg)
 {
 	struct rpmsg_bus *bus = arg;
 
+	/* Not forever: rpmsg_bus_stop_thread's wake may go to another thread polling the bus,
+	 * and then this one notices within the timeout. */
 	while (atomic_load(&bus->thread_run))
-		rpmsg_bus_poll(bus, -1);
+		rpmsg_bus_poll(bus, 200);
 	return NULL;
 }
 

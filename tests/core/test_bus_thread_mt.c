@@ -1,6 +1,6 @@
 /* The helper thread delivers while many threads send in parallel: every sender's sequence
  * arrives complete and in order. Callbacks run in the helper thread, one at a time. Also
- * start/stop rules of the helper thread. */
+ * start/stop rules of the helper thread, with another thread asleep on the bus too. */
 #include <pthread.h>
 #include <sched.h>
 
@@ -49,6 +49,16 @@ static int cb(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, 
 }
 
 static struct rpmsg_endpoint *senders[NSENDERS];
+static atomic_bool other_run, other_done;
+
+/* Another thread asleep on the same bus, until told to stop. */
+static void *other_poller(void *arg)
+{
+	while (atomic_load(&other_run))
+		rpmsg_bus_poll(arg, -1);
+	atomic_store(&other_done, true);
+	return NULL;
+}
 
 static void *send_thread(void *arg)
 {
@@ -132,6 +142,30 @@ int main(void)
 		CHECK_EQ(atomic_load(&received), NSENDERS * PER_SENDER + 2);
 	}
 	CHECK_EQ(atomic_load(&bad), 0);
+
+	/* Stop while another thread sleeps in rpmsg_bus_poll(-1) on the same bus: the stop's
+	 * wake may go to that thread; the helper still ends, and stop returns soon. */
+	rpmsg_bus_stop_thread(p.b);
+	for (int i = 0; i < 5; i++) {
+		pthread_t other;
+		long long t0;
+
+		atomic_store(&other_run, true);
+		pthread_create(&other, NULL, other_poller, p.b);
+		CHECK_EQ(rpmsg_bus_start_thread(p.b), 0);
+		sleep_ms(30); /* both asleep in epoll_wait */
+		t0 = now_ms();
+		rpmsg_bus_stop_thread(p.b);
+		CHECK(now_ms() - t0 < 2000);
+		atomic_store(&other_run, false);
+		while (!atomic_load(&other_done)) {
+			rpmsg_bus_wake(p.b);
+			sleep_ms(1);
+		}
+		pthread_join(other, NULL);
+		atomic_store(&other_done, false);
+	}
+	CHECK_EQ(rpmsg_bus_start_thread(p.b), 0);
 	/* Destroying the bus stops its thread. */
 	pair_close(&p);
 	return t_done();

@@ -364,10 +364,9 @@ static void *bus_thread(void *arg)
 {
 	struct rpmsg_bus *bus = arg;
 
-	/* Not forever: rpmsg_bus_stop_thread's wake may go to another thread polling the bus,
-	 * and then this one notices within the timeout. */
 	while (atomic_load(&bus->thread_run))
-		rpmsg_bus_poll(bus, 200);
+		rpmsg_bus_poll(bus, -1);
+	atomic_store(&bus->thread_done, true);
 	return NULL;
 }
 
@@ -380,6 +379,7 @@ int rpmsg_bus_start_thread(struct rpmsg_bus *bus)
 	if (bus->thread_started)
 		return -EALREADY;
 	atomic_store(&bus->thread_run, true);
+	atomic_store(&bus->thread_done, false);
 	err = pthread_create(&bus->thread, NULL, bus_thread, bus);
 	if (err) {
 		atomic_store(&bus->thread_run, false);
@@ -394,7 +394,19 @@ void rpmsg_bus_stop_thread(struct rpmsg_bus *bus)
 	if (!bus || !bus->thread_started)
 		return;
 	atomic_store(&bus->thread_run, false);
-	rpmsg_bus_wake(bus);
+	/* Another thread asleep on the bus may take a wake meant for the helper: wake until
+	 * the helper has left (once, nearly always). */
+	for (int i = 0; !atomic_load(&bus->thread_done); i++) {
+		if (i == 0 || (i > 100 && i % 10 == 0))
+			rpmsg_bus_wake(bus); /* then every 10 ms */
+		if (i < 100) {
+			rpmsg_os_yield();
+		} else {
+			struct timespec ms = { .tv_nsec = 1000000 };
+
+			nanosleep(&ms, NULL);
+		}
+	}
 	pthread_join(bus->thread, NULL);
 	bus->thread_started = false;
 }

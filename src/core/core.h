@@ -132,6 +132,7 @@ struct rpmsg_bus {
 	atomic_int sleepers; /* pollers between arming the links and waking up */
 	pthread_t thread;
 	atomic_bool thread_run;
+	atomic_bool thread_done; /* the helper left its loop */
 	bool thread_started;
 	_Atomic int sweep_min_ms, sweep_max_ms; /* rpmsg_bus_set_sweep (0: no sweeps) */
 #endif

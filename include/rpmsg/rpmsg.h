@@ -111,7 +111,8 @@ int rpmsg_bus_arm(struct rpmsg_bus *bus);
 int rpmsg_bus_poll(struct rpmsg_bus *bus, int timeout_ms);
 /* Wake a thread blocked in rpmsg_bus_poll() (it returns 0). Safe from any thread. */
 void rpmsg_bus_wake(struct rpmsg_bus *bus);
-/* Optional helper thread that calls rpmsg_bus_poll() until stopped. */
+/* Optional helper thread that calls rpmsg_bus_poll() until stopped. Stop returns once
+ * the helper has left, also while other threads poll the bus (they may see a wake-up). */
 int rpmsg_bus_start_thread(struct rpmsg_bus *bus);
 void rpmsg_bus_stop_thread(struct rpmsg_bus *bus);
 

@@ -23,9 +23,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stddef.h>
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -216,29 +214,20 @@ static inline void fr_both_ways(struct fr_side *a, struct fr_side *b, uint32_t c
  * The random faults above need doorbells to act on, and a busy pair may ring only a few
  * (a peer that is awake asks for none): too few, and "some were duplicated / dropped"
  * fails by chance. So, while the faults stay on, one message each way every 2 ms (each
- * side asleep in between: every one rings, every arm and wait counts) until both sides
- * show the two counters at `off1` and `off2` of struct faultplat_stats above zero.
- * Returns the rounds it took (at most 1000).
+ * side asleep in between: every one rings, every arm and wait counts) until seen() holds
+ * for both sides' fault counters. Returns the rounds it took (at most 1000).
  */
-static inline unsigned fr_paced_until(struct fr_side *a, struct fr_side *b, size_t off1, size_t off2)
+static inline unsigned fr_paced_until(struct fr_side *a, struct fr_side *b,
+				      bool (*seen)(const struct faultplat_stats *))
 {
 	unsigned rounds = 0;
 
 	for (; rounds < 1000; rounds++) {
 		struct faultplat_stats sa, sb;
-		bool enough = true;
 
 		faultplat_get_stats(a->fp, &sa);
 		faultplat_get_stats(b->fp, &sb);
-		for (size_t i = 0; i < 2; i++) {
-			size_t off = i ? off2 : off1;
-			uint64_t va, vb;
-
-			memcpy(&va, (const char *)&sa + off, sizeof(va));
-			memcpy(&vb, (const char *)&sb + off, sizeof(vb));
-			enough = enough && va && vb;
-		}
-		if (enough)
+		if (seen(&sa) && seen(&sb))
 			break;
 		fr_sleep_ms(2);
 		if (fr_send_one(a, a->send_timeout_ms))
@@ -247,6 +236,16 @@ static inline unsigned fr_paced_until(struct fr_side *a, struct fr_side *b, size
 			b->send_errors++;
 	}
 	return rounds;
+}
+
+static inline bool fr_seen_dup_spurious(const struct faultplat_stats *st)
+{
+	return st->duplicated && st->spurious;
+}
+
+static inline bool fr_seen_drop(const struct faultplat_stats *st)
+{
+	return st->dropped;
 }
 
 /* Duplicated notifies, spurious wake-ups and bare rings: harmless. */
@@ -259,8 +258,7 @@ static inline void fr_dup_spurious(struct fr_side *a, struct fr_side *b, uint32_
 	faultplat_set(a->fp, &cfg);
 	faultplat_set(b->fp, &cfg);
 	fr_both_ways(a, b, count, true, "dup+spurious");
-	paced = fr_paced_until(a, b, offsetof(struct faultplat_stats, duplicated),
-			       offsetof(struct faultplat_stats, spurious));
+	paced = fr_paced_until(a, b, fr_seen_dup_spurious);
 	faultplat_set(a->fp, &(struct faultplat_cfg){ 0 });
 	faultplat_set(b->fp, &(struct faultplat_cfg){ 0 });
 	faultplat_get_stats(a->fp, &sa);
@@ -354,8 +352,7 @@ static inline void fr_random(struct fr_side *a, struct fr_side *b, uint32_t coun
 	pthread_create(&thb, NULL, fr_sender_main, &tb);
 	pthread_join(tha, NULL);
 	pthread_join(thb, NULL);
-	paced = fr_paced_until(a, b, offsetof(struct faultplat_stats, dropped),
-			       offsetof(struct faultplat_stats, dropped));
+	paced = fr_paced_until(a, b, fr_seen_drop);
 	faultplat_set(a->fp, &(struct faultplat_cfg){ 0 });
 	faultplat_set(b->fp, &(struct faultplat_cfg){ 0 });
 	faultplat_get_stats(a->fp, &sa);

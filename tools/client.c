@@ -460,7 +460,7 @@ int cmd_bench(int argc, char **argv)
 		      "(default 100000 of 496 B, the virtio MTU).\n"
 		      "  -c, --count N    messages\n"
 		      "  -s, --size BYTES payload size\n"
-		      "  -b, --burst N    messages per send call, 1 to 64 (default 1): rpmsg_trysend_burst,\n"
+		      "  -b, --burst N    messages per send call, 1 to " PROTO_STR(PROTO_BURST_MAX) " (default 1): rpmsg_trysend_burst,\n"
 		      "                   one ring update and at most one doorbell for N messages\n"
 		      "  -p, --plot FILE  also measure round trips, and draw a latency histogram and\n"
 		      "                   the throughput over time as SVG\n" COMMON, "cspb", &o);
@@ -471,8 +471,8 @@ int cmd_bench(int argc, char **argv)
 		return good_channel("bench", NULL), EXIT_USAGE;
 	if (!good_channel("bench", argv[optind]))
 		return EXIT_USAGE;
-	if (o.burst < 1 || o.burst > 64) {
-		fprintf(stderr, "rpmsg bench: --burst must be 1 to 64\n");
+	if (o.burst < 1 || o.burst > PROTO_BURST_MAX) {
+		fprintf(stderr, "rpmsg bench: --burst must be 1 to %d\n", PROTO_BURST_MAX);
 		return EXIT_USAGE;
 	}
 	snprintf(req, sizeof(req), "bench %s %ld %ld%s burst=%ld", argv[optind], o.count, o.size,

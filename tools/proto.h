@@ -24,6 +24,9 @@
 #include <stdint.h>
 
 #define PROTO_LINE_MAX 8192
+#define PROTO_BURST_MAX 64 /* bench's burst=N: 1..PROTO_BURST_MAX */
+#define PROTO_STR_(x) #x
+#define PROTO_STR(x) PROTO_STR_(x) /* a constant above, as a string (usage texts) */
 
 /* Exit codes of the client commands. */
 enum {

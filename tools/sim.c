@@ -402,11 +402,12 @@ static void handle(struct server *s, FILE *f, char *line)
 	bool plot = false, opts_ok = true;
 	int burst = 1;
 
-	/* bench's optional words, in any order: plot, burst=N. */
+	/* bench's optional words, in any order: plot, burst=N (host_stream takes them all). */
+	_Static_assert(PROTO_BURST_MAX <= HOST_BURST_MAX, "burst=N beyond host_stream's");
 	for (char *w; (w = strtok_r(NULL, " \r\n", &save));) {
 		if (!strcmp(w, "plot"))
 			plot = true;
-		else if (!strncmp(w, "burst=", 6) && atoi(w + 6) >= 1 && atoi(w + 6) <= HOST_BURST_MAX)
+		else if (!strncmp(w, "burst=", 6) && atoi(w + 6) >= 1 && atoi(w + 6) <= PROTO_BURST_MAX)
 			burst = atoi(w + 6);
 		else
 			opts_ok = false;

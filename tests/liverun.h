@@ -38,16 +38,30 @@ struct lr_pair {
 struct lr_transport {
 	const char *name;
 	size_t shm_size;
-	/* Create both links over POSIX memory `shm` (created here, then attached). */
-	int (*open)(struct rpmsg_bus *a, struct rpmsg_bus *b, const char *shm, struct lr_pair *p);
+	/*
+	 * Create la on bus a over platform *pa and lb on bus b over *pb (the POSIX memory, as
+	 * created and as attached). A platform a link took is set to NULL (lr_took); the rest
+	 * is destroyed by the caller.
+	 */
+	int (*open)(struct rpmsg_bus *a, struct rpmsg_bus *b, struct rpmsg_platform **pa,
+		    struct rpmsg_platform **pb, struct lr_pair *p);
 	/* Can both ends send? Sets ea and eb when they can. Asked every ms, for up to 3 s. */
 	bool (*ready)(struct lr_pair *p);
 };
 
 static atomic_int lr_got[2], lr_bad; /* messages received on bus a, on bus b */
 
+/* A link create's result; on success the link owns *plat, so the caller forgets it. */
+static inline int lr_took(int ret, struct rpmsg_platform **plat)
+{
+	if (!ret)
+		*plat = NULL;
+	return ret;
+}
+
 /* Receive callback; priv is the receiving side's counter. */
-static inline int lr_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+static inline int lr_rx(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src,
+			void *priv)
 {
 	(void)ept, (void)src;
 	if (len != 4 || memcmp(data, "ping", 4))
@@ -110,6 +124,7 @@ static inline bool lr_wait_count(atomic_int *v, int want, int ms)
 static inline bool lr_round(const struct lr_transport *t, struct rpmsg_bus *a, struct rpmsg_bus *b,
 			    int r)
 {
+	struct rpmsg_platform *pa = NULL, *pb = NULL;
 	struct lr_pair p = { 0 };
 	int want_a = atomic_load(&lr_got[0]) + LR_PER_ROUND;
 	int want_b = atomic_load(&lr_got[1]) + LR_PER_ROUND;
@@ -119,7 +134,14 @@ static inline bool lr_round(const struct lr_transport *t, struct rpmsg_bus *a, s
 
 	snprintf(name, sizeof(name), "t-live-%s-%d-%d", t->name, (int)getpid(), r);
 	rpmsg_posix_unlink(name);
-	CHECK_EQ(t->open(a, b, name, &p), 0);
+	CHECK_EQ(rpmsg_posix_create(name, t->shm_size, &pa), 0);
+	CHECK_EQ(rpmsg_posix_attach(name, &pb), 0);
+	if (pa && pb)
+		CHECK_EQ(t->open(a, b, &pa, &pb, &p), 0);
+	if (pa) /* not taken by a link */
+		pa->ops->destroy(pa);
+	if (pb)
+		pb->ops->destroy(pb);
 	if (p.la && p.lb) {
 		for (int i = 0; i < 3000 && !(ready = t->ready(&p)); i++)
 			usleep(1000);
@@ -158,7 +180,8 @@ static inline bool lr_round(const struct lr_transport *t, struct rpmsg_bus *a, s
  * The whole scenario on two fresh buses: busy_rounds with two pollers per bus, then
  * asleep_rounds with the helper threads alone. drv: register lr_driver_a and _b first.
  */
-static inline void lr_run(const struct lr_transport *t, int busy_rounds, int asleep_rounds, bool drv)
+static inline void lr_run(const struct lr_transport *t, int busy_rounds, int asleep_rounds,
+			  bool drv)
 {
 	struct rpmsg_bus *a, *b;
 	int busy = 0, asleep = 0, sent_each;

@@ -7,46 +7,34 @@
 
 #include "liverun.h"
 
-static int open_flavour(struct rpmsg_bus *a, struct rpmsg_bus *b, const char *shm,
-			struct lr_pair *p, enum rpmsg_glink_flavour flavour, size_t size)
+/* The remote first: it lays the memory out. */
+static int open_flavour(struct rpmsg_bus *a, struct rpmsg_bus *b, struct rpmsg_platform **pa,
+			struct rpmsg_platform **pb, struct lr_pair *p, enum rpmsg_glink_flavour flavour)
 {
 	struct rpmsg_glink_config rcfg = { .role = RPMSG_GLINK_REMOTE, .flavour = flavour,
 					   .format_smem = true, .channels = lr_names };
 	struct rpmsg_glink_config mcfg = { .role = RPMSG_GLINK_MAIN, .flavour = flavour };
-	struct rpmsg_platform *pr, *pm;
-	int ret;
+	int ret = lr_took(rpmsg_glink_create(a, *pa, &rcfg, &p->la), pa);
 
-	if ((ret = rpmsg_posix_create(shm, size, &pr)))
-		return ret;
-	if ((ret = rpmsg_posix_attach(shm, &pm))) {
-		pr->ops->destroy(pr);
-		return ret;
-	}
-	/* The remote first: it lays the memory out. */
-	if ((ret = rpmsg_glink_create(a, pr, &rcfg, &p->la))) {
-		pr->ops->destroy(pr);
-		pm->ops->destroy(pm);
-		return ret;
-	}
-	if ((ret = rpmsg_glink_create(b, pm, &mcfg, &p->lb)))
-		pm->ops->destroy(pm);
-	return ret;
+	return ret ? ret : lr_took(rpmsg_glink_create(b, *pb, &mcfg, &p->lb), pb);
 }
 
-static int smem_open(struct rpmsg_bus *a, struct rpmsg_bus *b, const char *shm, struct lr_pair *p)
+static int smem_open(struct rpmsg_bus *a, struct rpmsg_bus *b, struct rpmsg_platform **pa,
+		     struct rpmsg_platform **pb, struct lr_pair *p)
 {
-	return open_flavour(a, b, shm, p, RPMSG_GLINK_SMEM, 1u << 20);
+	return open_flavour(a, b, pa, pb, p, RPMSG_GLINK_SMEM);
 }
 
-static int rpm_open(struct rpmsg_bus *a, struct rpmsg_bus *b, const char *shm, struct lr_pair *p)
+static int rpm_open(struct rpmsg_bus *a, struct rpmsg_bus *b, struct rpmsg_platform **pa,
+		    struct rpmsg_platform **pb, struct lr_pair *p)
 {
-	return open_flavour(a, b, shm, p, RPMSG_GLINK_RPM, 16384);
+	return open_flavour(a, b, pa, pb, p, RPMSG_GLINK_RPM);
 }
 
-static const struct lr_transport smem = { .name = "glink-smem", .open = smem_open,
-					  .ready = lr_channels_ready };
-static const struct lr_transport rpm = { .name = "glink-rpm", .open = rpm_open,
-					 .ready = lr_channels_ready };
+static const struct lr_transport smem = { .name = "glink-smem", .shm_size = 1u << 20,
+					  .open = smem_open, .ready = lr_channels_ready };
+static const struct lr_transport rpm = { .name = "glink-rpm", .shm_size = 16384,
+					  .open = rpm_open, .ready = lr_channels_ready };
 
 int main(void)
 {

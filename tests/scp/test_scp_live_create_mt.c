@@ -7,35 +7,22 @@
 
 #include "liverun.h"
 
-static int scp_open(struct rpmsg_bus *a, struct rpmsg_bus *b, const char *shm, struct lr_pair *p)
+/* The SCP first, then the AP (either order works); the SCP's channel is announced once up. */
+static int scp_open(struct rpmsg_bus *a, struct rpmsg_bus *b, struct rpmsg_platform **pa,
+		    struct rpmsg_platform **pb, struct lr_pair *p)
 {
 	struct rpmsg_scp_config rcfg = { .role = RPMSG_SCP_REMOTE };
 	struct rpmsg_scp_config hcfg = { .role = RPMSG_SCP_HOST };
 	struct rpmsg_channel_info ci = { .name = "live", .src = 10, .dst = RPMSG_ADDR_ANY };
-	struct rpmsg_platform *pr, *ph;
-	int ret;
+	int ret = lr_took(rpmsg_scp_create(a, *pa, &rcfg, &p->la), pa);
 
-	if ((ret = rpmsg_posix_create(shm, 64 * 1024, &ph)))
-		return ret;
-	if ((ret = rpmsg_posix_attach(shm, &pr))) {
-		ph->ops->destroy(ph);
-		return ret;
-	}
-	/* The AP first (it holds the SCP in reset until its link exists), then the SCP. */
-	if ((ret = rpmsg_scp_create(b, ph, &hcfg, &p->lb))) {
-		ph->ops->destroy(ph);
-		pr->ops->destroy(pr);
-		return ret;
-	}
-	if ((ret = rpmsg_scp_create(a, pr, &rcfg, &p->la))) {
-		pr->ops->destroy(pr);
-		return ret;
-	}
-	return rpmsg_create_channel(p->la, &ci, NULL);
+	if (!ret)
+		ret = rpmsg_create_channel(p->la, &ci, NULL);
+	return ret ? ret : lr_took(rpmsg_scp_create(b, *pb, &hcfg, &p->lb), pb);
 }
 
-static const struct lr_transport scp = { .name = "scp", .open = scp_open,
-					 .ready = lr_channels_ready };
+static const struct lr_transport scp = { .name = "scp", .shm_size = 64 * 1024,
+					  .open = scp_open, .ready = lr_channels_ready };
 
 int main(void)
 {

@@ -7,33 +7,20 @@
 
 #include "liverun.h"
 
-static int smd_open(struct rpmsg_bus *a, struct rpmsg_bus *b, const char *shm, struct lr_pair *p)
+/* The remote first: it lays SMEM out, as the boot loader would. */
+static int smd_open(struct rpmsg_bus *a, struct rpmsg_bus *b, struct rpmsg_platform **pa,
+		    struct rpmsg_platform **pb, struct lr_pair *p)
 {
 	struct rpmsg_smd_config rcfg = { .role = RPMSG_SMD_REMOTE, .format_smem = true,
 					 .channels = lr_names };
 	struct rpmsg_smd_config mcfg = { .role = RPMSG_SMD_MAIN };
-	struct rpmsg_platform *pr, *pm;
-	int ret;
+	int ret = lr_took(rpmsg_smd_create(a, *pa, &rcfg, &p->la), pa);
 
-	if ((ret = rpmsg_posix_create(shm, 1u << 20, &pr)))
-		return ret;
-	if ((ret = rpmsg_posix_attach(shm, &pm))) {
-		pr->ops->destroy(pr);
-		return ret;
-	}
-	/* The remote first: it lays SMEM out, as the boot loader would. */
-	if ((ret = rpmsg_smd_create(a, pr, &rcfg, &p->la))) {
-		pr->ops->destroy(pr);
-		pm->ops->destroy(pm);
-		return ret;
-	}
-	if ((ret = rpmsg_smd_create(b, pm, &mcfg, &p->lb)))
-		pm->ops->destroy(pm);
-	return ret;
+	return ret ? ret : lr_took(rpmsg_smd_create(b, *pb, &mcfg, &p->lb), pb);
 }
 
-static const struct lr_transport smd = { .name = "smd", .open = smd_open,
-					 .ready = lr_channels_ready };
+static const struct lr_transport smd = { .name = "smd", .shm_size = 1u << 20,
+					  .open = smd_open, .ready = lr_channels_ready };
 
 int main(void)
 {

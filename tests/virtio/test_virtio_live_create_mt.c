@@ -10,27 +10,14 @@
 #define DRV_ADDR 1025u
 
 /* The device first: the driver reads the resource table it publishes. */
-static int vio_open(struct rpmsg_bus *a, struct rpmsg_bus *b, const char *shm, struct lr_pair *p)
+static int vio_open(struct rpmsg_bus *a, struct rpmsg_bus *b, struct rpmsg_platform **pa,
+		    struct rpmsg_platform **pb, struct lr_pair *p)
 {
 	struct rpmsg_virtio_config vcfg = { .role = RPMSG_VIRTIO_DEVICE, .vring_num = 16 };
 	struct rpmsg_virtio_config dcfg = { .role = RPMSG_VIRTIO_DRIVER };
-	struct rpmsg_platform *pv, *pd;
-	int ret;
+	int ret = lr_took(rpmsg_virtio_create(a, *pa, &vcfg, &p->la), pa);
 
-	if ((ret = rpmsg_posix_create(shm, 1u << 20, &pv)))
-		return ret;
-	if ((ret = rpmsg_posix_attach(shm, &pd))) {
-		pv->ops->destroy(pv);
-		return ret;
-	}
-	if ((ret = rpmsg_virtio_create(a, pv, &vcfg, &p->la))) {
-		pv->ops->destroy(pv);
-		pd->ops->destroy(pd);
-		return ret;
-	}
-	if ((ret = rpmsg_virtio_create(b, pd, &dcfg, &p->lb)))
-		pd->ops->destroy(pd);
-	return ret;
+	return ret ? ret : lr_took(rpmsg_virtio_create(b, *pb, &dcfg, &p->lb), pb);
 }
 
 static bool vio_ready(struct lr_pair *p)
@@ -45,7 +32,8 @@ static bool vio_ready(struct lr_pair *p)
 	return p->ea && p->eb;
 }
 
-static const struct lr_transport vio = { .name = "virtio", .open = vio_open, .ready = vio_ready };
+static const struct lr_transport vio = { .name = "virtio", .shm_size = 1u << 20,
+					  .open = vio_open, .ready = vio_ready };
 
 int main(void)
 {

@@ -91,23 +91,27 @@ static inline void rpmsg_os_yield(void) { sched_yield(); }
  */
 typedef struct { atomic_int held; } rpmsg_spinlock;
 
+/* One step of waiting for a lock's holder, the n-th (from 1): spin, yield, then nap. */
+static inline void rpmsg_os_backoff(unsigned n)
+{
+	if (n < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	} else if (n < 1024) {
+		sched_yield();
+	} else {
+		struct timespec nap = { .tv_nsec = 100000 };
+
+		nanosleep(&nap, NULL);
+	}
+}
+
 static inline void rpmsg_spin_lock(rpmsg_spinlock *l)
 {
-	for (unsigned n = 0; atomic_exchange_explicit(&l->held, 1, memory_order_acquire);) {
-		while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
-			if (++n < 64) {
-#if defined(__x86_64__) || defined(__i386__)
-				__builtin_ia32_pause();
-#endif
-			} else if (n < 1024) {
-				sched_yield();
-			} else {
-				struct timespec nap = { .tv_nsec = 100000 };
-
-				nanosleep(&nap, NULL);
-			}
-		}
-	}
+	for (unsigned n = 0; atomic_exchange_explicit(&l->held, 1, memory_order_acquire);)
+		while (atomic_load_explicit(&l->held, memory_order_relaxed))
+			rpmsg_os_backoff(++n);
 }
 static inline void rpmsg_spin_unlock(rpmsg_spinlock *l)
 {

@@ -22,6 +22,7 @@
 #include <rpmsg/transport.h>
 #include <rpmsg/virtio.h>
 
+#include "core/biaslock.h"
 #include "core/os.h"
 #include "virtio/rpmsg_wire.h"
 #include "virtio/rsc_table.h"
@@ -100,7 +101,7 @@ struct vio {
 	uint32_t rx_hint_len;   /* process only: bytes of it to fetch (as the last message) */
 	bool cur_held;
 
-	rpmsg_spinlock tx_lock;  /* txq, stash, fresh_tx */
+	rpmsg_biaslock tx_lock;  /* txq, stash, fresh_tx (its sender takes it with plain stores) */
 	rpmsg_spinlock rx_lock;  /* rxq (process and late releases of held buffers) */
 	int watched[2];          /* fds watched on the bus, -1 if none */
 	struct rpmsg_virtio_stats stats;
@@ -275,12 +276,13 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 
 static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 {
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	uint64_t deadline = timeout_ms > 0 ? now_ns(v) + (uint64_t)timeout_ms * 1000000u : 0;
 	struct vq *q = &v->vq[v->txq];
 	uint32_t gen = atomic_load(&v->gen);
 	int ret;
 
-	rpmsg_spin_lock(&v->tx_lock);
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	ret = tx_take_locked(v, out);
 	if (ret != -ENOMEM || timeout_ms == 0)
 		goto out;
@@ -335,7 +337,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 	}
 	vq_disable_notify(q);
 out:
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 	return ret;
 }
 
@@ -377,12 +379,13 @@ static int tx_submit_locked(struct vio *v, struct vbuf *b, size_t len, bool *not
 
 static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 {
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	bool notify;
 	int ret;
 
-	rpmsg_spin_lock(&v->tx_lock);
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	ret = tx_submit_locked(v, b, len, &notify);
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 	if (notify)
 		kick(v, v->txq);
 	return ret;
@@ -390,10 +393,11 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 
 static void tx_stash(struct vio *v, const struct vbuf *b)
 {
-	rpmsg_spin_lock(&v->tx_lock);
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	if (b->gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
 		v->stash[v->nstash++] = *b;
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 }
 
 static bool too_big(const struct vio *v, size_t len)
@@ -420,6 +424,7 @@ static int tx_fill_locked(struct vio *v, struct vbuf *b, uint32_t src, uint32_t 
 static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
 		    uint32_t dst, const void *data, size_t len, int timeout_ms)
 {
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	struct vio *v = rpmsg_link_priv(link);
 	bool notify = false;
 	struct vbuf b;
@@ -431,20 +436,20 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 	if (!atomic_load(&v->up))
 		return -ENOTCONN;
 	/* A buffer at hand (nearly always): take, fill and submit it in one hold of the lock. */
-	rpmsg_spin_lock(&v->tx_lock);
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	ret = tx_take_locked(v, &b);
 	if (ret == -ENOMEM && timeout_ms != 0) {
-		rpmsg_spin_unlock(&v->tx_lock);
+		rpmsg_bias_unlock(&v->tx_lock, tl);
 		ret = wait_for_tx(v, &b, timeout_ms);
 		if (ret)
 			return ret;
-		rpmsg_spin_lock(&v->tx_lock); /* tx_queue_locked sees if the link went down */
+		tl = rpmsg_bias_lock(&v->tx_lock); /* tx_queue_locked sees if the link went down */
 	}
 	if (!ret)
 		ret = tx_fill_locked(v, &b, src, dst, data, len);
 	if (!ret)
 		notify = vq_publish(&v->vq[v->txq]);
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 	if (notify)
 		kick(v, v->txq);
 	return ret;
@@ -454,6 +459,7 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 static int vio_send_burst(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
 			  uint32_t dst, const struct rpmsg_msg *msgs, int n)
 {
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	struct vio *v = rpmsg_link_priv(link);
 	bool notify = false;
 	int sent = 0, ret = 0;
@@ -461,7 +467,7 @@ static int vio_send_burst(struct rpmsg_link *link, struct rpmsg_endpoint *ept, u
 	(void)ept;
 	if (!atomic_load(&v->up))
 		return -ENOTCONN;
-	rpmsg_spin_lock(&v->tx_lock);
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	for (; sent < n; sent++) {
 		struct vbuf b;
 
@@ -477,7 +483,7 @@ static int vio_send_burst(struct rpmsg_link *link, struct rpmsg_endpoint *ept, u
 	}
 	if (sent)
 		notify = vq_publish(&v->vq[v->txq]);
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 	if (notify)
 		kick(v, v->txq);
 	return sent ? sent : ret;
@@ -486,6 +492,7 @@ static int vio_send_burst(struct rpmsg_link *link, struct rpmsg_endpoint *ept, u
 static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept, void **buf,
 			     size_t *size, int timeout_ms)
 {
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	struct vio *v = rpmsg_link_priv(link);
 	struct vbuf b;
 	int ret;
@@ -496,13 +503,13 @@ static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept
 	ret = wait_for_tx(v, &b, timeout_ms);
 	if (ret)
 		return ret;
-	rpmsg_spin_lock(&v->tx_lock);
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	if (b.gen != atomic_load(&v->gen) || v->nlent >= v->vq[v->txq].num) {
-		rpmsg_spin_unlock(&v->tx_lock);
+		rpmsg_bias_unlock(&v->tx_lock, tl);
 		return -EPIPE;
 	}
 	v->lent[v->nlent++] = b;
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 	*buf = b.va + HDR_SIZE;
 	*size = b.len - HDR_SIZE;
 	return 0;
@@ -511,9 +518,10 @@ static int vio_get_tx_buffer(struct rpmsg_link *link, struct rpmsg_endpoint *ept
 /* Find and forget a lent buffer by its payload pointer. */
 static int take_lent(struct vio *v, const void *payload, struct vbuf *out)
 {
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	int ret = -EINVAL;
 
-	rpmsg_spin_lock(&v->tx_lock);
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	for (unsigned i = 0; i < v->nlent; i++) {
 		if (v->lent[i].va + HDR_SIZE == payload) {
 			*out = v->lent[i];
@@ -522,7 +530,7 @@ static int take_lent(struct vio *v, const void *payload, struct vbuf *out)
 			break;
 		}
 	}
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 	return ret;
 }
 
@@ -564,6 +572,7 @@ static int vio_get_mtu(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 
 static int vio_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 {
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	struct vio *v = rpmsg_link_priv(link);
 	struct vbuf b;
 	int ret;
@@ -571,11 +580,11 @@ static int vio_poll_tx(struct rpmsg_link *link, struct rpmsg_endpoint *ept)
 	(void)ept;
 	if (!atomic_load(&v->up))
 		return 0;
-	rpmsg_spin_lock(&v->tx_lock);
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	ret = tx_take_locked(v, &b);
 	if (!ret && v->nstash < v->vq[v->txq].num)
 		v->stash[v->nstash++] = b; /* just looking: keep it for the next send */
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 	return ret == 0 ? 1 : ret == -ENOMEM ? 0 : ret;
 }
 
@@ -988,13 +997,17 @@ static bool device_rings_intact(struct vio *v)
 	bool intact = true;
 
 	for (unsigned i = 0; i < 2; i++) {
-		rpmsg_spinlock *lock = i == v->txq ? &v->tx_lock : &v->rx_lock;
+		bool tx = i == v->txq;
 
-		if (used_idx_now(v, i) == vq_published(&v->vq[i]) || rpmsg_spin_trylock(lock))
+		if (used_idx_now(v, i) == vq_published(&v->vq[i]) ||
+		    (tx ? rpmsg_bias_trylock(&v->tx_lock) : rpmsg_spin_trylock(&v->rx_lock)))
 			continue;
 		if (used_idx_now(v, i) != v->vq[i].pub_idx)
 			intact = false;
-		rpmsg_spin_unlock(lock);
+		if (tx)
+			rpmsg_bias_unlock(&v->tx_lock, -1);
+		else
+			rpmsg_spin_unlock(&v->rx_lock);
 	}
 	return intact;
 }
@@ -1047,6 +1060,7 @@ static void link_fault(struct vio *v)
  */
 static int device_check_status(struct vio *v)
 {
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	uint8_t status = rsc_vdev_status(&v->vdev);
 	bool ok = status & VIRTIO_STATUS_DRIVER_OK;
 
@@ -1063,12 +1077,12 @@ static int device_check_status(struct vio *v)
 		return 1;
 	}
 	v->features = rsc_vdev_gfeatures(&v->vdev) & rsc_vdev_dfeatures(&v->vdev);
-	rpmsg_spin_lock(&v->tx_lock);
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	rpmsg_spin_lock(&v->rx_lock);
 	if (map_vring(v, 0, VQ_DEVICE) || map_vring(v, 1, VQ_DEVICE) ||
 	    v->vq[0].num != v->vq[1].num || alloc_tracking(v, v->vq[0].num)) {
 		rpmsg_spin_unlock(&v->rx_lock);
-		rpmsg_spin_unlock(&v->tx_lock);
+		rpmsg_bias_unlock(&v->tx_lock, tl);
 		/* A table we cannot use: stay down rather than touch bad memory. */
 		status |= VIRTIO_STATUS_NEEDS_RESET;
 		rsc_vdev_set_status(&v->vdev, status);
@@ -1082,7 +1096,7 @@ static int device_check_status(struct vio *v)
 	vq_enable_notify(&v->vq[1]);  /* but tell us about every message */
 	atomic_store(&v->fault, false);
 	rpmsg_spin_unlock(&v->rx_lock);
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 	watch(v, 0, v->nid[1]);
 	watch(v, 1, v->nid[1]);
 	v->ups++;
@@ -1250,6 +1264,7 @@ static void driver_failed(struct vio *v)
  */
 static int driver_check_status(struct vio *v)
 {
+	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	uint8_t s = rsc_vdev_status(&v->vdev);
 	struct rsc_vdev vdev;
 	int ret;
@@ -1281,12 +1296,12 @@ static int driver_check_status(struct vio *v)
 		v->stale_status = s;
 		return ret;
 	}
-	rpmsg_spin_lock(&v->tx_lock);
+	tl = rpmsg_bias_lock(&v->tx_lock);
 	rpmsg_spin_lock(&v->rx_lock);
 	v->vdev = vdev;
 	ret = driver_negotiate(v);
 	rpmsg_spin_unlock(&v->rx_lock);
-	rpmsg_spin_unlock(&v->tx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
 	if (ret) {
 		rpmsg_stat_add(&v->stats.rx_bad, 1);
 		driver_failed(v);
@@ -1373,6 +1388,7 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		return -ENOMEM;
 	v->plat = plat;
 	v->cfg = *cfg;
+	rpmsg_bias_init(&v->tx_lock);
 	v->device = cfg->role == RPMSG_VIRTIO_DEVICE; /* (read through is_dev) */
 	v->be = cfg->big_endian;
 	v->rxq = is_dev(v) ? 1 : 0;

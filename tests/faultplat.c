@@ -173,9 +173,28 @@ static void fp_destroy(struct rpmsg_platform *p)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* The fence pact passes through: the fault scenarios run with the peer's lighter publish. */
+static bool fp_fence_pact(struct rpmsg_platform *p)
+{
+	struct faultplat *f = to_fp(p);
+
+	return f->inner->ops->fence_pact && f->inner->ops->fence_pact(f->inner);
+}
+
+static void fp_sleep_fence(struct rpmsg_platform *p)
+{
+	struct faultplat *f = to_fp(p);
+
+	if (f->inner->ops->sleep_fence)
+		f->inner->ops->sleep_fence(f->inner);
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 static const struct rpmsg_platform_ops faultplat_ops = {
 	.notify = fp_notify, .wait = fp_wait, .arm = fp_arm, .ack = fp_ack, .fd = fp_fd,
-	.now_ns = fp_now, .destroy = fp_destroy,
+	.now_ns = fp_now, .destroy = fp_destroy, .fence_pact = fp_fence_pact,
+	.sleep_fence = fp_sleep_fence,
 };
 
 int faultplat_wrap(struct rpmsg_platform *inner, uint64_t seed, struct faultplat **out)

@@ -11,6 +11,7 @@
 #ifndef RPMSG_PLATFORM_H
 #define RPMSG_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,20 @@ struct rpmsg_platform_ops {
 	uint64_t (*now_ns)(struct rpmsg_platform *plat);
 	/* Unmap and close everything this instance holds (never removes what a peer still uses). */
 	void (*destroy)(struct rpmsg_platform *plat);
+	/*
+	 * Optional, both or neither (NULL: every side uses full fences). A transport that
+	 * publishes an index and then reads the peer's "wake me" flag needs the two ordered,
+	 * and so does a waiter that sets its flag and then reads the index: a full fence on
+	 * each side, the sender's once per message. With a pact, the waiter pays instead:
+	 * fence_pact: this side promises to call sleep_fence between setting a flag and its
+	 *             last look before it sleeps, from now on (first call) or keeps its
+	 *             promise (later calls). Returns true once the peer has promised too: this
+	 *             side may then order its own publish with a compiler barrier only.
+	 * sleep_fence: a barrier that also runs on every thread of the peer (membarrier), the
+	 *             other half of the peer's compiler barrier.
+	 */
+	bool (*fence_pact)(struct rpmsg_platform *plat);
+	void (*sleep_fence)(struct rpmsg_platform *plat);
 };
 
 struct rpmsg_platform {

@@ -61,6 +61,9 @@ struct rpmsg_virtio_stats {
 	uint64_t rx_bad;       /* malformed by the peer (bad length, address outside memory) */
 	uint64_t notifies;     /* doorbells rung */
 	uint64_t tx_waits;     /* sends that had to wait for a buffer */
+	/* Publishing without a full fence: both sides' platforms keep the fence pact (their
+	 * waiters run a process-wide barrier before they sleep; see rpmsg/platform.h). */
+	bool fence_pact;
 };
 int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *out);
 

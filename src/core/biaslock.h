@@ -73,20 +73,16 @@ static inline uintptr_t rpmsg_bias_tag(void)
 	return (uintptr_t)&anchor;
 }
 
-/* membarrier(PRIVATE_EXPEDITED), registered once: 1 usable, 0 not. */
-static inline int rpmsg_bias_barrier_ok(void)
+/*
+ * Register this process for membarrier(PRIVATE_EXPEDITED): true when usable. Asked at each
+ * bias (rare), not remembered: a process forked from a registered one is not registered.
+ */
+static inline bool rpmsg_bias_barrier_ok(void)
 {
 #if defined(__linux__) && !defined(RPMSG_BIAS_TSAN)
-	static atomic_int state; /* 0 unknown, 1 usable, 2 not */
-	int s = atomic_load_explicit(&state, memory_order_acquire);
-
-	if (!s) {
-		s = syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1 : 2;
-		atomic_store_explicit(&state, s, memory_order_release);
-	}
-	return s == 1;
+	return syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 #else
-	return 0;
+	return false;
 #endif
 }
 

@@ -14,6 +14,9 @@
  * changed" (counters) and "someone may be sleeping" (armed counts).
  */
 #include <endian.h>
+#ifdef __linux__
+#include <linux/membarrier.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +39,7 @@
 #define LINE 64
 #define SPIN_NS 20000u /* how long wait() spins before it blocks */
 #define ATTACH_WAIT_MS 1000
+#define PACT_MAGIC 0x50414354u /* "PACT" */
 
 enum { FIFO_POLL, FIFO_WAIT, FIFO_KINDS };
 
@@ -54,6 +59,8 @@ struct ctrl {
 	uint32_t version;
 	uint64_t size; /* usable bytes after the control page */
 	struct bell bell[2][RPMSG_PLATFORM_BELLS]; /* [direction = notifier's side][id] */
+	/* PACT_MAGIC once that side fences its sleeps with membarrier (fence_pact), else 0. */
+	_Alignas(LINE) _Atomic uint32_t pact[2];
 };
 
 _Static_assert(sizeof(struct ctrl) <= CTRL_SIZE, "control page overflow");
@@ -66,6 +73,8 @@ struct posix {
 	int out[RPMSG_PLATFORM_BELLS][FIFO_KINDS]; /* FIFOs we write for the peer */
 	_Atomic uint32_t seen[RPMSG_PLATFORM_BELLS][FIFO_KINDS]; /* last seq consumed, per waiter kind */
 	_Atomic bool poll_armed[RPMSG_PLATFORM_BELLS];
+	_Atomic bool pacted; /* we promised: our sleeps run membarrier (px_sleep_fence) */
+	_Atomic bool no_pact; /* membarrier is not usable here: never promise */
 };
 
 static struct posix *to_posix(struct rpmsg_platform *p)
@@ -289,6 +298,50 @@ static void px_destroy(struct rpmsg_platform *p)
 	free(x);
 }
 
+/*
+ * The fence pact (platform.h): membarrier(GLOBAL_EXPEDITED) reaches the threads of every
+ * process registered for it, so a side registers before it promises. Without membarrier
+ * (not Linux, an old kernel, an emulator) no promise is made: full fences both ways.
+ */
+static bool membarrier_global_ok(void)
+{
+#ifdef __linux__
+	return syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+#else
+	return false;
+#endif
+}
+
+static bool px_fence_pact(struct rpmsg_platform *p)
+{
+	struct posix *x = to_posix(p);
+
+	if (!atomic_load(&x->pacted)) {
+		if (atomic_load(&x->no_pact))
+			return false;
+		/* Registered per instance: a forked child is not registered as its parent was. */
+		if (!membarrier_global_ok()) {
+			atomic_store(&x->no_pact, true);
+			return false;
+		}
+		atomic_store(&x->pacted, true); /* before the peer can learn of it */
+		atomic_store(&x->ctrl->pact[p->side], htole32(PACT_MAGIC));
+	}
+	/* The peer's word is only compared: a peer that lies about it hurts itself only. */
+	return le32toh(atomic_load(&x->ctrl->pact[!p->side])) == PACT_MAGIC;
+}
+
+static void px_sleep_fence(struct rpmsg_platform *p)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#ifdef __linux__
+	if (atomic_load_explicit(&to_posix(p)->pacted, memory_order_relaxed))
+		(void)syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
+#else
+	(void)p;
+#endif
+}
+
 static const struct rpmsg_platform_ops posix_ops = {
 	.notify = px_notify,
 	.wait = px_wait,
@@ -297,6 +350,8 @@ static const struct rpmsg_platform_ops posix_ops = {
 	.fd = px_fd,
 	.now_ns = px_now_ns,
 	.destroy = px_destroy,
+	.fence_pact = px_fence_pact,
+	.sleep_fence = px_sleep_fence,
 };
 
 /* ---- set-up ---- */
@@ -462,6 +517,8 @@ int rpmsg_posix_attach(const char *name, struct rpmsg_platform **out)
 	}
 	if ((ret = open_fifos(x, name)))
 		goto fail;
+	/* A side attached afresh has promised nothing yet (an earlier attacher may have). */
+	atomic_store(&x->ctrl->pact[1], 0);
 	finish(x, x->map_size - CTRL_SIZE);
 	*out = &x->plat;
 	return 0;

@@ -96,6 +96,8 @@ struct vio {
 	 */
 	atomic_uint rx_unpublished; /* written under rx_lock, peeked at without it */
 	unsigned idle_passes;       /* process only */
+	unsigned pact_looks;        /* process only: passes since the fence pact was looked at */
+	_Atomic bool pact_on;       /* this session's rings have `light` set (for the stats) */
 	const uint8_t *cur_rx; /* payload being delivered, for hold_rx_buffer */
 	const uint8_t *rx_hint; /* process only: where the next message will likely land */
 	uint32_t rx_hint_len;   /* process only: bytes of it to fetch (as the last message) */
@@ -138,6 +140,36 @@ static void kick(struct vio *v, unsigned q)
 {
 	rpmsg_stat_add(&v->stats.notifies, 1);
 	rpmsg_platform_notify(v->plat, v->nid[q]);
+}
+
+/*
+ * The fence pact (platform.h): once both sides have promised to fence their sleeps, our
+ * publishes skip the full fence (vq_publish). Looked at when the link comes up, before the
+ * bus sleeps and every 256 passes until it holds (the peer may promise later); the rings
+ * start each session without it. Set under both locks: senders read it under tx_lock.
+ */
+static void check_pact(struct vio *v)
+{
+	int tl;
+
+	if (v->vq[v->txq].light || !v->plat->ops->fence_pact || !atomic_load(&v->up) ||
+	    !v->plat->ops->fence_pact(v->plat))
+		return;
+	tl = rpmsg_bias_lock(&v->tx_lock);
+	rpmsg_spin_lock(&v->rx_lock);
+	if (atomic_load(&v->up)) {
+		v->vq[0].light = v->vq[1].light = true;
+		atomic_store(&v->pact_on, true);
+	}
+	rpmsg_spin_unlock(&v->rx_lock);
+	rpmsg_bias_unlock(&v->tx_lock, tl);
+}
+
+/* After vq_enable_notify, before the last look: the peer may publish with the pact. */
+static void sleep_fence(struct vio *v)
+{
+	if (v->plat->ops->sleep_fence)
+		v->plat->ops->sleep_fence(v->plat);
 }
 
 /* Do [a, a + alen) and [b, b + blen) overlap? */
@@ -326,6 +358,14 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 			/* Under one slice left: it fits 32 bits (no 64-bit division on small cores). */
 			if (deadline - now < (uint64_t)slice * 1000000u)
 				slice = (int)((uint32_t)(deadline - now) / 1000000u) + 1;
+		}
+		if (v->plat->ops->sleep_fence) {
+			/* The last look before sleeping, behind the pact's fence (the event
+			 * index, stored again, is what the peer reads). */
+			vq_enable_notify(q);
+			sleep_fence(v);
+			if ((ret = tx_take_locked(v, out)) != -ENOMEM)
+				break;
 		}
 		/* The tx lock stays held: other senders queue behind us, in order. */
 		if (rpmsg_platform_wait(v->plat, v->nid[v->txq], slice) && slice == 100)
@@ -739,6 +779,8 @@ static int vio_process(struct rpmsg_link *link)
 	if (!atomic_load(&v->up))
 		return n;
 	v->plat->ops->ack(v->plat, v->nid[v->rxq]);
+	if (!(++v->pact_looks & 255) && !q->light)
+		check_pact(v);
 	if (q->notify_on) {
 		/* Awake and looking: the peer need not ring until arm() says we will sleep. */
 		rpmsg_spin_lock(&v->rx_lock);
@@ -847,6 +889,7 @@ static int vio_arm(struct rpmsg_link *link)
 
 	if (atomic_load(&v->fault))
 		return 1;
+	check_pact(v);
 	if (!is_dev(v)) {
 		uint8_t s = rsc_vdev_status(&v->vdev);
 
@@ -861,6 +904,7 @@ static int vio_arm(struct rpmsg_link *link)
 			 * before vq_pending(): a message published earlier is seen here, a later
 			 * one rings the bell armed above. */
 			vq_enable_notify(&v->vq[0]);
+			sleep_fence(v);
 			pending = pending || vq_pending(&v->vq[0]);
 			/* None kept back while we sleep. */
 			notify = rx_publish_locked(v);
@@ -884,6 +928,7 @@ static int vio_arm(struct rpmsg_link *link)
 		pending = 1; /* reset by the driver: process() takes the link down */
 	rpmsg_spin_lock(&v->rx_lock);
 	vq_enable_notify(&v->vq[v->rxq]); /* about to sleep: as in the driver branch above */
+	sleep_fence(v);
 	pending = pending || vq_pending(&v->vq[v->rxq]);
 	notify = rx_publish_locked(v);
 	rpmsg_spin_unlock(&v->rx_lock);
@@ -1022,6 +1067,7 @@ static void link_down(struct vio *v)
 	if (!atomic_load(&v->up))
 		return;
 	atomic_store(&v->up, false);
+	atomic_store(&v->pact_on, false); /* the next session's rings start without it */
 	atomic_fetch_add(&v->gen, 1);
 	v->rx_hint = NULL;
 	v->downs++;
@@ -1101,6 +1147,7 @@ static int device_check_status(struct vio *v)
 	watch(v, 1, v->nid[1]);
 	v->ups++;
 	atomic_store(&v->up, true);
+	check_pact(v);
 	rpmsg_link_announce_local(v->link); /* services set up before the driver was */
 	return 1;
 }
@@ -1249,6 +1296,7 @@ static void driver_go(struct vio *v)
 			    VIRTIO_STATUS_DRIVER_OK;
 	rsc_vdev_set_status(&v->vdev, v->status_written);
 	kick(v, 0);
+	check_pact(v);
 	rpmsg_link_announce_local(v->link);
 }
 
@@ -1424,6 +1472,10 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	ret = rpmsg_link_register(bus, &desc, &v->link);
 	if (ret)
 		goto fail;
+	/* Promise the fence pact now (if the platform has one): the peer may rely on it from
+	 * its link's start. */
+	if (v->plat->ops->fence_pact)
+		(void)v->plat->ops->fence_pact(v->plat);
 	if (is_dev(v)) {
 		watch(v, 0, v->nid[0]);
 		watch(v, 1, v->nid[1]);
@@ -1457,6 +1509,7 @@ int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *o
 	out->rx_bad = rpmsg_stat_get(&v->stats.rx_bad);
 	out->notifies = rpmsg_stat_get(&v->stats.notifies);
 	out->tx_waits = rpmsg_stat_get(&v->stats.tx_waits);
+	out->fence_pact = atomic_load(&v->pact_on);
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  *  - our producer index is stored with release order after the entries; the peer's index is
  *    loaded with acquire order before its entries are read;
  *  - a sequentially consistent fence separates publishing our index (or our event index /
- *    suppression flag) from reading the peer's suppression state (or the peer's index).
+ *    suppression flag) from reading the peer's suppression state (or the peer's index);
+ *    with vq->light the publishing side's is a compiler barrier, and the waiting side's
+ *    caller adds a membarrier after vq_enable_notify (the fence pact, platform.h).
  */
 #include "virtio/vring.h"
 
@@ -404,7 +406,12 @@ bool vq_publish(struct vq *vq)
 		return false;
 	st16_release(vq, drv ? avail_idx(vq) : used_idx(vq), now);
 	__atomic_store_n(&vq->pub_idx, now, __ATOMIC_RELAXED); /* see vq_published */
-	full_fence(); /* our idx before the peer's suppression state */
+	/* Our idx before the peer's suppression state: a full fence, or with the pact the
+	 * peer's membarrier before it sleeps, which orders this store and load for us. */
+	if (vq->light)
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	else
+		full_fence();
 	if (vq->flags & VQ_F_EVENT_IDX) {
 		uint16_t ev = ld16(vq, drv ? avail_event(vq) : used_event(vq));
 

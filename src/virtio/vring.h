@@ -89,6 +89,8 @@ struct vq {
 	uint16_t cons_idx;       /* next entry of the peer's ring to take (driver: used, device: avail) */
 	uint16_t peer_idx;       /* the peer's producer index as last read (checked when read) */
 	bool notify_on;          /* we asked the peer to notify us (vq_enable_notify) */
+	bool light;              /* the peer's waiters fence for us (platform.h, the fence
+				  * pact): vq_publish orders with a compiler barrier only */
 	uint32_t count;          /* driver: free descriptors; device: heads taken, not yet returned */
 #ifndef RPMSG_VQ_DEVICE_ONLY
 	uint16_t free_head;      /* driver: first free descriptor (valid while count > 0) */
@@ -144,7 +146,8 @@ int vq_next_guess(const struct vq *vq, uint64_t *addr);
 /* Both roles. */
 /* Make added/used entries visible (entries, then idx with release order). True if the peer
  * must be notified (§8: flags, or the event-index rule with VQ_F_EVENT_IDX). False when
- * nothing new was published since the last call, or when broken. */
+ * nothing new was published since the last call, or when broken. A full fence orders the
+ * index before the peer's flags, unless `light` (then the peer's sleep fence does). */
 bool vq_publish(struct vq *vq);
 /* Is there something to take (driver: used.idx moved; device: avail.idx moved)? Acquire
  * load; false when broken. */

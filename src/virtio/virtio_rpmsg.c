@@ -152,8 +152,8 @@ static void check_pact(struct vio *v)
 {
 	int tl;
 
-	if (v->vq[v->txq].light || !v->plat->ops->fence_pact || !atomic_load(&v->up) ||
-	    !v->plat->ops->fence_pact(v->plat))
+	if (v->vq[v->txq].light || !v->cfg.fence_pact || !v->plat->ops->fence_pact ||
+	    !atomic_load(&v->up) || !v->plat->ops->fence_pact(v->plat))
 		return;
 	tl = rpmsg_bias_lock(&v->tx_lock);
 	rpmsg_spin_lock(&v->rx_lock);
@@ -168,7 +168,7 @@ static void check_pact(struct vio *v)
 /* After vq_enable_notify, before the last look: the peer may publish with the pact. */
 static void sleep_fence(struct vio *v)
 {
-	if (v->plat->ops->sleep_fence)
+	if (v->cfg.fence_pact && v->plat->ops->sleep_fence)
 		v->plat->ops->sleep_fence(v->plat);
 }
 
@@ -359,7 +359,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 			if (deadline - now < (uint64_t)slice * 1000000u)
 				slice = (int)((uint32_t)(deadline - now) / 1000000u) + 1;
 		}
-		if (v->plat->ops->sleep_fence) {
+		if (v->cfg.fence_pact && v->plat->ops->sleep_fence) {
 			/* The last look before sleeping, behind the pact's fence (the event
 			 * index, stored again, is what the peer reads). */
 			vq_enable_notify(q);
@@ -1472,9 +1472,9 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	ret = rpmsg_link_register(bus, &desc, &v->link);
 	if (ret)
 		goto fail;
-	/* Promise the fence pact now (if the platform has one): the peer may rely on it from
-	 * its link's start. */
-	if (v->plat->ops->fence_pact)
+	/* Offered: promise the fence pact now (if the platform has one); the peer may rely
+	 * on it from its link's start. */
+	if (v->cfg.fence_pact && v->plat->ops->fence_pact)
 		(void)v->plat->ops->fence_pact(v->plat);
 	if (is_dev(v)) {
 		watch(v, 0, v->nid[0]);

@@ -1,8 +1,8 @@
 /*
- * The fence pact (rpmsg/platform.h): two virtio sides over POSIX shared memory whose
- * platforms both keep it publish without a full fence (stats.fence_pact); a side whose
- * platform has no pact (here: its ops without fence_pact and sleep_fence) makes both
- * sides keep full fences. Either way, messages both ways arrive exactly once and in order
+ * The fence pact (rpmsg/platform.h): two virtio sides over POSIX shared memory that both
+ * offer it (rpmsg_virtio_config.fence_pact) publish without a full fence (stats.fence_pact);
+ * a side that does not offer it, or whose platform has no pact (here: its ops without
+ * fence_pact and sleep_fence), makes both sides keep full fences. Either way, messages both ways arrive exactly once and in order
  * while each receiver keeps falling asleep (random pauses between sends, no sweeps: a
  * lost wake-up would stall the stream and fail the test).
  */
@@ -62,10 +62,11 @@ static void *sender(void *arg)
 	return NULL;
 }
 
-static void run(bool drv_plain, bool want_pact)
+static void run(bool drv_offers, bool drv_plain, bool want_pact)
 {
-	struct rpmsg_virtio_config vcfg = { .role = RPMSG_VIRTIO_DEVICE, .vring_num = 16 };
-	struct rpmsg_virtio_config dcfg = { .role = RPMSG_VIRTIO_DRIVER };
+	struct rpmsg_virtio_config vcfg = { .role = RPMSG_VIRTIO_DEVICE, .vring_num = 16,
+					    .fence_pact = true };
+	struct rpmsg_virtio_config dcfg = { .role = RPMSG_VIRTIO_DRIVER, .fence_pact = drv_offers };
 	struct rpmsg_channel_info vi = { .name = "pact", .src = 1024, .dst = 1025 };
 	struct rpmsg_channel_info di = { .name = "pact", .src = 1025, .dst = 1024 };
 	struct rpmsg_platform *pv, *pd;
@@ -73,8 +74,9 @@ static void run(bool drv_plain, bool want_pact)
 	pthread_t a, b;
 	char name[48];
 
-	printf("-- driver's platform %s the pact\n", drv_plain ? "without" : "with");
-	snprintf(name, sizeof(name), "t-pact-%d-%d", (int)getpid(), drv_plain);
+	printf("-- the device offers the pact, the driver %s, its platform %s it\n",
+	       drv_offers ? "too" : "not", drv_plain ? "lacks" : "has");
+	snprintf(name, sizeof(name), "t-pact-%d-%d%d", (int)getpid(), drv_offers, drv_plain);
 	rpmsg_posix_unlink(name);
 	memset(&dev, 0, sizeof(dev));
 	memset(&drv, 0, sizeof(drv));
@@ -135,7 +137,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_timeout(100);
 	printf("membarrier %s here\n", membarrier ? "usable" : "not usable");
-	run(false, membarrier);
-	run(true, false);
+	run(true, false, membarrier);
+	run(false, false, false);
+	run(true, true, false);
 	return t_done();
 }

@@ -103,7 +103,8 @@ static inline uint64_t rpmsg_shm_pa(const struct rpmsg_shm *shm, const void *va)
 /*
  * POSIX processes on one machine: the memory is a file in /dev/shm ("/rpmsg-<name>"),
  * doorbells are counters in a control page of that file plus named FIFOs for blocking,
- * so a waiter that spins never costs the notifier a syscall.
+ * so a waiter that spins never costs the notifier a syscall. It keeps the fence pact on
+ * Linux with membarrier (each side registers, then says so in the control page).
  *
  * create: make a new link memory of at least `size` usable bytes (side 0). Fails with
  *         -EEXIST if the name is in use.

@@ -433,8 +433,8 @@ static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
 
 static void tx_stash(struct vio *v, const struct vbuf *b)
 {
-	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
-	tl = rpmsg_bias_lock(&v->tx_lock);
+	int tl = rpmsg_bias_lock(&v->tx_lock);
+
 	if (b->gen == atomic_load(&v->gen) && v->nstash < v->vq[v->txq].num)
 		v->stash[v->nstash++] = *b;
 	rpmsg_bias_unlock(&v->tx_lock, tl);

@@ -63,6 +63,7 @@ typedef struct {
 	} slot[RPMSG_BIAS_SLOTS];
 	uintptr_t streak_tag;      /* under inner: who took it last through the slow path */
 	unsigned streak;           /* and how many times in a row */
+	bool no_bias;              /* under inner: membarrier failed, never bias again */
 } rpmsg_biaslock;
 
 /* A tag per live thread (a freed tag is reused by a later thread: the old one is gone). */
@@ -97,6 +98,7 @@ static inline void rpmsg_bias_init(rpmsg_biaslock *l)
 	}
 	l->streak_tag = 0;
 	l->streak = 0;
+	l->no_bias = false;
 }
 
 /* The slow path: inner taken, the owner (if any) out and unbiased. Caller holds nothing. */
@@ -144,20 +146,24 @@ static inline void rpmsg_bias_unlock(rpmsg_biaslock *l, int how)
 		atomic_store_explicit(&l->slot[how].in, 0, memory_order_release);
 		return;
 	}
-	/* A thread that keeps coming the slow way becomes the owner (if it has a slot). */
+	/*
+	 * A thread that keeps coming the slow way becomes the owner, if it has or finds a slot
+	 * and membarrier works (tried once per streak: never a syscall per lock).
+	 */
 	me = rpmsg_bias_tag();
 	l->streak = l->streak_tag == me ? l->streak + 1 : 1;
 	l->streak_tag = me;
-	if (l->streak >= RPMSG_BIAS_AFTER && rpmsg_bias_barrier_ok()) {
+	if (l->streak >= RPMSG_BIAS_AFTER && !l->no_bias) {
 		int s = -1;
 
+		l->streak = 0;
 		for (int i = 0; i < RPMSG_BIAS_SLOTS && s < 0; i++)
 			if (atomic_load_explicit(&l->slot[i].tag, memory_order_relaxed) == me)
 				s = i;
 		for (int i = 0; i < RPMSG_BIAS_SLOTS && s < 0; i++)
 			if (!atomic_load_explicit(&l->slot[i].tag, memory_order_relaxed))
 				atomic_store_explicit(&l->slot[s = i].tag, me, memory_order_relaxed);
-		if (s >= 0)
+		if (s >= 0 && !(l->no_bias = !rpmsg_bias_barrier_ok()))
 			atomic_store_explicit(&l->owner, s, memory_order_relaxed);
 	}
 	/* Published by the release: an owner that reads revoke == 0 sees the new owner too. */

@@ -36,10 +36,11 @@ const char *bench_capture_path;
 /* ---- the transports: create a link in either role, offer the service as the remote ---- */
 
 static int virtio_create_with(struct rpmsg_bus *bus, struct rpmsg_platform *plat, bool remote,
-			      uint32_t features, bool pact, struct rpmsg_link **out)
+			      uint32_t features, int pact_us, struct rpmsg_link **out)
 {
 	struct rpmsg_virtio_config cfg = { .role = remote ? RPMSG_VIRTIO_DEVICE : RPMSG_VIRTIO_DRIVER,
-					   .name = "bench", .features = features, .fence_pact = pact };
+					   .name = "bench", .features = features,
+					   .fence_pact_us = pact_us };
 
 	return rpmsg_virtio_create(bus, plat, &cfg, out);
 }
@@ -48,7 +49,7 @@ static int virtio_create_with(struct rpmsg_bus *bus, struct rpmsg_platform *plat
 static int virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, bool remote,
 			 struct rpmsg_link **out)
 {
-	return virtio_create_with(bus, plat, remote, 0, false, out);
+	return virtio_create_with(bus, plat, remote, 0, 0, out);
 }
 
 /*
@@ -60,15 +61,14 @@ static int virtio_evidx_create(struct rpmsg_bus *bus, struct rpmsg_platform *pla
 			       struct rpmsg_link **out)
 {
 	return virtio_create_with(bus, plat, remote, RPMSG_VIRTIO_F_NS | RPMSG_VIRTIO_F_EVENT_IDX,
-				  false, out);
+				  0, out);
 }
 
-/* Both sides offering the fence pact (virtio.h): no full fence per message, a membarrier
- * per sleep instead. */
-static int virtio_pact_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, bool remote,
-			      struct rpmsg_link **out)
+/* Without the fence pact (virtio.h): a full fence per publish, always. What the pact saves. */
+static int virtio_fenced_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat, bool remote,
+				struct rpmsg_link **out)
 {
-	return virtio_create_with(bus, plat, remote, 0, true, out);
+	return virtio_create_with(bus, plat, remote, 0, -1, out);
 }
 
 static int virtio_serve(struct rpmsg_link *link, rpmsg_rx_cb cb, void *priv, struct rpmsg_endpoint **out)
@@ -141,7 +141,7 @@ static int scp_serve(struct rpmsg_link *link, rpmsg_rx_cb cb, void *priv, struct
 static const struct bench_transport transports[] = {
 	{ "virtio", 1u << 20, virtio_create, virtio_serve, virtio_counters, true },
 	{ "virtio-evidx", 1u << 20, virtio_evidx_create, virtio_serve, virtio_counters, true },
-	{ "virtio-pact", 1u << 20, virtio_pact_create, virtio_serve, virtio_counters, true },
+	{ "virtio-fenced", 1u << 20, virtio_fenced_create, virtio_serve, virtio_counters, true },
 	{ "glink", 1u << 20, glink_create, p2p_serve, NULL, false },
 	{ "smd", 1u << 20, smd_create, p2p_serve, NULL, false },
 	{ "scp", 1u << 16, scp_create, scp_serve, NULL, false },

@@ -174,11 +174,11 @@ static void fp_destroy(struct rpmsg_platform *p)
 }
 
 /* The fence pact passes through: the fault scenarios run with the peer's lighter publish. */
-static bool fp_fence_pact(struct rpmsg_platform *p)
+static uint32_t *fp_pact_words(struct rpmsg_platform *p)
 {
 	struct faultplat *f = to_fp(p);
 
-	return f->inner->ops->fence_pact && f->inner->ops->fence_pact(f->inner);
+	return f->inner->ops->pact_words ? f->inner->ops->pact_words(f->inner) : NULL;
 }
 
 static void fp_sleep_fence(struct rpmsg_platform *p)
@@ -193,7 +193,7 @@ static void fp_sleep_fence(struct rpmsg_platform *p)
 
 static const struct rpmsg_platform_ops faultplat_ops = {
 	.notify = fp_notify, .wait = fp_wait, .arm = fp_arm, .ack = fp_ack, .fd = fp_fd,
-	.now_ns = fp_now, .destroy = fp_destroy, .fence_pact = fp_fence_pact,
+	.now_ns = fp_now, .destroy = fp_destroy, .pact_words = fp_pact_words,
 	.sleep_fence = fp_sleep_fence,
 };
 

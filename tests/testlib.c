@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 int t_failures;
@@ -68,6 +69,14 @@ void t_timeout(unsigned seconds)
 	setpgid(0, 0); /* our own group, so the timeout kills our children and not ctest */
 	signal(SIGALRM, on_alarm);
 	alarm(seconds);
+}
+
+uint64_t t_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 bool t_poll_until(struct rpmsg_bus *bus, bool (*cond)(void), int ms)

@@ -19,6 +19,8 @@ void t_hexdiff(const void *got, const void *want, size_t len);
 int t_done(void);
 /* Abort the whole test (and its children) after `seconds`: tests are bounded in time. */
 void t_timeout(unsigned seconds);
+/* Monotonic time in nanoseconds. */
+uint64_t t_now_ns(void);
 struct rpmsg_bus;
 /* Poll `bus` in 5 ms steps until cond() holds or about `ms` pass; returns cond(). */
 bool t_poll_until(struct rpmsg_bus *bus, bool (*cond)(void), int ms);

@@ -54,18 +54,18 @@ struct rpmsg_platform_ops {
 	/* Unmap and close everything this instance holds (never removes what a peer still uses). */
 	void (*destroy)(struct rpmsg_platform *plat);
 	/*
-	 * Optional, both or neither (NULL: every side uses full fences). A transport that
-	 * publishes an index and then reads the peer's "wake me" flag needs the two ordered,
-	 * and so does a waiter that sets its flag and then reads the index: a full fence on
-	 * each side, the sender's once per message. With a pact, the waiter pays instead:
-	 * fence_pact: this side promises to call sleep_fence between setting a flag and its
-	 *             last look before it sleeps, from now on (first call) or keeps its
-	 *             promise (later calls). Returns true once the peer has promised too: this
-	 *             side may then order its own publish with a compiler barrier only.
-	 * sleep_fence: a barrier that also runs on every thread of the peer (membarrier), the
-	 *             other half of the peer's compiler barrier.
+	 * Optional, both or neither (NULL: full fences both ways). A sender publishes an index
+	 * and then reads the peer's "wake me" flag; a waiter sets its flag and then reads the
+	 * index. Each pair must be ordered: a full fence on each side, the sender's once per
+	 * message. The fence pact lets a waiter that has been polling for a while take the
+	 * sender's fence over: it runs sleep_fence before its next sleep (the transport keeps
+	 * the protocol; see src/virtio/vring.h).
+	 * pact_words: registers this process as one sleep_fence reaches and returns two words
+	 *             both sides map, [0] for side 0 and [1] for side 1, each zeroed when its
+	 *             side attaches; NULL if sleep_fence cannot reach this process.
+	 * sleep_fence: a full barrier that also runs on every thread of the peer (membarrier).
 	 */
-	bool (*fence_pact)(struct rpmsg_platform *plat);
+	uint32_t *(*pact_words)(struct rpmsg_platform *plat);
 	void (*sleep_fence)(struct rpmsg_platform *plat);
 };
 
@@ -103,8 +103,8 @@ static inline uint64_t rpmsg_shm_pa(const struct rpmsg_shm *shm, const void *va)
 /*
  * POSIX processes on one machine: the memory is a file in /dev/shm ("/rpmsg-<name>"),
  * doorbells are counters in a control page of that file plus named FIFOs for blocking,
- * so a waiter that spins never costs the notifier a syscall. It keeps the fence pact on
- * Linux with membarrier (each side registers, then says so in the control page).
+ * so a waiter that spins never costs the notifier a syscall. On Linux with membarrier it
+ * has the fence pact (its words are in the control page).
  *
  * create: make a new link memory of at least `size` usable bytes (side 0). Fails with
  *         -EEXIST if the name is in use.

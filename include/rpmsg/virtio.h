@@ -49,14 +49,14 @@ struct rpmsg_virtio_config {
 	bool big_endian;       /* legacy byte order of rings, headers and the table (default: little) */
 	int attach_timeout_ms; /* driver: wait this long for the device's table (default 5000) */
 	/*
-	 * Offer the fence pact (rpmsg/platform.h), for pairs that poll rather than sleep. With
-	 * both sides offering it on a platform that has it (POSIX with membarrier), a sender
-	 * skips the full fence it otherwise pays per message (one message per send: about 1.3x
-	 * the messages/s at 16 B here), and a waiter pays a membarrier each time it goes to
-	 * sleep instead: microseconds, and in a virtual machine whose vCPUs the host preempts
-	 * sometimes 100 us or more (a blocking round trip's p99 went from 4 to 150 us here).
+	 * The fence pact (rpmsg/platform.h; POSIX on Linux with membarrier has it). A side
+	 * that has stayed awake this many microseconds (0: 1000) lets its peer publish without
+	 * the full fence the peer otherwise pays per message (one message per send at 16 B:
+	 * about 1.3x the messages/s here), and pays one membarrier itself when it next goes to
+	 * sleep: microseconds, and in a virtual machine whose vCPUs the host preempts sometimes
+	 * 100 us or more. Negative: never (neither offer it nor use the peer's).
 	 */
-	bool fence_pact;
+	int fence_pact_us;
 };
 
 /* Create the link on `bus` over `plat` (which the link then owns and destroys). */
@@ -70,9 +70,11 @@ struct rpmsg_virtio_stats {
 	uint64_t rx_bad;       /* malformed by the peer (bad length, address outside memory) */
 	uint64_t notifies;     /* doorbells rung */
 	uint64_t tx_waits;     /* sends that had to wait for a buffer */
-	/* Publishing without a full fence: both sides' platforms keep the fence pact (their
-	 * waiters run a process-wide barrier before they sleep; see rpmsg/platform.h). */
-	bool fence_pact;
+	/* The fence pact (rpmsg_virtio_config.fence_pact_us): */
+	bool fence_pact;          /* the peer's offer stands now: we publish without a fence */
+	uint64_t light_publishes; /* publishes without a fence, on this session's rings */
+	uint64_t pact_posts;      /* our offers (each after a stretch awake) */
+	uint64_t pact_revokes;    /* ... taken back before a sleep, one membarrier each */
 };
 int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *out);
 

@@ -39,7 +39,6 @@
 #define LINE 64
 #define SPIN_NS 20000u /* how long wait() spins before it blocks */
 #define ATTACH_WAIT_MS 1000
-#define PACT_MAGIC 0x50414354u /* "PACT" */
 
 enum { FIFO_POLL, FIFO_WAIT, FIFO_KINDS };
 
@@ -59,8 +58,8 @@ struct ctrl {
 	uint32_t version;
 	uint64_t size; /* usable bytes after the control page */
 	struct bell bell[2][RPMSG_PLATFORM_BELLS]; /* [direction = notifier's side][id] */
-	/* PACT_MAGIC once that side fences its sleeps with membarrier (fence_pact), else 0. */
-	_Alignas(LINE) _Atomic uint32_t pact[2];
+	/* The fence pact's words (pact_words), [side]: the transport's, zeroed at attach. */
+	_Alignas(LINE) uint32_t pact[2];
 };
 
 _Static_assert(sizeof(struct ctrl) <= CTRL_SIZE, "control page overflow");
@@ -73,8 +72,7 @@ struct posix {
 	int out[RPMSG_PLATFORM_BELLS][FIFO_KINDS]; /* FIFOs we write for the peer */
 	_Atomic uint32_t seen[RPMSG_PLATFORM_BELLS][FIFO_KINDS]; /* last seq consumed, per waiter kind */
 	_Atomic bool poll_armed[RPMSG_PLATFORM_BELLS];
-	_Atomic bool pacted; /* we promised: our sleeps run membarrier (px_sleep_fence) */
-	_Atomic bool no_pact; /* membarrier is not usable here: never promise */
+	_Atomic int pact_reg; /* membarrier registration: 0 not tried, 1 done, -1 failed */
 };
 
 static struct posix *to_posix(struct rpmsg_platform *p)
@@ -300,8 +298,9 @@ static void px_destroy(struct rpmsg_platform *p)
 
 /*
  * The fence pact (platform.h): membarrier(GLOBAL_EXPEDITED) reaches the threads of every
- * process registered for it, so a side registers before it promises. Without membarrier
- * (not Linux, an old kernel, an emulator) no promise is made: full fences both ways.
+ * process registered for it, so a side registers before the transport sees the words (and
+ * may rely on the peer's barrier). Without membarrier (not Linux, an old kernel, an
+ * emulator) there are no words: full fences both ways.
  */
 static bool membarrier_global_ok(void)
 {
@@ -312,33 +311,25 @@ static bool membarrier_global_ok(void)
 #endif
 }
 
-static bool px_fence_pact(struct rpmsg_platform *p)
+static uint32_t *px_pact_words(struct rpmsg_platform *p)
 {
 	struct posix *x = to_posix(p);
+	int reg = atomic_load(&x->pact_reg);
 
-	if (!atomic_load(&x->pacted)) {
-		if (atomic_load(&x->no_pact))
-			return false;
-		/* Registered per instance: a forked child is not registered as its parent was. */
-		if (!membarrier_global_ok()) {
-			atomic_store(&x->no_pact, true);
-			return false;
-		}
-		atomic_store(&x->pacted, true); /* before the peer can learn of it */
-		atomic_store(&x->ctrl->pact[p->side], htole32(PACT_MAGIC));
+	/* Per instance: a forked child is not registered as its parent was. */
+	if (!reg) {
+		reg = membarrier_global_ok() ? 1 : -1;
+		atomic_store(&x->pact_reg, reg);
 	}
-	/* The peer's word is only compared: a peer that lies about it hurts itself only. */
-	return le32toh(atomic_load(&x->ctrl->pact[!p->side])) == PACT_MAGIC;
+	return reg > 0 ? x->ctrl->pact : NULL;
 }
 
 static void px_sleep_fence(struct rpmsg_platform *p)
 {
+	(void)p;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 #ifdef __linux__
-	if (atomic_load_explicit(&to_posix(p)->pacted, memory_order_relaxed))
-		(void)syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
-#else
-	(void)p;
+	(void)syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
 #endif
 }
 
@@ -350,7 +341,7 @@ static const struct rpmsg_platform_ops posix_ops = {
 	.fd = px_fd,
 	.now_ns = px_now_ns,
 	.destroy = px_destroy,
-	.fence_pact = px_fence_pact,
+	.pact_words = px_pact_words,
 	.sleep_fence = px_sleep_fence,
 };
 
@@ -518,7 +509,7 @@ int rpmsg_posix_attach(const char *name, struct rpmsg_platform **out)
 	if ((ret = open_fifos(x, name)))
 		goto fail;
 	/* A side attached afresh has promised nothing yet (an earlier attacher may have). */
-	atomic_store(&x->ctrl->pact[1], 0);
+	__atomic_store_n(&x->ctrl->pact[1], 0, __ATOMIC_RELAXED);
 	finish(x, x->map_size - CTRL_SIZE);
 	*out = &x->plat;
 	return 0;

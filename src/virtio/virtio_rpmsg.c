@@ -96,8 +96,13 @@ struct vio {
 	 */
 	atomic_uint rx_unpublished; /* written under rx_lock, peeked at without it */
 	unsigned idle_passes;       /* process only */
-	unsigned pact_looks;        /* process only: passes since the fence pact was looked at */
-	_Atomic bool pact_on;       /* this session's rings have `light` set (for the stats) */
+	/* The fence pact (vring.h): our word and the peer's, NULL if none (set at create). */
+	uint32_t *pact_mine;
+	const uint32_t *pact_peer;
+	_Atomic uint32_t pact_word; /* ours as last stored, host order (stored under pact_lock) */
+	uint64_t pact_awake;        /* under pact_lock: since when no sleep was seen, or PACT_ASLEEP */
+	uint64_t pact_busy_ns;      /* post after this long awake */
+	unsigned pact_looks;        /* process only: passes since pact_tick */
 	const uint8_t *cur_rx; /* payload being delivered, for hold_rx_buffer */
 	const uint8_t *rx_hint; /* process only: where the next message will likely land */
 	uint32_t rx_hint_len;   /* process only: bytes of it to fetch (as the last message) */
@@ -105,6 +110,7 @@ struct vio {
 
 	rpmsg_biaslock tx_lock;  /* txq, stash, fresh_tx (its sender takes it with plain stores) */
 	rpmsg_spinlock rx_lock;  /* rxq (process and late releases of held buffers) */
+	rpmsg_spinlock pact_lock; /* innermost: posts and revokes of our pact word */
 	int watched[2];          /* fds watched on the bus, -1 if none */
 	struct rpmsg_virtio_stats stats;
 };
@@ -143,33 +149,79 @@ static void kick(struct vio *v, unsigned q)
 }
 
 /*
- * The fence pact (platform.h): once both sides have promised to fence their sleeps, our
- * publishes skip the full fence (vq_publish). Looked at when the link comes up, before the
- * bus sleeps and every 256 passes until it holds (the peer may promise later); the rings
- * start each session without it. Set under both locks: senders read it under tx_lock.
+ * The fence pact (vring.h). A side that has stayed awake for pact_busy_ns posts its word:
+ * the peer's publishes then skip their full fence, and our next sleep runs sleep_fence
+ * for them (one membarrier per stretch awake, rather than a fence per message).
  */
-static void check_pact(struct vio *v)
-{
-	int tl;
+#define PACT_ASLEEP UINT64_MAX
 
-	if (v->vq[v->txq].light || !v->cfg.fence_pact || !v->plat->ops->fence_pact ||
-	    !atomic_load(&v->up) || !v->plat->ops->fence_pact(v->plat))
-		return;
-	tl = rpmsg_bias_lock(&v->tx_lock);
-	rpmsg_spin_lock(&v->rx_lock);
-	if (atomic_load(&v->up)) {
-		v->vq[0].light = v->vq[1].light = true;
-		atomic_store(&v->pact_on, true);
-	}
-	rpmsg_spin_unlock(&v->rx_lock);
-	rpmsg_bias_unlock(&v->tx_lock, tl);
+/* Caller holds pact_lock. */
+static void pact_store(struct vio *v, uint32_t w, int order)
+{
+	atomic_store_explicit(&v->pact_word, w, memory_order_relaxed);
+	__atomic_store_n(v->pact_mine, vq_pact_le(w), order);
 }
 
-/* After vq_enable_notify, before the last look: the peer may publish with the pact. */
-static void sleep_fence(struct vio *v)
+/* From process, every 256 passes: post once awake long enough, if the peer reads posts. */
+static void pact_tick(struct vio *v)
 {
-	if (v->cfg.fence_pact && v->plat->ops->sleep_fence)
+	uint64_t now;
+	uint32_t w;
+
+	if (!v->pact_mine || (atomic_load_explicit(&v->pact_word, memory_order_relaxed) & VQ_PACT_POSTED))
+		return;
+	now = now_ns(v);
+	rpmsg_spin_lock(&v->pact_lock);
+	w = atomic_load_explicit(&v->pact_word, memory_order_relaxed);
+	if (v->pact_awake == PACT_ASLEEP || now < v->pact_awake) {
+		v->pact_awake = now; /* awake again (or a sleeper came by): count from here */
+	} else if (!(w & VQ_PACT_POSTED) && now - v->pact_awake >= v->pact_busy_ns &&
+		   (vq_pact_le(__atomic_load_n(v->pact_peer, __ATOMIC_RELAXED)) & VQ_PACT_READS)) {
+		/* Release: a sender that reads the post then sees the flag of every sleeper
+		 * that took this lock before us (those did not fence for it). */
+		pact_store(v, (w + VQ_PACT_STEP) | VQ_PACT_POSTED, __ATOMIC_RELEASE);
+		rpmsg_stat_add(&v->stats.pact_posts, 1);
+	}
+	rpmsg_spin_unlock(&v->pact_lock);
+}
+
+/*
+ * About to sleep: our "wake me" flag is set and fenced (vq_enable_notify), the last look
+ * at the ring comes next. If we posted, revoke and run the barrier that the peer's
+ * unfenced publishes rely on, under the lock: another sleeper of ours that finds the word
+ * revoked must not make its last look before this barrier is through.
+ */
+static void pact_sleep(struct vio *v)
+{
+	uint32_t w;
+
+	if (!v->pact_mine)
+		return;
+	rpmsg_spin_lock(&v->pact_lock);
+	v->pact_awake = PACT_ASLEEP;
+	w = atomic_load_explicit(&v->pact_word, memory_order_relaxed);
+	if (w & VQ_PACT_POSTED) {
+		pact_store(v, (w + VQ_PACT_STEP) & ~VQ_PACT_POSTED, __ATOMIC_RELAXED);
 		v->plat->ops->sleep_fence(v->plat);
+		rpmsg_stat_add(&v->stats.pact_revokes, 1);
+	}
+	rpmsg_spin_unlock(&v->pact_lock);
+}
+
+/* At create: our word says we read the peer's (and its sleep_fence reaches us). */
+static void pact_init(struct vio *v)
+{
+	const struct rpmsg_platform_ops *ops = v->plat->ops;
+	uint32_t *words;
+
+	if (v->cfg.fence_pact_us < 0 || !ops->pact_words || !ops->sleep_fence ||
+	    !(words = ops->pact_words(v->plat)))
+		return;
+	v->pact_mine = &words[v->plat->side ? 1 : 0];
+	v->pact_peer = &words[v->plat->side ? 0 : 1];
+	v->pact_busy_ns = (uint64_t)(v->cfg.fence_pact_us ? v->cfg.fence_pact_us : 1000) * 1000u;
+	v->pact_awake = PACT_ASLEEP;
+	pact_store(v, VQ_PACT_READS, __ATOMIC_RELEASE);
 }
 
 /* Do [a, a + alen) and [b, b + blen) overlap? */
@@ -337,6 +389,9 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 	for (;;) {
 		int slice = 100;
 
+		/* Our flag is set (and kept current by each take): behind the pact's barrier,
+		 * if we posted, the last look before sleeping. */
+		pact_sleep(v);
 		ret = tx_take_locked(v, out);
 		if (ret != -ENOMEM)
 			break;
@@ -358,14 +413,6 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 			/* Under one slice left: it fits 32 bits (no 64-bit division on small cores). */
 			if (deadline - now < (uint64_t)slice * 1000000u)
 				slice = (int)((uint32_t)(deadline - now) / 1000000u) + 1;
-		}
-		if (v->cfg.fence_pact && v->plat->ops->sleep_fence) {
-			/* The last look before sleeping, behind the pact's fence (the event
-			 * index, stored again, is what the peer reads). */
-			vq_enable_notify(q);
-			sleep_fence(v);
-			if ((ret = tx_take_locked(v, out)) != -ENOMEM)
-				break;
 		}
 		/* The tx lock stays held: other senders queue behind us, in order. */
 		if (rpmsg_platform_wait(v->plat, v->nid[v->txq], slice) && slice == 100)
@@ -779,8 +826,8 @@ static int vio_process(struct rpmsg_link *link)
 	if (!atomic_load(&v->up))
 		return n;
 	v->plat->ops->ack(v->plat, v->nid[v->rxq]);
-	if (!(++v->pact_looks & 255) && !q->light)
-		check_pact(v);
+	if (!(++v->pact_looks & 255))
+		pact_tick(v);
 	if (q->notify_on) {
 		/* Awake and looking: the peer need not ring until arm() says we will sleep. */
 		rpmsg_spin_lock(&v->rx_lock);
@@ -889,7 +936,6 @@ static int vio_arm(struct rpmsg_link *link)
 
 	if (atomic_load(&v->fault))
 		return 1;
-	check_pact(v);
 	if (!is_dev(v)) {
 		uint8_t s = rsc_vdev_status(&v->vdev);
 
@@ -904,7 +950,7 @@ static int vio_arm(struct rpmsg_link *link)
 			 * before vq_pending(): a message published earlier is seen here, a later
 			 * one rings the bell armed above. */
 			vq_enable_notify(&v->vq[0]);
-			sleep_fence(v);
+			pact_sleep(v);
 			pending = pending || vq_pending(&v->vq[0]);
 			/* None kept back while we sleep. */
 			notify = rx_publish_locked(v);
@@ -928,7 +974,7 @@ static int vio_arm(struct rpmsg_link *link)
 		pending = 1; /* reset by the driver: process() takes the link down */
 	rpmsg_spin_lock(&v->rx_lock);
 	vq_enable_notify(&v->vq[v->rxq]); /* about to sleep: as in the driver branch above */
-	sleep_fence(v);
+	pact_sleep(v);
 	pending = pending || vq_pending(&v->vq[v->rxq]);
 	notify = rx_publish_locked(v);
 	rpmsg_spin_unlock(&v->rx_lock);
@@ -1016,6 +1062,7 @@ static int map_vring(struct vio *v, unsigned i, enum vq_role role)
 			      ((v->features & RPMSG_VIRTIO_F_EVENT_IDX) ? VQ_F_EVENT_IDX : 0));
 	if (ret)
 		return -EPROTO;
+	v->vq[i].pact = v->pact_peer;
 	v->nid[i] = rc.notifyid;
 	v->used_idx_at[i] = (uint8_t *)mem + VRING_USED_OFF(rc.num, rc.align) + 2;
 	return 0;
@@ -1067,7 +1114,6 @@ static void link_down(struct vio *v)
 	if (!atomic_load(&v->up))
 		return;
 	atomic_store(&v->up, false);
-	atomic_store(&v->pact_on, false); /* the next session's rings start without it */
 	atomic_fetch_add(&v->gen, 1);
 	v->rx_hint = NULL;
 	v->downs++;
@@ -1147,7 +1193,6 @@ static int device_check_status(struct vio *v)
 	watch(v, 1, v->nid[1]);
 	v->ups++;
 	atomic_store(&v->up, true);
-	check_pact(v);
 	rpmsg_link_announce_local(v->link); /* services set up before the driver was */
 	return 1;
 }
@@ -1296,7 +1341,6 @@ static void driver_go(struct vio *v)
 			    VIRTIO_STATUS_DRIVER_OK;
 	rsc_vdev_set_status(&v->vdev, v->status_written);
 	kick(v, 0);
-	check_pact(v);
 	rpmsg_link_announce_local(v->link);
 }
 
@@ -1459,6 +1503,7 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 		goto fail;
 	}
 
+	pact_init(v); /* before the rings are mapped: they read the peer's word */
 	ret = is_dev(v) ? device_init(v) : driver_init(v);
 	if (ret)
 		goto fail;
@@ -1472,10 +1517,6 @@ int rpmsg_virtio_create(struct rpmsg_bus *bus, struct rpmsg_platform *plat,
 	ret = rpmsg_link_register(bus, &desc, &v->link);
 	if (ret)
 		goto fail;
-	/* Offered: promise the fence pact now (if the platform has one); the peer may rely
-	 * on it from its link's start. */
-	if (v->cfg.fence_pact && v->plat->ops->fence_pact)
-		(void)v->plat->ops->fence_pact(v->plat);
 	if (is_dev(v)) {
 		watch(v, 0, v->nid[0]);
 		watch(v, 1, v->nid[1]);
@@ -1509,7 +1550,13 @@ int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *o
 	out->rx_bad = rpmsg_stat_get(&v->stats.rx_bad);
 	out->notifies = rpmsg_stat_get(&v->stats.notifies);
 	out->tx_waits = rpmsg_stat_get(&v->stats.tx_waits);
-	out->fence_pact = atomic_load(&v->pact_on);
+	out->fence_pact = v->pact_peer && (vq_pact_le(__atomic_load_n(v->pact_peer, __ATOMIC_RELAXED)) &
+					   VQ_PACT_POSTED);
+	out->pact_posts = rpmsg_stat_get(&v->stats.pact_posts);
+	out->pact_revokes = rpmsg_stat_get(&v->stats.pact_revokes);
+	/* The current session's rings (a new session maps them afresh). */
+	out->light_publishes = __atomic_load_n(&v->vq[0].light_pubs, __ATOMIC_RELAXED) +
+			       (uint64_t)__atomic_load_n(&v->vq[1].light_pubs, __ATOMIC_RELAXED);
 	return 0;
 }
 

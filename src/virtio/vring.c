@@ -9,8 +9,8 @@
  *    loaded with acquire order before its entries are read;
  *  - a sequentially consistent fence separates publishing our index (or our event index /
  *    suppression flag) from reading the peer's suppression state (or the peer's index);
- *    with vq->light the publishing side's is a compiler barrier, and the waiting side's
- *    caller adds a membarrier after vq_enable_notify (the fence pact, platform.h).
+ *    the publishing side's may be left to the waiting side's membarrier instead while
+ *    the peer's fence-pact word says so (vring.h).
  */
 #include "virtio/vring.h"
 
@@ -397,29 +397,43 @@ int vq_next_guess(const struct vq *vq, uint64_t *addr)
 
 /* ---- both roles ---- */
 
+/* Does the peer want a doorbell for entries old..now? (Read after our index is out.) */
+static bool wants_notify(const struct vq *vq, uint16_t old, uint16_t now)
+{
+	bool drv = DRIVER(vq);
+
+	/* Acquire: the fence pact's second look at the word must follow this read. */
+	if (vq->flags & VQ_F_EVENT_IDX)
+		return vring_need_event(ld16_acquire(vq, drv ? avail_event(vq) : used_event(vq)),
+					now, old);
+	if (drv)
+		return !(ld16_acquire(vq, used_flags(vq)) & VRING_USED_F_NO_NOTIFY);
+	return !(ld16_acquire(vq, avail_flags(vq)) & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
 bool vq_publish(struct vq *vq)
 {
 	uint16_t old = vq->pub_idx, now = vq->prod_idx;
-	bool drv = DRIVER(vq);
+	uint32_t pact = 0;
 
 	if (vq->broken || old == now)
 		return false;
-	st16_release(vq, drv ? avail_idx(vq) : used_idx(vq), now);
+	if (vq->pact)
+		pact = __atomic_load_n(vq->pact, __ATOMIC_ACQUIRE); /* before our index goes out */
+	st16_release(vq, DRIVER(vq) ? avail_idx(vq) : used_idx(vq), now);
 	__atomic_store_n(&vq->pub_idx, now, __ATOMIC_RELAXED); /* see vq_published */
-	/* Our idx before the peer's suppression state: a full fence, or with the pact the
-	 * peer's membarrier before it sleeps, which orders this store and load for us. */
-	if (vq->light)
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	else
-		full_fence();
-	if (vq->flags & VQ_F_EVENT_IDX) {
-		uint16_t ev = ld16(vq, drv ? avail_event(vq) : used_event(vq));
+	/* Our index before the peer's suppression state: a full fence, unless the peer's
+	 * posted pact word held from before the store to after the read (see vring.h). */
+	if (pact & vq_pact_le(VQ_PACT_POSTED)) {
+		bool want = wants_notify(vq, old, now);
 
-		return vring_need_event(ev, now, old);
+		if (__atomic_load_n(vq->pact, __ATOMIC_RELAXED) == pact) {
+			__atomic_store_n(&vq->light_pubs, vq->light_pubs + 1, __ATOMIC_RELAXED);
+			return want;
+		}
 	}
-	if (drv)
-		return !(ld16(vq, used_flags(vq)) & VRING_USED_F_NO_NOTIFY);
-	return !(ld16(vq, avail_flags(vq)) & VRING_AVAIL_F_NO_INTERRUPT);
+	full_fence();
+	return wants_notify(vq, old, now);
 }
 
 bool vq_pending(const struct vq *vq)

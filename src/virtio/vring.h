@@ -71,6 +71,36 @@ enum vq_role { VQ_DRIVER, VQ_DEVICE };
  * 1..32768 or align is not a power of two >= 4. */
 size_t vring_size(uint32_t num, uint32_t align);
 
+/*
+ * The fence pact (rpmsg/platform.h, pact_words). Each side owns one 32-bit word, stored
+ * little-endian, which the peer reads each time it publishes:
+ *   VQ_PACT_READS   the owner is registered for the peer's sleep_fence, so posting to it
+ *                   is worth while;
+ *   VQ_PACT_POSTED  the owner will run sleep_fence before it next sleeps: while the word
+ *                   stays the same, the peer may order its publish with a compiler barrier;
+ *   bits 2..31      a count the owner steps at every post and every revoke.
+ * A sender reads the word before it stores its index, and again after it has read the
+ * waiter's suppression state; it skips the full fence only when both reads return the same
+ * posted word. A waiter that posted revokes (clears POSTED, steps the count) and runs
+ * sleep_fence before it sleeps: after its flag is set and fenced, before its last look at
+ * the index. Then either the sender's second read comes after that barrier and sees the
+ * revoke (it fences after all and reads the flag again), or the sender's index store came
+ * before the barrier and the last look sees it. A post is stored with release order after
+ * any waiter's flag that did not see it, so a sender that reads the post sees that flag.
+ */
+#define VQ_PACT_POSTED 1u
+#define VQ_PACT_READS 2u
+#define VQ_PACT_STEP 4u
+
+static inline uint32_t vq_pact_le(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
 struct vq {
 	/* Public: callers may read these. */
 	uint32_t num;
@@ -89,8 +119,8 @@ struct vq {
 	uint16_t cons_idx;       /* next entry of the peer's ring to take (driver: used, device: avail) */
 	uint16_t peer_idx;       /* the peer's producer index as last read (checked when read) */
 	bool notify_on;          /* we asked the peer to notify us (vq_enable_notify) */
-	bool light;              /* the peer's waiters fence for us (platform.h, the fence
-				  * pact): vq_publish orders with a compiler barrier only */
+	const uint32_t *pact;    /* the peer's fence-pact word (below); NULL: always fence */
+	uint32_t light_pubs;     /* publishes that skipped the fence (owner writes, any reads) */
 	uint32_t count;          /* driver: free descriptors; device: heads taken, not yet returned */
 #ifndef RPMSG_VQ_DEVICE_ONLY
 	uint16_t free_head;      /* driver: first free descriptor (valid while count > 0) */
@@ -147,7 +177,7 @@ int vq_next_guess(const struct vq *vq, uint64_t *addr);
 /* Make added/used entries visible (entries, then idx with release order). True if the peer
  * must be notified (§8: flags, or the event-index rule with VQ_F_EVENT_IDX). False when
  * nothing new was published since the last call, or when broken. A full fence orders the
- * index before the peer's flags, unless `light` (then the peer's sleep fence does). */
+ * index before the peer's flags, unless the peer's pact word lets its sleep fence do it. */
 bool vq_publish(struct vq *vq);
 /* Is there something to take (driver: used.idx moved; device: avail.idx moved)? Acquire
  * load; false when broken. */

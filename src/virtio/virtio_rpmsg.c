@@ -102,6 +102,7 @@ struct vio {
 	_Atomic uint32_t pact_word; /* ours as last stored, host order (stored under pact_lock) */
 	uint64_t pact_awake;        /* under pact_lock: since when no sleep was seen, or PACT_ASLEEP */
 	uint64_t pact_busy_ns;      /* post after this long awake */
+	unsigned pact_tx_waiters;   /* under pact_lock: senders in wait_for_tx (no post then) */
 	unsigned pact_looks;        /* process only: passes since pact_tick */
 	const uint8_t *cur_rx; /* payload being delivered, for hold_rx_buffer */
 	const uint8_t *rx_hint; /* process only: where the next message will likely land */
@@ -150,8 +151,12 @@ static void kick(struct vio *v, unsigned q)
 
 /*
  * The fence pact (vring.h). A side that has stayed awake for pact_busy_ns posts its word:
- * the peer's publishes then skip their full fence, and our next sleep runs sleep_fence
- * for them (one membarrier per stretch awake, rather than a fence per message).
+ * the peer's publishes then skip their full fence and their doorbell, and our next sleep
+ * runs sleep_fence for them (one membarrier per stretch awake, not a fence per message).
+ * Skipping the doorbell is sound because nobody here sleeps waiting for one while the
+ * word is posted: a poller that sleeps revokes first, one that slept before the post had
+ * its flag cleared by the awake poller (process, which the post follows), and senders
+ * waiting for buffers hold off the post (pact_tx_waiters).
  */
 #define PACT_ASLEEP UINT64_MAX
 
@@ -175,11 +180,10 @@ static void pact_tick(struct vio *v)
 	w = atomic_load_explicit(&v->pact_word, memory_order_relaxed);
 	if (v->pact_awake == PACT_ASLEEP || now < v->pact_awake) {
 		v->pact_awake = now; /* awake again (or a sleeper came by): count from here */
-	} else if (!(w & VQ_PACT_POSTED) && now - v->pact_awake >= v->pact_busy_ns &&
+	} else if (!(w & VQ_PACT_POSTED) && !v->pact_tx_waiters &&
+		   now - v->pact_awake >= v->pact_busy_ns &&
 		   (vq_pact_le(__atomic_load_n(v->pact_peer, __ATOMIC_RELAXED)) & VQ_PACT_READS)) {
-		/* Release: a sender that reads the post then sees the flag of every sleeper
-		 * that took this lock before us (those did not fence for it). */
-		pact_store(v, (w + VQ_PACT_STEP) | VQ_PACT_POSTED, __ATOMIC_RELEASE);
+		pact_store(v, (w + VQ_PACT_STEP) | VQ_PACT_POSTED, __ATOMIC_RELAXED);
 		rpmsg_stat_add(&v->stats.pact_posts, 1);
 	}
 	rpmsg_spin_unlock(&v->pact_lock);
@@ -205,6 +209,16 @@ static void pact_sleep(struct vio *v)
 		v->plat->ops->sleep_fence(v->plat);
 		rpmsg_stat_add(&v->stats.pact_revokes, 1);
 	}
+	rpmsg_spin_unlock(&v->pact_lock);
+}
+
+/* A sender starts (+1) or ends (-1) waiting for the peer to give buffers back. */
+static void pact_tx_wait(struct vio *v, int delta)
+{
+	if (!v->pact_mine)
+		return;
+	rpmsg_spin_lock(&v->pact_lock);
+	v->pact_tx_waiters += (unsigned)delta;
 	rpmsg_spin_unlock(&v->pact_lock);
 }
 
@@ -385,6 +399,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 			kick(v, v->rxq);
 	}
 	/* Ask the peer for a doorbell when it frees buffers, then sleep on it. */
+	pact_tx_wait(v, 1);
 	vq_enable_notify(q);
 	for (;;) {
 		int slice = 100;
@@ -423,6 +438,7 @@ static int wait_for_tx(struct vio *v, struct vbuf *out, int timeout_ms)
 			kick(v, v->txq);
 	}
 	vq_disable_notify(q);
+	pact_tx_wait(v, -1);
 out:
 	rpmsg_bias_unlock(&v->tx_lock, tl);
 	return ret;

@@ -402,13 +402,11 @@ static bool wants_notify(const struct vq *vq, uint16_t old, uint16_t now)
 {
 	bool drv = DRIVER(vq);
 
-	/* Acquire: the fence pact's second look at the word must follow this read. */
 	if (vq->flags & VQ_F_EVENT_IDX)
-		return vring_need_event(ld16_acquire(vq, drv ? avail_event(vq) : used_event(vq)),
-					now, old);
+		return vring_need_event(ld16(vq, drv ? avail_event(vq) : used_event(vq)), now, old);
 	if (drv)
-		return !(ld16_acquire(vq, used_flags(vq)) & VRING_USED_F_NO_NOTIFY);
-	return !(ld16_acquire(vq, avail_flags(vq)) & VRING_AVAIL_F_NO_INTERRUPT);
+		return !(ld16(vq, used_flags(vq)) & VRING_USED_F_NO_NOTIFY);
+	return !(ld16(vq, avail_flags(vq)) & VRING_AVAIL_F_NO_INTERRUPT);
 }
 
 bool vq_publish(struct vq *vq)
@@ -422,16 +420,19 @@ bool vq_publish(struct vq *vq)
 		pact = __atomic_load_n(vq->pact, __ATOMIC_ACQUIRE); /* before our index goes out */
 	st16_release(vq, DRIVER(vq) ? avail_idx(vq) : used_idx(vq), now);
 	__atomic_store_n(&vq->pub_idx, now, __ATOMIC_RELAXED); /* see vq_published */
-	/* Our index before the peer's suppression state: a full fence, unless the peer's
-	 * posted pact word held from before the store to after the read (see vring.h). */
-	if (pact & vq_pact_le(VQ_PACT_POSTED)) {
-		bool want = wants_notify(vq, old, now);
-
-		if (__atomic_load_n(vq->pact, __ATOMIC_RELAXED) == pact) {
-			__atomic_store_n(&vq->light_pubs, vq->light_pubs + 1, __ATOMIC_RELAXED);
-			return want;
-		}
+	/*
+	 * The peer's posted pact word, unchanged from before our store to after it: the peer
+	 * has not slept since, and before it does its last look will see our index (vring.h).
+	 * No fence, and no doorbell: nobody there waits for one. The peer's barrier lands
+	 * between two of our instructions, so the second read must follow the store in the
+	 * instruction stream (a compiler barrier), not in the order memory sees them.
+	 */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if ((pact & vq_pact_le(VQ_PACT_POSTED)) && __atomic_load_n(vq->pact, __ATOMIC_RELAXED) == pact) {
+		__atomic_store_n(&vq->light_pubs, vq->light_pubs + 1, __ATOMIC_RELAXED);
+		return false;
 	}
+	/* Our index before the peer's suppression state. */
 	full_fence();
 	return wants_notify(vq, old, now);
 }

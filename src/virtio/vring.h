@@ -79,14 +79,14 @@ size_t vring_size(uint32_t num, uint32_t align);
  *   VQ_PACT_POSTED  the owner will run sleep_fence before it next sleeps: while the word
  *                   stays the same, the peer may order its publish with a compiler barrier;
  *   bits 2..31      a count the owner steps at every post and every revoke.
- * A sender reads the word before it stores its index, and again after it has read the
- * waiter's suppression state; it skips the full fence only when both reads return the same
- * posted word. A waiter that posted revokes (clears POSTED, steps the count) and runs
- * sleep_fence before it sleeps: after its flag is set and fenced, before its last look at
- * the index. Then either the sender's second read comes after that barrier and sees the
- * revoke (it fences after all and reads the flag again), or the sender's index store came
- * before the barrier and the last look sees it. A post is stored with release order after
- * any waiter's flag that did not see it, so a sender that reads the post sees that flag.
+ * A sender reads the word before it stores its index and again after the store (in the
+ * instruction stream). When both reads return the same posted word it publishes with no
+ * fence and no doorbell. A waiter that posted revokes (clears POSTED, steps the count) and
+ * runs sleep_fence before it sleeps: after its flag is set and fenced, before its last
+ * look at the index. Then either the sender's second read comes after that barrier and
+ * sees the revoke (the sender fences, reads the flag and rings as usual), or its store
+ * came before the barrier and the last look sees it. The owner posts only while none of
+ * its threads sleeps waiting for a doorbell from this peer (see virtio_rpmsg.c).
  */
 #define VQ_PACT_POSTED 1u
 #define VQ_PACT_READS 2u
@@ -177,7 +177,8 @@ int vq_next_guess(const struct vq *vq, uint64_t *addr);
 /* Make added/used entries visible (entries, then idx with release order). True if the peer
  * must be notified (§8: flags, or the event-index rule with VQ_F_EVENT_IDX). False when
  * nothing new was published since the last call, or when broken. A full fence orders the
- * index before the peer's flags, unless the peer's pact word lets its sleep fence do it. */
+ * index before the peer's flags, unless the peer's posted pact word (above) makes both the
+ * fence and the doorbell needless. */
 bool vq_publish(struct vq *vq);
 /* Is there something to take (driver: used.idx moved; device: avail.idx moved)? Acquire
  * load; false when broken. */

@@ -958,8 +958,10 @@ static int vio_arm(struct rpmsg_link *link)
 		/* A restarted device rings vq0's doorbell after publishing its table. */
 		if (v->plat->ops->arm(v->plat, v->nid[0]) > 0)
 			pending = 1;
-		if (!atomic_load(&v->up))
+		if (!atomic_load(&v->up)) {
+			pact_sleep(v); /* every sleep revokes: one rule, whatever the link's state */
 			return pending || (s != v->status_written && (int)s != v->stale_status);
+		}
 		if (s == v->status_written) {
 			rpmsg_spin_lock(&v->rx_lock); /* a renegotiation may be re-mapping it */
 			/* About to sleep: doorbells again. The fence in vq_enable_notify orders it
@@ -980,6 +982,7 @@ static int vio_arm(struct rpmsg_link *link)
 		/* Device waiting for DRIVER_OK: the driver's first vq0 kick wakes us. */
 		if (v->plat->ops->arm(v->plat, v->nid[0]) > 0)
 			pending = 1;
+		pact_sleep(v);
 		/* process() brings the link up; here we only look. */
 		return pending || ((rsc_vdev_status(&v->vdev) & VIRTIO_STATUS_DRIVER_OK) &&
 				   rsc_vdev_status(&v->vdev) != v->refused_status);

@@ -164,7 +164,13 @@ static void kick(struct vio *v, unsigned q)
 static void pact_store(struct vio *v, uint32_t w, int order)
 {
 	atomic_store_explicit(&v->pact_word, w, memory_order_relaxed);
-	__atomic_store_n(v->pact_mine, vq_pact_le(w), order);
+	__atomic_store_n(v->pact_mine, rpmsg_le32(w), order);
+}
+
+/* The peer's word, host order (only its bits are looked at: a peer that lies hurts itself). */
+static uint32_t pact_peer_word(const struct vio *v)
+{
+	return v->pact_peer ? rpmsg_le32(__atomic_load_n(v->pact_peer, __ATOMIC_RELAXED)) : 0;
 }
 
 /* From process, every 256 passes: post once awake long enough, if the peer reads posts. */
@@ -182,7 +188,7 @@ static void pact_tick(struct vio *v)
 		v->pact_awake = now; /* awake again (or a sleeper came by): count from here */
 	} else if (!(w & VQ_PACT_POSTED) && !v->pact_tx_waiters &&
 		   now - v->pact_awake >= v->pact_busy_ns &&
-		   (vq_pact_le(__atomic_load_n(v->pact_peer, __ATOMIC_RELAXED)) & VQ_PACT_READS)) {
+		   (pact_peer_word(v) & VQ_PACT_READS)) {
 		pact_store(v, (w + VQ_PACT_STEP) | VQ_PACT_POSTED, __ATOMIC_RELAXED);
 		rpmsg_stat_add(&v->stats.pact_posts, 1);
 	}
@@ -1569,8 +1575,7 @@ int rpmsg_virtio_get_stats(struct rpmsg_link *link, struct rpmsg_virtio_stats *o
 	out->rx_bad = rpmsg_stat_get(&v->stats.rx_bad);
 	out->notifies = rpmsg_stat_get(&v->stats.notifies);
 	out->tx_waits = rpmsg_stat_get(&v->stats.tx_waits);
-	out->fence_pact = v->pact_peer && (vq_pact_le(__atomic_load_n(v->pact_peer, __ATOMIC_RELAXED)) &
-					   VQ_PACT_POSTED);
+	out->fence_pact = pact_peer_word(v) & VQ_PACT_POSTED;
 	out->pact_posts = rpmsg_stat_get(&v->stats.pact_posts);
 	out->pact_revokes = rpmsg_stat_get(&v->stats.pact_revokes);
 	/* The current session's rings (a new session maps them afresh). */

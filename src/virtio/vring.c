@@ -96,6 +96,12 @@ static inline void put32(const struct vq *vq, uint8_t *p, uint32_t v)
 		st32(vq, p, v);
 }
 
+/* The fence pact's word is little-endian whatever the ring's order (vring.h). */
+static inline uint32_t pact_le(uint32_t v)
+{
+	return HOST_BE ? __builtin_bswap32(v) : v;
+}
+
 static inline void full_fence(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -428,7 +434,7 @@ bool vq_publish(struct vq *vq)
 	 * instruction stream (a compiler barrier), not in the order memory sees them.
 	 */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if ((pact & vq_pact_le(VQ_PACT_POSTED)) && __atomic_load_n(vq->pact, __ATOMIC_RELAXED) == pact) {
+	if ((pact & pact_le(VQ_PACT_POSTED)) && __atomic_load_n(vq->pact, __ATOMIC_RELAXED) == pact) {
 		__atomic_store_n(&vq->light_pubs, vq->light_pubs + 1, __ATOMIC_RELAXED);
 		return false;
 	}

@@ -92,15 +92,6 @@ size_t vring_size(uint32_t num, uint32_t align);
 #define VQ_PACT_READS 2u
 #define VQ_PACT_STEP 4u
 
-static inline uint32_t vq_pact_le(uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap32(v);
-#else
-	return v;
-#endif
-}
-
 struct vq {
 	/* Public: callers may read these. */
 	uint32_t num;

@@ -173,13 +173,14 @@ static uint32_t pact_peer_word(const struct vio *v)
 	return v->pact_peer ? rpmsg_le32(__atomic_load_n(v->pact_peer, __ATOMIC_RELAXED)) : 0;
 }
 
-/* From process, every 256 passes: post once awake long enough, if the peer reads posts. */
+/* From process, every 64 passes: post once awake long enough, if the peer reads posts. */
 static void pact_tick(struct vio *v)
 {
 	uint64_t now;
 	uint32_t w;
 
-	if (!v->pact_mine || (atomic_load_explicit(&v->pact_word, memory_order_relaxed) & VQ_PACT_POSTED))
+	if (!v->pact_mine || (atomic_load_explicit(&v->pact_word, memory_order_relaxed) & VQ_PACT_POSTED) ||
+	    !(pact_peer_word(v) & VQ_PACT_READS))
 		return;
 	now = now_ns(v);
 	rpmsg_spin_lock(&v->pact_lock);
@@ -187,8 +188,7 @@ static void pact_tick(struct vio *v)
 	if (v->pact_awake == PACT_ASLEEP || now < v->pact_awake) {
 		v->pact_awake = now; /* awake again (or a sleeper came by): count from here */
 	} else if (!(w & VQ_PACT_POSTED) && !v->pact_tx_waiters &&
-		   now - v->pact_awake >= v->pact_busy_ns &&
-		   (pact_peer_word(v) & VQ_PACT_READS)) {
+		   now - v->pact_awake >= v->pact_busy_ns) {
 		pact_store(v, (w + VQ_PACT_STEP) | VQ_PACT_POSTED, __ATOMIC_RELAXED);
 		rpmsg_stat_add(&v->stats.pact_posts, 1);
 	}
@@ -848,7 +848,7 @@ static int vio_process(struct rpmsg_link *link)
 	if (!atomic_load(&v->up))
 		return n;
 	v->plat->ops->ack(v->plat, v->nid[v->rxq]);
-	if (!(++v->pact_looks & 255))
+	if (!(++v->pact_looks & 63))
 		pact_tick(v);
 	if (q->notify_on) {
 		/* Awake and looking: the peer need not ring until arm() says we will sleep. */

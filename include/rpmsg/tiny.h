@@ -70,7 +70,7 @@ struct rpmsg_tiny_rsc_table {
 #else
 #define RPMSG_TINY_VQ_TRACK (RPMSG_TINY_VRING_MAX / 8 + 2 * RPMSG_TINY_VRING_MAX)
 #endif
-#define RPMSG_TINY_VQ_WORDS ((14 * sizeof(void *) + RPMSG_TINY_VQ_TRACK) / sizeof(void *))
+#define RPMSG_TINY_VQ_WORDS ((16 * sizeof(void *) + RPMSG_TINY_VQ_TRACK) / sizeof(void *))
 
 struct rpmsg_tiny_ept;
 

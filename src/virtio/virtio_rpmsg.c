@@ -63,7 +63,8 @@ struct vio {
 	int stale_status;       /* driver, down: a status whose table was unusable, -1 if none */
 	uint64_t downs, ups, faults;
 
-	/* Per vq, per descriptor head: the buffer it carries while the peer or we hold it. */
+	/* Per vq, per descriptor head. Driver: the buffer it carries while the peer or we hold
+	 * it. Device: the buffer it named when last checked (dev_buf). */
 	struct vbuf *slot[2];
 	/* Driver: the pool. */
 	uint8_t *pool;
@@ -264,6 +265,24 @@ static uint8_t *buf_ptr(struct vio *v, uint64_t pa, uint32_t len)
 	return rpmsg_shm_ptr(shm, pa, len);
 }
 
+/*
+ * Device: buf_ptr for the buffer descriptor `head` of vq `q` names, remembered in slot[]
+ * (zeroed at each link-up, like the ring mapping the check depends on). A driver's fixed
+ * pool names the same buffer in the same descriptor lap after lap, so the checks run once
+ * per buffer, not once per message.
+ */
+static uint8_t *dev_buf(struct vio *v, unsigned q, uint16_t head, uint64_t pa, uint32_t len)
+{
+	struct vbuf *s = &v->slot[q][head];
+
+	if (!s->va || s->pa != pa || s->len != len) {
+		s->va = buf_ptr(v, pa, len);
+		s->pa = pa;
+		s->len = len;
+	}
+	return s->va;
+}
+
 /* The peer went away under a waiting sender (checked without taking the link down). */
 static bool peer_gone(struct vio *v)
 {
@@ -360,7 +379,7 @@ static int tx_take_locked(struct vio *v, struct vbuf *out)
 				kick(v, v->txq);
 			return head == -EAGAIN ? -ENOMEM : head;
 		}
-		va = len >= HDR_SIZE ? buf_ptr(v, addr, len) : NULL;
+		va = len >= HDR_SIZE ? dev_buf(v, v->txq, (uint16_t)head, addr, len) : NULL;
 		if (!va) {
 			/* Outside our memory, over the rings or the table, or too short for a
 			 * header: hand it back unused. */
@@ -736,7 +755,7 @@ static int rx_next_locked(struct vio *v, struct vbuf *b, unsigned taken)
 			head = vq_get_avail(q, &addr, &len, &flags);
 			if (head < 0)
 				return head == -EAGAIN ? 0 : head;
-			b->va = buf_ptr(v, addr, len);
+			b->va = dev_buf(v, v->rxq, (uint16_t)head, addr, len);
 			b->pa = addr;
 			b->len = len;
 			b->used_len = len; /* a consumed buffer goes back with its full length */
@@ -791,7 +810,10 @@ static void rx_guess_locked(struct vio *v)
 	if (head < 0)
 		v->rx_hint = NULL;
 	else if (is_dev(v))
-		v->rx_hint = buf_ptr(v, addr, v->rx_hint_len);
+		/* The buffer as last checked, if the descriptor still names it (no check now). */
+		v->rx_hint = v->slot[v->rxq][head].pa == addr && v->rx_hint_len <= v->slot[v->rxq][head].len
+				     ? v->slot[v->rxq][head].va
+				     : NULL;
 	else if (v->rx_hint_len <= v->cfg.buf_size)
 		v->rx_hint = v->slot[v->rxq][head].va;
 	else

@@ -156,6 +156,22 @@ static void desc_len_zero(void) { desc_field(8, 0); }
 static void desc_len_huge(void) { desc_field(8, 0xffffff00u); }
 static void desc_len_below_header_len(void) { desc_field(8, 16 + 4); }
 
+/*
+ * The same on a warm link: every descriptor has carried a good buffer first, so the device
+ * has checked (and remembered) what each one named. A descriptor rewritten since must be
+ * checked again, not taken for the buffer it named last time.
+ */
+static void warm_up(void)
+{
+	for (unsigned i = 0; i < 2 * H_NUM; i++)
+		CHECK(works(&H));
+}
+
+static void desc_addr_outside_warm(void) { warm_up(); desc_field(0, 0x7fff0000u); }
+static void desc_addr_on_vring_warm(void) { warm_up(); desc_field(0, 4096 + 16); }
+static void desc_addr_on_table_warm(void) { warm_up(); desc_field(0, 32); }
+static void desc_len_huge_warm(void) { warm_up(); desc_field(8, 0xffffff00u); }
+
 static void header_len_huge(void)
 {
 	uint64_t bad = rx_bad(H.lv);
@@ -188,6 +204,8 @@ static void vq0_desc(unsigned off, uint32_t val)
 }
 
 static void vq0_desc_outside(void) { vq0_desc(0, 0x7fff0000u); }
+static void vq0_desc_outside_warm(void) { warm_up(); vq0_desc(0, 0x7fff0000u); }
+static void vq0_desc_on_vring_warm(void) { warm_up(); vq0_desc(0, 8192); }
 static void vq0_desc_short(void) { vq0_desc(8, 8); }
 static void vq0_desc_on_vring(void) { vq0_desc(0, 8192); }
 static void vq0_desc_on_table(void) { vq0_desc(0, 0); }
@@ -322,11 +340,17 @@ int main(void)
 	RUN(desc_len_zero);
 	RUN(desc_len_huge);
 	RUN(desc_len_below_header_len);
+	RUN(desc_addr_outside_warm);
+	RUN(desc_addr_on_vring_warm);
+	RUN(desc_addr_on_table_warm);
+	RUN(desc_len_huge_warm);
 	RUN(header_len_huge);
 	RUN(vq0_desc_outside);
 	RUN(vq0_desc_short);
 	RUN(vq0_desc_on_vring);
 	RUN(vq0_desc_on_table);
+	RUN(vq0_desc_outside_warm);
+	RUN(vq0_desc_on_vring_warm);
 	RUN(ns_short);
 	RUN(ns_long);
 	RUN(ns_addr_any);

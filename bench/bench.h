@@ -169,5 +169,7 @@ int run_link_tput(const struct bench_transport *t, bool busy, size_t size, int b
  * trip when no cache line has to cross to another CPU. */
 int run_link_onethread_rtt(const struct bench_transport *t, size_t size, const struct bench_budget *b,
 			   struct samples *out);
+int run_link_onethread_tput(const struct bench_transport *t, size_t size, const struct bench_budget *b,
+			    struct run_result *out);
 
 #endif

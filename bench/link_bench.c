@@ -562,7 +562,9 @@ struct onethread {
 	struct rpmsg_bus *bus; /* the remote's */
 	struct rpmsg_link *link;
 	struct rpmsg_endpoint *ept;
+	rpmsg_rx_cb serve_cb;
 	volatile bool got;
+	uint64_t count, bytes; /* stream: messages the remote received */
 	int err;
 };
 
@@ -594,76 +596,157 @@ static void *onethread_remote(void *arg)
 	}
 	while (!rpmsg_link_is_up(o->link) && bench_now() < deadline)
 		rpmsg_bus_poll(o->bus, 1);
-	o->err = rpmsg_link_is_up(o->link) ? o->t->serve(o->link, onethread_echo, o, &o->ept) : -ETIMEDOUT;
+	o->err = rpmsg_link_is_up(o->link) ? o->t->serve(o->link, o->serve_cb, o, &o->ept) : -ETIMEDOUT;
 	return NULL;
 }
 
-int run_link_onethread_rtt(const struct bench_transport *t, size_t size, const struct bench_budget *b,
-			   struct samples *out)
+struct onethread_pair {
+	char name[64];
+	struct onethread o;
+	struct rpmsg_driver drv;
+	struct rpmsg_bus *bus; /* the main CPU's */
+	struct rpmsg_endpoint *ept;
+};
+
+/*
+ * Both sides in this thread: the remote serves `serve_cb`, the main side's driver gets
+ * `got_cb`. Returns 0 with p->ept bound to the remote's service; onethread_close always.
+ */
+static int onethread_open(struct onethread_pair *p, const struct bench_transport *t,
+			  rpmsg_rx_cb serve_cb, rpmsg_rx_cb got_cb)
 {
 	static unsigned seq;
-	char name[64];
-	struct onethread o = { .t = t, .name = name };
-	struct rpmsg_driver drv = { .name = "rpmsg-bench", .id_table = services, .probe = on_probe,
-				    .callback = onethread_got, .priv = &o };
 	struct rpmsg_platform *plat;
-	struct rpmsg_bus *bus = NULL;
 	struct rpmsg_link *link;
-	uint8_t buf[BENCH_MTU];
-	struct lat_loop l;
 	pthread_t th;
 	uint64_t deadline;
 	int err;
 
-	if (size < 2 || size > sizeof(buf))
-		return -EINVAL;
-	memset(buf, 0xa5, size);
+	memset(p, 0, sizeof(*p));
+	p->o = (struct onethread){ .t = t, .name = p->name, .serve_cb = serve_cb };
+	p->drv = (struct rpmsg_driver){ .name = "rpmsg-bench", .id_table = services, .probe = on_probe,
+					.callback = got_cb, .priv = &p->o };
 	g_probed = NULL;
-	snprintf(name, sizeof(name), "bench-%d-1t%u", (int)getpid(), seq++);
-	bench_set_shm_name(name);
-	if ((err = rpmsg_posix_create(name, t->shm_size, &plat)))
-		goto out;
-	if ((err = -pthread_create(&th, NULL, onethread_remote, &o))) {
+	snprintf(p->name, sizeof(p->name), "bench-%d-1t%u", (int)getpid(), seq++);
+	bench_set_shm_name(p->name);
+	if ((err = rpmsg_posix_create(p->name, t->shm_size, &plat)))
+		return err;
+	if ((err = -pthread_create(&th, NULL, onethread_remote, &p->o))) {
 		plat->ops->destroy(plat);
-		goto out;
+		return err;
 	}
-	err = rpmsg_bus_create(&bus);
+	err = rpmsg_bus_create(&p->bus);
 	if (!err)
-		err = rpmsg_register_driver(bus, &drv);
+		err = rpmsg_register_driver(p->bus, &p->drv);
 	if (!err) {
-		err = t->create(bus, plat, false, &link);
+		err = t->create(p->bus, plat, false, &link);
 		plat = NULL; /* the link owns it, or it is gone with the failure */
 	}
 	if (plat)
 		plat->ops->destroy(plat);
 	pthread_join(th, NULL);
 	if (!err)
-		err = o.err;
+		err = p->o.err;
 	deadline = bench_now() + (uint64_t)BENCH_SETUP_MS * 1000000u;
 	while (!err && !g_probed) {
 		if (bench_now() > deadline)
 			err = -ETIMEDOUT;
-		rpmsg_bus_poll(o.bus, 0);
-		rpmsg_bus_poll(bus, 1);
+		rpmsg_bus_poll(p->o.bus, 0);
+		rpmsg_bus_poll(p->bus, 1);
 	}
-	rpmsg_posix_unlink(name);
-	if (!err) {
-		struct rpmsg_endpoint *ept = rpmsg_channel_ept(g_probed);
+	rpmsg_posix_unlink(p->name);
+	if (!err && !(p->ept = rpmsg_channel_ept(g_probed)))
+		err = -ENOTCONN;
+	return err;
+}
 
+static void onethread_close(struct onethread_pair *p)
+{
+	rpmsg_bus_destroy(p->bus);
+	rpmsg_bus_destroy(p->o.bus);
+	rpmsg_posix_unlink(p->name);
+	bench_set_shm_name(NULL);
+}
+
+int run_link_onethread_rtt(const struct bench_transport *t, size_t size, const struct bench_budget *b,
+			   struct samples *out)
+{
+	struct onethread_pair p;
+	uint8_t buf[BENCH_MTU];
+	struct lat_loop l;
+	int err;
+
+	if (size < 2 || size > sizeof(buf))
+		return -EINVAL;
+	memset(buf, 0xa5, size);
+	err = onethread_open(&p, t, onethread_echo, onethread_got);
+	if (!err) {
 		lat_start(&l, b);
 		do {
-			o.got = false;
-			err = rpmsg_trysend(ept, buf, size);
-			for (uint64_t n = 0; !err && !o.got; n++) {
-				if (rpmsg_bus_poll(o.bus, 0) < 0 || rpmsg_bus_poll(bus, 0) < 0 || n > 1000000)
+			p.o.got = false;
+			err = rpmsg_trysend(p.ept, buf, size);
+			for (uint64_t n = 0; !err && !p.o.got; n++) {
+				if (rpmsg_bus_poll(p.o.bus, 0) < 0 || rpmsg_bus_poll(p.bus, 0) < 0 || n > 1000000)
 					err = -EPROTO;
 			}
 		} while (!err && lat_step(&l, out, &err));
 	}
-out:
-	rpmsg_bus_destroy(bus);
-	rpmsg_bus_destroy(o.bus);
-	rpmsg_posix_unlink(name);
-	bench_set_shm_name(NULL);
+	onethread_close(&p);
+	return err;
+}
+
+static int onethread_count(struct rpmsg_endpoint *ept, void *data, size_t len, uint32_t src, void *priv)
+{
+	struct onethread *o = priv;
+
+	(void)ept, (void)src;
+	bench_keep(data);
+	o->count++;
+	o->bytes += len;
+	return 0;
+}
+
+/*
+ * One-way stream, both sides in this thread: up to ONETHREAD_BATCH single sends, then one
+ * poll of the remote (it receives them all) and one of the main side. What a message costs
+ * the library, send and receive, when the receiver works through a backlog.
+ */
+#define ONETHREAD_BATCH 64
+
+int run_link_onethread_tput(const struct bench_transport *t, size_t size, const struct bench_budget *b,
+			    struct run_result *out)
+{
+	struct onethread_pair p;
+	uint8_t buf[BENCH_MTU];
+	uint64_t t_start, end, sent = 0;
+	int err;
+
+	if (size < 2 || size > sizeof(buf))
+		return -EINVAL;
+	memset(buf, 0xa5, size);
+	err = onethread_open(&p, t, onethread_count, onethread_got);
+	t_start = bench_now();
+	end = t_start + (uint64_t)(b->seconds * 1e9);
+	while (!err) {
+		int k = 0;
+
+		while (k < ONETHREAD_BATCH && !(err = rpmsg_trysend(p.ept, buf, size)))
+			k++;
+		if (full(err))
+			err = 0;
+		sent += (uint64_t)k;
+		if (!err && (rpmsg_bus_poll(p.o.bus, 0) < 0 || rpmsg_bus_poll(p.bus, 0) < 0))
+			err = -EPROTO;
+		if (!err && p.o.count != sent)
+			err = -EPROTO; /* the remote's poll takes everything sent so far */
+		if ((b->iters > 0 && (long)sent >= b->iters) || bench_now() >= end)
+			break;
+	}
+	if (!err) {
+		out->msgs = sent;
+		out->sent = sent;
+		out->ns = bench_now() - t_start;
+	}
+	onethread_close(&p);
 	return err;
 }

@@ -89,6 +89,7 @@ static struct bcase cases[] = {
 	{ .id = "ring_tput_16", .label = "shm ring 16 B", .metric = TPUT, .kind = K_RING, .size = 16 },
 	{ .id = "virtio_busy_tput_16", .label = "virtio busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16 },
 	{ .id = "virtio_fenced_busy_tput_16", .label = "virtio full-fence busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16, .tp = "virtio-fenced" },
+	{ .id = "virtio_onethread_tput_16", .label = "virtio one-thread tput 16 B", .metric = TPUT, .kind = K_ONETHREAD, .size = 16 },
 	{ .id = "virtio_burst_tput_16", .label = "virtio busy-poll tput 16 B, bursts", .metric = TPUT, .kind = K_BUSY, .size = 16, .burst = 16 },
 	{ .id = "virtio_block_tput_16", .label = "virtio blocking tput 16 B", .metric = TPUT, .kind = K_BLOCK, .size = 16 },
 	{ .id = "glink_busy_tput_16", .label = "GLINK busy-poll tput 16 B", .metric = TPUT, .kind = K_BUSY, .size = 16, .tp = "glink" },
@@ -121,6 +122,25 @@ struct opts {
 	int rounds;
 };
 
+/* Does id contain one of the comma-separated substrings in filter? */
+static bool filter_match(const char *filter, const char *id)
+{
+	char sub[64];
+
+	for (const char *p = filter; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n && n < sizeof(sub)) {
+			memcpy(sub, p, n);
+			sub[n] = '\0';
+			if (strstr(id, sub))
+				return true;
+		}
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -134,7 +154,8 @@ static void usage(FILE *f)
 		"  --rounds R   runs of each case, interleaved with its baseline (default 5)\n"
 		"  --strict     exit 1 when a target is missed (default: only errors fail)\n"
 		"  --verbose    progress and link counters on stderr\n"
-		"  --filter SUB run only the cases whose id contains SUB (for profiling; rows\n"
+		"  --filter SUB run only the cases whose id contains SUB, or one of a comma-\n"
+		"               separated list (for profiling and A/B runs; rows\n"
 		"               whose cases did not run say \"skip\")\n"
 		"  --capture F  capture the main CPU's bus to pcapng file F (64-byte snap) while\n"
 		"               the librpmsg cases run: what capturing costs\n"
@@ -240,7 +261,8 @@ static int run_one(struct bcase *c, const struct bench_budget *b)
 		err = run_ring_tput(c->size, b, &r, &c->s);
 		break;
 	case K_ONETHREAD:
-		err = run_link_onethread_rtt(bench_transport(c->tp ? c->tp : "virtio"), c->size, b, &c->s);
+		err = c->metric == RTT ? run_link_onethread_rtt(bench_transport(c->tp ? c->tp : "virtio"), c->size, b, &c->s)
+				       : run_link_onethread_tput(bench_transport(c->tp ? c->tp : "virtio"), c->size, b, &r);
 		break;
 	default: {
 		const struct bench_transport *t = bench_transport(c->tp ? c->tp : "virtio");
@@ -395,6 +417,7 @@ static struct row rows[] = {
 	{ .name = "busy tput 496 B", .id = "busy_tput_496", .sid = "virtio_busy_tput_496", .bid = "ring_tput_496", .p99 = false, .limit = 0.5, .higher_better = true },
 	{ .name = "busy tput 16 B, full fences", .id = "fenced_busy_tput_16", .sid = "virtio_fenced_busy_tput_16", .bid = "ring_tput_16", .p99 = false, .limit = 0, .higher_better = true },
 	{ .name = "busy tput 496 B, full fences", .id = "fenced_busy_tput_496", .sid = "virtio_fenced_busy_tput_496", .bid = "ring_tput_496", .p99 = false, .limit = 0, .higher_better = true },
+	{ .name = "one-thread tput 16 B", .id = "onethread_tput_16", .sid = "virtio_onethread_tput_16", .bid = "ring_tput_16", .p99 = false, .limit = 0, .higher_better = true },
 	{ .name = "busy tput 16 B, bursts of 16", .id = "burst_tput_16", .sid = "virtio_burst_tput_16", .bid = "ring_tput_16", .p99 = false, .limit = 0.5, .higher_better = true },
 	{ .name = "busy tput 496 B, bursts of 16", .id = "burst_tput_496", .sid = "virtio_burst_tput_496", .bid = "ring_tput_496", .p99 = false, .limit = 0.5, .higher_better = true },
 	{ .name = "blocking tput 16 B", .id = "block_tput_16", .sid = "virtio_block_tput_16", .bid = "ring_tput_16", .p99 = false, .limit = 0, .higher_better = true },
@@ -639,7 +662,7 @@ int main(int argc, char **argv)
 	b.iters = o.iters ? (o.iters + o.rounds - 1) / o.rounds : DEFAULT_ITERS_CAP;
 
 	for (size_t i = 0; i < NCASES; i++)
-		cases[i].skipped = o.filter && !strstr(cases[i].id, o.filter);
+		cases[i].skipped = o.filter && !filter_match(o.filter, cases[i].id);
 	for (int round = 0; round < o.rounds; round++) {
 		for (size_t i = 0; i < NCASES; i++) {
 			struct bcase *c = &cases[i];

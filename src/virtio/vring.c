@@ -36,8 +36,8 @@ static inline bool swapped(const struct vq *vq)
 
 /*
  * The accessors take the byte-order answer as an argument: each ring operation works it out
- * once (const bool sw = swapped(vq)). Asked per access, it was re-read after every atomic
- * load, a sixth of the instructions of a receive.
+ * once (const bool sw = swapped(vq)). Asked at each access, vq->flags was read and tested
+ * again after every atomic load.
  */
 static inline uint16_t cv16(bool sw, uint16_t v)
 {

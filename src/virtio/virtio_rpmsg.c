@@ -322,8 +322,20 @@ static bool rx_publish_locked(struct vio *v)
 
 /* ---- transmit buffers ---- */
 
+/*
+ * The send path's steps (take, fill, queue), folded into each sender: as calls they cost
+ * every message a dozen more stack stores and loads, and bursts of 16 ran a fifth slower
+ * (bench/RESULTS.md, eighth session). Size-optimized builds (firmware) keep them out of line.
+ * A sender's vbuf starts zeroed: GCC cannot see that wait_for_tx fills it.
+ */
+#if defined(__OPTIMIZE_SIZE__)
+#define TX_STEP static
+#else
+#define TX_STEP static inline __attribute__((always_inline))
+#endif
+
 /* Take a transmit buffer without waiting: stash, fresh pool, or what the peer returned. */
-static int tx_take_locked(struct vio *v, struct vbuf *out)
+TX_STEP int tx_take_locked(struct vio *v, struct vbuf *out)
 {
 	struct vq *q = &v->vq[v->txq];
 	int head;
@@ -470,7 +482,7 @@ out:
 }
 
 /* Put a filled buffer on the ring, not yet published (caller holds tx_lock). */
-static int tx_queue_locked(struct vio *v, struct vbuf *b, size_t len)
+TX_STEP int tx_queue_locked(struct vio *v, struct vbuf *b, size_t len)
 {
 	struct vq *q = &v->vq[v->txq];
 	int ret;
@@ -534,8 +546,8 @@ static bool too_big(const struct vio *v, size_t len)
 }
 
 /* Fill a taken buffer and put it on the ring, unpublished (caller holds tx_lock). */
-static int tx_fill_locked(struct vio *v, struct vbuf *b, uint32_t src, uint32_t dst,
-			  const void *data, size_t len)
+TX_STEP int tx_fill_locked(struct vio *v, struct vbuf *b, uint32_t src, uint32_t dst,
+			   const void *data, size_t len)
 {
 	if (len > b->len - HDR_SIZE) {
 		/* A device buffer too small for this one: keep it for the next. */
@@ -555,7 +567,7 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	struct vio *v = rpmsg_link_priv(link);
 	bool notify = false;
-	struct vbuf b;
+	struct vbuf b = { 0 };
 	int ret;
 
 	(void)ept;
@@ -597,7 +609,7 @@ static int vio_send_burst(struct rpmsg_link *link, struct rpmsg_endpoint *ept, u
 		return -ENOTCONN;
 	tl = rpmsg_bias_lock(&v->tx_lock);
 	for (; sent < n; sent++) {
-		struct vbuf b;
+		struct vbuf b = { 0 };
 
 		if (too_big(v, msgs[sent].len)) {
 			ret = -EMSGSIZE;

@@ -344,10 +344,7 @@ TX_STEP int tx_take_locked(struct vio *v, struct vbuf *out)
 		*out = v->stash[--v->nstash];
 		return 0;
 	}
-	out->gen = atomic_load(&v->gen);
 	if (!is_dev(v)) {
-		uint32_t len;
-
 		if (v->fresh_tx < v->ntx) {
 			unsigned i = v->nrx + v->fresh_tx++;
 
@@ -355,12 +352,13 @@ TX_STEP int tx_take_locked(struct vio *v, struct vbuf *out)
 			out->pa = rpmsg_shm_pa(&v->plat->shm, out->va);
 			out->len = v->cfg.buf_size;
 			out->head = NO_HEAD;
+			out->gen = atomic_load(&v->gen);
 			return 0;
 		}
 		if (!v->nreclaimed) {
 			/* The device's used length is ignored on vq1. */
 			head = -EAGAIN;
-			while (v->nreclaimed < q->num && (head = vq_get_used(q, &len)) >= 0)
+			while (v->nreclaimed < q->num && (head = vq_get_used(q, NULL)) >= 0)
 				v->reclaimed[(v->rc_first + v->nreclaimed++) & (q->num - 1)] = (uint16_t)head;
 			if (head == -EIO)
 				atomic_store(&v->fault, true);

@@ -283,6 +283,16 @@ static uint8_t *dev_buf(struct vio *v, unsigned q, uint16_t head, uint64_t pa, u
 	return s->va;
 }
 
+/* Device: the buffer dev_buf last checked for this descriptor, if the address is the same
+ * and it spans at least len bytes; NULL otherwise. No check now: for prefetching only. */
+static const uint8_t *dev_buf_seen(const struct vio *v, unsigned q, uint16_t head, uint64_t pa,
+				   uint32_t len)
+{
+	const struct vbuf *s = &v->slot[q][head];
+
+	return s->pa == pa && len <= s->len ? s->va : NULL;
+}
+
 /* The peer went away under a waiting sender (checked without taking the link down). */
 static bool peer_gone(struct vio *v)
 {
@@ -820,10 +830,7 @@ static void rx_guess_locked(struct vio *v)
 	if (head < 0)
 		v->rx_hint = NULL;
 	else if (is_dev(v))
-		/* The buffer as last checked, if the descriptor still names it (no check now). */
-		v->rx_hint = v->slot[v->rxq][head].pa == addr && v->rx_hint_len <= v->slot[v->rxq][head].len
-				     ? v->slot[v->rxq][head].va
-				     : NULL;
+		v->rx_hint = dev_buf_seen(v, v->rxq, (uint16_t)head, addr, v->rx_hint_len);
 	else if (v->rx_hint_len <= v->cfg.buf_size)
 		v->rx_hint = v->slot[v->rxq][head].va;
 	else

@@ -336,7 +336,7 @@ static bool rx_publish_locked(struct vio *v)
  * The send path's steps (take, fill, queue), folded into each sender: as calls they cost
  * every message a dozen more stack stores and loads, and bursts of 16 ran a fifth slower
  * (bench/RESULTS.md, eighth session). Size-optimized builds (firmware) keep them out of line.
- * A sender's vbuf starts zeroed: GCC cannot see that wait_for_tx fills it.
+ * vio_send's vbuf starts zeroed: GCC cannot see that wait_for_tx fills it.
  */
 #if defined(__OPTIMIZE_SIZE__)
 #define TX_STEP static
@@ -617,7 +617,7 @@ static int vio_send_burst(struct rpmsg_link *link, struct rpmsg_endpoint *ept, u
 		return -ENOTCONN;
 	tl = rpmsg_bias_lock(&v->tx_lock);
 	for (; sent < n; sent++) {
-		struct vbuf b = { 0 };
+		struct vbuf b;
 
 		if (too_big(v, msgs[sent].len)) {
 			ret = -EMSGSIZE;

@@ -32,7 +32,6 @@
 #define HDR_SIZE 16
 #define TABLE_SPACE 4096u
 #define PAGE 4096u
-#define NO_HEAD 0xFFFFu
 
 struct vbuf {
 	uint8_t *va;
@@ -63,11 +62,15 @@ struct vio {
 	int stale_status;       /* driver, down: a status whose table was unusable, -1 if none */
 	uint64_t downs, ups, faults;
 
-	/* Per vq, per descriptor head. Driver: the buffer it carries while the peer or we hold
-	 * it. Device: the buffer it named when last checked (dev_buf). */
+	/* Device: per vq, per descriptor head, the buffer it named when last checked (dev_buf). */
 	struct vbuf *slot[2];
-	/* Driver: the pool. */
+	/*
+	 * Driver: the pool, receive buffers first. Each buffer has a descriptor of its own for
+	 * good (VQ_F_FIXED_HEADS): receive buffer i is head i of the receive vq, transmit
+	 * buffer i head i of the transmit vq, so a head alone says which buffer (pool_buf).
+	 */
 	uint8_t *pool;
+	uint64_t pool_pa;
 	unsigned nrx, ntx, fresh_tx;
 	/*
 	 * Driver: heads of transmit buffers the device has given back, taken off the used ring
@@ -344,6 +347,17 @@ static bool rx_publish_locked(struct vio *v)
 #define TX_STEP static inline __attribute__((always_inline))
 #endif
 
+/* Driver: the pool's buffer in descriptor `head` of vq `q` (see pool). */
+static inline void pool_buf(const struct vio *v, unsigned q, unsigned head, struct vbuf *out)
+{
+	size_t off = (size_t)(q == v->txq ? v->nrx + head : head) * v->cfg.buf_size;
+
+	out->va = v->pool + off;
+	out->pa = v->pool_pa + off;
+	out->len = v->cfg.buf_size;
+	out->head = (uint16_t)head;
+}
+
 /* Take a transmit buffer without waiting: stash, fresh pool, or what the peer returned. */
 TX_STEP int tx_take_locked(struct vio *v, struct vbuf *out)
 {
@@ -356,12 +370,7 @@ TX_STEP int tx_take_locked(struct vio *v, struct vbuf *out)
 	}
 	if (!is_dev(v)) {
 		if (v->fresh_tx < v->ntx) {
-			unsigned i = v->nrx + v->fresh_tx++;
-
-			out->va = v->pool + (size_t)i * v->cfg.buf_size;
-			out->pa = rpmsg_shm_pa(&v->plat->shm, out->va);
-			out->len = v->cfg.buf_size;
-			out->head = NO_HEAD;
+			pool_buf(v, v->txq, v->fresh_tx++, out);
 			out->gen = atomic_load(&v->gen);
 			return 0;
 		}
@@ -378,8 +387,7 @@ TX_STEP int tx_take_locked(struct vio *v, struct vbuf *out)
 		head = v->reclaimed[v->rc_first];
 		v->rc_first = (v->rc_first + 1) & (q->num - 1);
 		v->nreclaimed--;
-		*out = v->slot[v->txq][head];
-		out->head = NO_HEAD;
+		pool_buf(v, v->txq, (unsigned)head, out);
 		out->gen = atomic_load(&v->gen);
 		return 0;
 	}
@@ -500,12 +508,7 @@ TX_STEP int tx_queue_locked(struct vio *v, struct vbuf *b, size_t len)
 	if (is_dev(v)) {
 		ret = vq_put_used(q, b->head, (uint32_t)(HDR_SIZE + len));
 	} else {
-		ret = vq_add(q, b->pa, (uint32_t)(HDR_SIZE + len), false);
-		if (ret >= 0) {
-			b->head = (uint16_t)ret;
-			v->slot[v->txq][ret] = *b;
-			ret = 0;
-		}
+		ret = vq_add_at(q, b->head, b->pa, (uint32_t)(HDR_SIZE + len), false);
 	}
 	if (ret) {
 		if (ret == -EIO)
@@ -746,12 +749,7 @@ static void rx_recycle_locked(struct vio *v, struct vbuf *b)
 	if (is_dev(v)) {
 		vq_put_used(q, b->head, b->used_len);
 	} else {
-		int head = vq_add(q, b->pa, v->cfg.buf_size, true);
-
-		if (head >= 0) {
-			b->head = (uint16_t)head;
-			v->slot[v->rxq][head] = *b;
-		}
+		vq_add_at(q, b->head, b->pa, v->cfg.buf_size, true);
 	}
 }
 
@@ -792,7 +790,7 @@ static int rx_next_locked(struct vio *v, struct vbuf *b, unsigned taken)
 		head = vq_get_used(q, &len);
 		if (head < 0)
 			return head == -EAGAIN ? 0 : head;
-		*b = v->slot[v->rxq][head];
+		pool_buf(v, v->rxq, (unsigned)head, b);
 		b->used_len = len;
 		if (len >= HDR_SIZE && len <= v->cfg.buf_size)
 			return 1;
@@ -831,8 +829,8 @@ static void rx_guess_locked(struct vio *v)
 		v->rx_hint = NULL;
 	else if (is_dev(v))
 		v->rx_hint = dev_buf_seen(v, v->rxq, (uint16_t)head, addr, v->rx_hint_len);
-	else if (v->rx_hint_len <= v->cfg.buf_size)
-		v->rx_hint = v->slot[v->rxq][head].va;
+	else if ((unsigned)head < v->nrx && v->rx_hint_len <= v->cfg.buf_size)
+		v->rx_hint = v->pool + (size_t)head * v->cfg.buf_size;
 	else
 		v->rx_hint = NULL;
 }
@@ -1079,7 +1077,7 @@ static int alloc_tracking(struct vio *v, unsigned num)
 
 	for (int i = 0; i < 2; i++) {
 		rpmsg_os_free(v->slot[i]);
-		v->slot[i] = rpmsg_os_zalloc(size);
+		v->slot[i] = is_dev(v) ? rpmsg_os_zalloc(size) : NULL;
 	}
 	rpmsg_os_free(v->stash);
 	rpmsg_os_free(v->lent);
@@ -1094,7 +1092,8 @@ static int alloc_tracking(struct vio *v, unsigned num)
 	v->nstash = v->nlent = v->nheld = v->ndone = 0;
 	v->rc_first = v->nreclaimed = v->idle_passes = 0;
 	atomic_store(&v->rx_unpublished, 0);
-	if (!v->slot[0] || !v->slot[1] || !v->stash || !v->lent || !v->held || !v->done)
+	if ((is_dev(v) && (!v->slot[0] || !v->slot[1])) || !v->stash || !v->lent || !v->held ||
+	    !v->done)
 		return -ENOMEM;
 	return is_dev(v) || v->reclaimed ? 0 : -ENOMEM;
 }
@@ -1123,7 +1122,8 @@ static int map_vring(struct vio *v, unsigned i, enum vq_role role)
 		return -EPROTO;
 	ret = vq_init(&v->vq[i], role, mem, size, rc.num, rc.align,
 		      (v->be ? VQ_F_BIG_ENDIAN : 0) |
-			      ((v->features & RPMSG_VIRTIO_F_EVENT_IDX) ? VQ_F_EVENT_IDX : 0));
+			      ((v->features & RPMSG_VIRTIO_F_EVENT_IDX) ? VQ_F_EVENT_IDX : 0) |
+			      (role == VQ_DRIVER ? VQ_F_FIXED_HEADS : 0));
 	if (ret)
 		return -EPROTO;
 	v->vq[i].pact = v->pact_peer;
@@ -1368,6 +1368,7 @@ static int driver_negotiate(struct vio *v)
 	    (uint64_t)(v->nrx + v->ntx) * v->cfg.buf_size > shm->size - pool_off)
 		return -ENOSPC;
 	v->pool = (uint8_t *)shm->va + pool_off;
+	v->pool_pa = rpmsg_shm_pa(shm, v->pool);
 	ret = alloc_tracking(v, v->vq[0].num);
 	if (ret)
 		return ret;
@@ -1376,16 +1377,12 @@ static int driver_negotiate(struct vio *v)
 	vq_reset(&v->vq[0]);
 	vq_reset(&v->vq[1]);
 	for (unsigned i = 0; i < v->nrx; i++) {
-		struct vbuf b = { .va = v->pool + (size_t)i * v->cfg.buf_size,
-				  .len = v->cfg.buf_size };
-		int head;
+		struct vbuf b;
 
-		b.pa = rpmsg_shm_pa(shm, b.va);
-		head = vq_add(&v->vq[0], b.pa, b.len, true);
-		if (head < 0)
-			return head;
-		b.head = (uint16_t)head;
-		v->slot[0][head] = b;
+		pool_buf(v, v->rxq, i, &b);
+		ret = vq_add_at(&v->vq[v->rxq], (uint16_t)i, b.pa, b.len, true);
+		if (ret)
+			return ret;
 	}
 	vq_publish(&v->vq[0]);
 	vq_enable_notify(&v->vq[0]);

@@ -188,8 +188,10 @@ int vq_init(struct vq *vq, enum vq_role role, void *mem, size_t mem_size, uint32
 	size_t size = vring_size(num, align);
 
 	if (!vq || !mem || !size || num > VQ_MAX_NUM || size > mem_size ||
-	    ((uintptr_t)mem & 3u) || (flags & ~(VQ_F_BIG_ENDIAN | VQ_F_EVENT_IDX)) ||
-	    (role != VQ_DEVICE && (role != VQ_DRIVER || VQ_DEVICE_ONLY)))
+	    ((uintptr_t)mem & 3u) ||
+	    (flags & ~(VQ_F_BIG_ENDIAN | VQ_F_EVENT_IDX | VQ_F_FIXED_HEADS)) ||
+	    (role != VQ_DEVICE && (role != VQ_DRIVER || VQ_DEVICE_ONLY)) ||
+	    ((flags & VQ_F_FIXED_HEADS) && role != VQ_DRIVER))
 		return -EINVAL;
 	memset(vq, 0, sizeof(*vq));
 	vq->num = num;
@@ -226,30 +228,27 @@ int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes)
 	return -EINVAL;
 }
 
+int vq_add_at(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len, bool device_writes)
+{
+	(void)vq, (void)head, (void)addr, (void)len, (void)device_writes;
+	return -EINVAL;
+}
+
 int vq_get_used(struct vq *vq, uint32_t *len)
 {
 	(void)vq, (void)len;
 	return -EINVAL;
 }
 #else
-int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes)
+/* Fill descriptor `head` (free, ours) and put it in the next available slot. */
+static inline void post(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len,
+			bool device_writes)
 {
 	const bool sw = swapped(vq);
-	uint16_t head;
-	uint8_t *d;
+	uint8_t *d = desc(vq, head);
 
-	if (vq->role != VQ_DRIVER)
-		return -EINVAL;
-	if (vq->broken)
-		return -EIO;
-	if (!vq->count)
-		return -ENOSPC;
-	head = vq->free_head;
-	vq->free_head = vq->next_free[head];
 	vq->count--;
 	bit_set(vq->out, head);
-
-	d = desc(vq, head);
 	if (vq->flags & VQ_F_BIG_ENDIAN) {
 		put32(sw, d + 0, (uint32_t)(addr >> 32));
 		put32(sw, d + 4, (uint32_t)addr);
@@ -263,7 +262,34 @@ int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes)
 
 	put16(sw, avail_ring(vq, slot_of(vq, vq->prod_idx)), head);
 	vq->prod_idx++;
+}
+
+int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes)
+{
+	uint16_t head;
+
+	if (vq->role != VQ_DRIVER || (vq->flags & VQ_F_FIXED_HEADS))
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	if (!vq->count)
+		return -ENOSPC;
+	head = vq->free_head;
+	vq->free_head = vq->next_free[head];
+	post(vq, head, addr, len, device_writes);
 	return head;
+}
+
+int vq_add_at(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len, bool device_writes)
+{
+	if (vq->role != VQ_DRIVER || !(vq->flags & VQ_F_FIXED_HEADS))
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	if (head >= vq->num || bit_test(vq->out, head))
+		return -EINVAL;
+	post(vq, head, addr, len, device_writes);
+	return 0;
 }
 
 int vq_get_used(struct vq *vq, uint32_t *len)
@@ -300,11 +326,13 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 	 * ring slot it had (see put16 above: those lines then stay unwritten).
 	 */
 	bit_clear(vq->out, id);
-	if (vq->count)
-		vq->next_free[vq->free_tail] = (uint16_t)id;
-	else
-		vq->free_head = (uint16_t)id;
-	vq->free_tail = (uint16_t)id;
+	if (!(vq->flags & VQ_F_FIXED_HEADS)) {
+		if (vq->count)
+			vq->next_free[vq->free_tail] = (uint16_t)id;
+		else
+			vq->free_head = (uint16_t)id;
+		vq->free_tail = (uint16_t)id;
+	}
 	vq->count++;
 	vq->cons_idx++;
 	if (len)

@@ -33,6 +33,12 @@ enum vq_role { VQ_DRIVER, VQ_DEVICE };
 
 #define VQ_F_BIG_ENDIAN 1u /* ring fields big-endian (legacy device with a big-endian driver); default little-endian */
 #define VQ_F_EVENT_IDX 2u  /* VIRTIO_RING_F_EVENT_IDX negotiated */
+/*
+ * Driver: the caller gives each buffer a descriptor of its own for good and names it when it
+ * posts (vq_add_at); vq_add is refused. A buffer the device returns is then known by its
+ * head alone, with no table to look it up in, and its descriptor already holds its address.
+ */
+#define VQ_F_FIXED_HEADS 4u
 
 /*
  * Largest ring vq_init accepts (vring_size accepts the virtio maximum, 32768). A firmware
@@ -112,7 +118,7 @@ struct vq {
 	bool notify_on;          /* we asked the peer to notify us (vq_enable_notify) */
 	const uint32_t *pact;    /* the peer's fence-pact word (below); NULL: always fence */
 	uint32_t light_pubs;     /* publishes that skipped the fence (owner writes, any reads) */
-	uint32_t count;          /* driver: free descriptors; device: heads taken, not yet returned */
+	uint32_t count;          /* driver: descriptors not with the device; device: heads taken, not yet returned */
 #ifndef RPMSG_VQ_DEVICE_ONLY
 	uint16_t free_head;      /* driver: first free descriptor (valid while count > 0) */
 	uint16_t free_tail;      /* driver: last free descriptor (valid while count > 0) */
@@ -142,6 +148,9 @@ void vq_reset(struct vq *vq);
 /* Post one buffer as a single descriptor. >= 0: its head descriptor index; -ENOSPC: no free
  * descriptor; -EIO: broken. Not visible to the device until vq_publish. */
 int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes);
+/* The same in descriptor `head`, with VQ_F_FIXED_HEADS. 0; -EINVAL: head out of range, still
+ * with the device, or not that mode; -EIO: broken. */
+int vq_add_at(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len, bool device_writes);
 /* >= 0: head index of a buffer the device returned (*len = used length, raw); -EAGAIN: none;
  * -EIO: hostile entry (id >= num or not outstanding, or more entries than outstanding
  * buffers): the vq becomes broken. */

@@ -98,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct in in = { data, size };
 	struct vq drv, dev;
 	unsigned cfg = take8(&in), fl;
+	bool fixed = cfg & 128; /* the driver names descriptors itself (vq_add_at) */
 	uint32_t num = 1u << (cfg & 7), align = aligns[(cfg >> 5) & 3];
 	size_t rsize;
 	uint8_t *mem;
@@ -118,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		in.p += n;
 		in.n -= n;
 	}
-	NEED(vq_init(&drv, VQ_DRIVER, mem, rsize, num, align, fl) == 0);
+	NEED(vq_init(&drv, VQ_DRIVER, mem, rsize, num, align, fl | (fixed ? VQ_F_FIXED_HEADS : 0)) == 0);
 	NEED(vq_init(&dev, VQ_DEVICE, mem, rsize, num, align, fl) == 0);
 	NEED(vq_init(&dev, VQ_DEVICE, mem, rsize - 1, num, align, fl) == -EINVAL);
 	NEED(vq_init(&dev, VQ_DEVICE, mem, rsize, num, align, fl) == 0);
@@ -132,8 +133,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op % 12) {
 		case 0: { /* driver posts a buffer */
 			uint32_t addr = take32(&in);
-			int h = vq_add(&drv, addr, take16(&in), op & 0x80);
+			int h;
 
+			if (fixed) {
+				unsigned want = take16(&in);
+				int r;
+
+				if (op & 0x40)
+					want %= num;
+				r = vq_add_at(&drv, (uint16_t)want, addr, take16(&in), op & 0x80);
+				if (r == 0) {
+					NEED(want < num && !drv_out[want]);
+					h = (int)want;
+				} else {
+					NEED(r == (drv.broken ? -EIO : -EINVAL));
+					NEED(drv.broken || want >= num || drv_out[want]);
+					break;
+				}
+			} else {
+				h = vq_add(&drv, addr, take16(&in), op & 0x80);
+			}
 			if (h >= 0) {
 				NEED(!drv.broken && (uint32_t)h < num && !drv_out[h]);
 				drv_out[h] = 1;

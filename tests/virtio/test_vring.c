@@ -51,7 +51,8 @@ static void test_init(void)
 	CHECK_EQ(vq_init(&q, VQ_DRIVER, mem, sizeof(mem), 16, 2, 0), -EINVAL);
 	CHECK_EQ(vq_init(&q, VQ_DRIVER, mem + 2, sizeof(mem) - 2, 16, 16, 0), -EINVAL); /* misaligned */
 	CHECK_EQ(vq_init(&q, VQ_DRIVER, NULL, sizeof(mem), 16, 16, 0), -EINVAL);
-	CHECK_EQ(vq_init(&q, VQ_DRIVER, mem, sizeof(mem), 16, 16, 4u), -EINVAL); /* unknown flag */
+	CHECK_EQ(vq_init(&q, VQ_DRIVER, mem, sizeof(mem), 16, 16, 8u), -EINVAL); /* unknown flag */
+	CHECK_EQ(vq_init(&q, VQ_DEVICE, mem, sizeof(mem), 16, 16, VQ_F_FIXED_HEADS), -EINVAL);
 	CHECK_EQ(vq_init(&q, VQ_DEVICE, mem, sizeof(mem), 16, 16, VQ_F_EVENT_IDX | VQ_F_BIG_ENDIAN), 0);
 	/* Above VQ_MAX_NUM: legal virtio, but more than our local tracking arrays. */
 	{
@@ -218,6 +219,84 @@ static void test_out_of_order(void)
 	CHECK_EQ(vq_get_avail(&dev, &addr, &len, NULL), -EAGAIN);
 }
 
+/* Ring fields, little-endian (no VQ_F_BIG_ENDIAN). */
+static uint32_t get_le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> 8 * i);
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+/* VQ_F_FIXED_HEADS: the driver names each buffer's descriptor; returns free that one only. */
+static void test_fixed_heads(void)
+{
+	enum { NUM = 4 };
+	static _Alignas(16) uint8_t mem[256];
+	struct vq drv, dev;
+	uint64_t addr;
+	uint32_t len;
+
+	CHECK_EQ(vq_init(&drv, VQ_DRIVER, mem, sizeof(mem), NUM, 16, VQ_F_FIXED_HEADS), 0);
+	CHECK_EQ(vq_init(&dev, VQ_DEVICE, mem, sizeof(mem), NUM, 16, 0), 0);
+	vq_reset(&drv);
+	CHECK_EQ(vq_add(&drv, 0xA000, 10, true), -EINVAL); /* the other way of posting */
+	CHECK_EQ(vq_add_at(&drv, 2, 0xA200, 10, true), 0);
+	CHECK_EQ(vq_add_at(&drv, 0, 0xA000, 11, false), 0);
+	CHECK_EQ(vq_add_at(&drv, 2, 0xA200, 10, true), -EINVAL); /* still with the device */
+	CHECK_EQ(vq_add_at(&drv, NUM, 0xA400, 10, true), -EINVAL);
+	CHECK_EQ(vq_free_count(&drv), NUM - 2);
+	/* The wire: descriptor 2 and 0, in that order in the available ring. */
+	CHECK_EQ(get_le32(mem + 2 * 16), 0xA200);
+	CHECK_EQ(get_le32(mem + 2 * 16 + 8), 10);
+	CHECK_EQ(get_le16(mem + 2 * 16 + 12), VRING_DESC_F_WRITE);
+	CHECK_EQ(get_le32(mem + 0 * 16), 0xA000);
+	CHECK_EQ(get_le16(mem + 0 * 16 + 12), 0);
+	CHECK_EQ(get_le16(mem + VRING_AVAIL_OFF(NUM) + 4), 2);
+	CHECK_EQ(get_le16(mem + VRING_AVAIL_OFF(NUM) + 6), 0);
+	CHECK(vq_publish(&drv));
+	CHECK_EQ(vq_get_avail(&dev, &addr, &len, NULL), 2);
+	CHECK_EQ(addr, 0xA200);
+	CHECK_EQ(vq_get_avail(&dev, &addr, &len, NULL), 0);
+	CHECK_EQ(len, 11);
+	/* Returned out of order; each comes back under its own head and can be posted again
+	 * there, the others staying busy. */
+	CHECK_EQ(vq_put_used(&dev, 0, 5), 0);
+	CHECK(vq_publish(&dev));
+	CHECK_EQ(vq_get_used(&drv, &len), 0);
+	CHECK_EQ(len, 5);
+	CHECK_EQ(vq_get_used(&drv, &len), -EAGAIN);
+	CHECK_EQ(vq_add_at(&drv, 2, 0xA200, 10, true), -EINVAL);
+	CHECK_EQ(vq_add_at(&drv, 0, 0xA000, 12, false), 0);
+	CHECK_EQ(get_le32(mem + 0 * 16 + 8), 12);
+	CHECK_EQ(vq_free_count(&drv), NUM - 2);
+	/* A hostile return of a head never posted breaks the vq, as in the other mode. */
+	CHECK_EQ(vq_put_used(&dev, 2, 0), 0);
+	CHECK(vq_publish(&dev));
+	CHECK_EQ(vq_get_used(&drv, &len), 2);
+	put_le32(mem + VRING_USED_OFF(NUM, 16) + 4 + 8 * 2, 3);
+	put_le16(mem + VRING_USED_OFF(NUM, 16) + 2, 3);
+	CHECK_EQ(vq_get_used(&drv, &len), -EIO);
+	CHECK_EQ(vq_add_at(&drv, 1, 0xA100, 10, true), -EIO);
+	vq_reset(&drv);
+	CHECK_EQ(vq_free_count(&drv), NUM);
+	CHECK_EQ(vq_add_at(&drv, 3, 0xA300, 10, true), 0);
+}
+
 /* Two rings in one memory block, as a transport lays them out: no cross-talk. */
 static void test_two_rings(void)
 {
@@ -265,6 +344,7 @@ int main(void)
 	test_round_trip(VQ_F_EVENT_IDX);
 	test_round_trip(VQ_F_EVENT_IDX | VQ_F_BIG_ENDIAN);
 	test_out_of_order();
+	test_fixed_heads();
 	test_two_rings();
 	return t_done();
 }

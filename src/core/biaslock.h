@@ -101,8 +101,14 @@ static inline void rpmsg_bias_init(rpmsg_biaslock *l)
 	l->no_bias = false;
 }
 
+/*
+ * The slow paths stay out of line (noinline, cold): inlined, they made every caller's fast
+ * path keep more registers, saved and restored on each call.
+ */
+#define RPMSG_BIAS_SLOW static __attribute__((noinline, cold, unused))
+
 /* The slow path: inner taken, the owner (if any) out and unbiased. Caller holds nothing. */
-static inline void rpmsg_bias_lock_slow(rpmsg_biaslock *l)
+RPMSG_BIAS_SLOW void rpmsg_bias_lock_slow(rpmsg_biaslock *l)
 {
 	int o;
 
@@ -138,14 +144,11 @@ static inline int rpmsg_bias_lock(rpmsg_biaslock *l)
 	return -1;
 }
 
-static inline void rpmsg_bias_unlock(rpmsg_biaslock *l, int how)
+/* Unlock after the slow path. */
+RPMSG_BIAS_SLOW void rpmsg_bias_unlock_slow(rpmsg_biaslock *l)
 {
 	uintptr_t me;
 
-	if (how >= 0) {
-		atomic_store_explicit(&l->slot[how].in, 0, memory_order_release);
-		return;
-	}
 	/*
 	 * A thread that keeps coming the slow way becomes the owner, if it has or finds a slot
 	 * and membarrier works (tried once per streak: never a syscall per lock).
@@ -169,6 +172,14 @@ static inline void rpmsg_bias_unlock(rpmsg_biaslock *l, int how)
 	/* Published by the release: an owner that reads revoke == 0 sees the new owner too. */
 	atomic_store_explicit(&l->revoke, 0, memory_order_release);
 	rpmsg_spin_unlock(&l->inner);
+}
+
+static inline void rpmsg_bias_unlock(rpmsg_biaslock *l, int how)
+{
+	if (how >= 0)
+		atomic_store_explicit(&l->slot[how].in, 0, memory_order_release);
+	else
+		rpmsg_bias_unlock_slow(l);
 }
 
 /* Take it only if that needs no waiting: 0 taken (unlock with how = -1), else busy. */

@@ -358,6 +358,31 @@ static inline void pool_buf(const struct vio *v, unsigned q, unsigned head, stru
 	out->head = (uint16_t)head;
 }
 
+/* Driver: the descriptor of a free transmit buffer (fresh, or one the device returned);
+ * -ENOMEM: none; -EIO: the device broke the ring. The stash is the caller's business. */
+TX_STEP int drv_tx_head_locked(struct vio *v)
+{
+	struct vq *q = &v->vq[v->txq];
+	int head;
+
+	if (v->fresh_tx < v->ntx)
+		return (int)v->fresh_tx++;
+	if (!v->nreclaimed) {
+		/* The device's used length is ignored on vq1. */
+		head = -EAGAIN;
+		while (v->nreclaimed < q->num && (head = vq_get_used(q, NULL)) >= 0)
+			v->reclaimed[(v->rc_first + v->nreclaimed++) & (q->num - 1)] = (uint16_t)head;
+		if (head == -EIO)
+			atomic_store(&v->fault, true);
+		if (!v->nreclaimed)
+			return head == -EAGAIN ? -ENOMEM : head;
+	}
+	head = v->reclaimed[v->rc_first];
+	v->rc_first = (v->rc_first + 1) & (q->num - 1);
+	v->nreclaimed--;
+	return head;
+}
+
 /* Take a transmit buffer without waiting: stash, fresh pool, or what the peer returned. */
 TX_STEP int tx_take_locked(struct vio *v, struct vbuf *out)
 {
@@ -369,24 +394,9 @@ TX_STEP int tx_take_locked(struct vio *v, struct vbuf *out)
 		return 0;
 	}
 	if (!is_dev(v)) {
-		if (v->fresh_tx < v->ntx) {
-			pool_buf(v, v->txq, v->fresh_tx++, out);
-			out->gen = atomic_load(&v->gen);
-			return 0;
-		}
-		if (!v->nreclaimed) {
-			/* The device's used length is ignored on vq1. */
-			head = -EAGAIN;
-			while (v->nreclaimed < q->num && (head = vq_get_used(q, NULL)) >= 0)
-				v->reclaimed[(v->rc_first + v->nreclaimed++) & (q->num - 1)] = (uint16_t)head;
-			if (head == -EIO)
-				atomic_store(&v->fault, true);
-			if (!v->nreclaimed)
-				return head == -EAGAIN ? -ENOMEM : head;
-		}
-		head = v->reclaimed[v->rc_first];
-		v->rc_first = (v->rc_first + 1) & (q->num - 1);
-		v->nreclaimed--;
+		head = drv_tx_head_locked(v);
+		if (head < 0)
+			return head;
 		pool_buf(v, v->txq, (unsigned)head, out);
 		out->gen = atomic_load(&v->gen);
 		return 0;
@@ -497,6 +507,18 @@ out:
 	return ret;
 }
 
+/* What putting a buffer on the transmit ring returned, as a send's result. */
+TX_STEP int tx_queued_locked(struct vio *v, int ret)
+{
+	if (ret) {
+		if (ret == -EIO)
+			atomic_store(&v->fault, true);
+		return ret == -EIO ? -EIO : -ENOSPC;
+	}
+	rpmsg_stat_add_owned(&v->stats.tx_msgs, 1);
+	return 0;
+}
+
 /* Put a filled buffer on the ring, not yet published (caller holds tx_lock). */
 TX_STEP int tx_queue_locked(struct vio *v, struct vbuf *b, size_t len)
 {
@@ -505,18 +527,11 @@ TX_STEP int tx_queue_locked(struct vio *v, struct vbuf *b, size_t len)
 
 	if (b->gen != atomic_load(&v->gen) || !atomic_load(&v->up))
 		return -EPIPE; /* taken before the link went down: its rings are gone */
-	if (is_dev(v)) {
+	if (is_dev(v))
 		ret = vq_put_used(q, b->head, (uint32_t)(HDR_SIZE + len));
-	} else {
+	else
 		ret = vq_add_at(q, b->head, b->pa, (uint32_t)(HDR_SIZE + len), false);
-	}
-	if (ret) {
-		if (ret == -EIO)
-			atomic_store(&v->fault, true);
-		return ret == -EIO ? -EIO : -ENOSPC;
-	}
-	rpmsg_stat_add_owned(&v->stats.tx_msgs, 1);
-	return 0;
+	return tx_queued_locked(v, ret);
 }
 
 /* Hand a filled buffer to the peer (caller holds tx_lock). *notify: kick the peer. */
@@ -572,20 +587,53 @@ TX_STEP int tx_fill_locked(struct vio *v, struct vbuf *b, uint32_t src, uint32_t
 	return tx_queue_locked(v, b, len);
 }
 
-static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
-		    uint32_t dst, const void *data, size_t len, int timeout_ms)
+/*
+ * The driver's send without a wait, nearly every send: no buffer record (a head names the
+ * buffer) and no role tests, so it needs few registers and few stores. 1: not handled here
+ * (a stashed buffer goes first); -ENOMEM: no buffer free, as send_any would find too.
+ */
+static inline __attribute__((always_inline)) int drv_send_fast(struct vio *v, uint32_t src,
+							       uint32_t dst, const void *data,
+							       size_t len)
+{
+	int tl = rpmsg_bias_lock(&v->tx_lock);
+	bool notify = false;
+	int head, ret = 1;
+
+	if (v->nstash) {
+		/* send_any takes it */
+	} else if ((head = drv_tx_head_locked(v)) < 0) {
+		ret = head;
+	} else {
+		size_t off = (size_t)(v->nrx + (unsigned)head) * v->cfg.buf_size;
+
+		write_header(v->pool + off, src, dst, (uint16_t)len, v->be);
+		if (len)
+			memcpy(v->pool + off + HDR_SIZE, data, len);
+		if (!atomic_load(&v->up)) /* down since vio_send looked: its rings are gone */
+			ret = -EPIPE;
+		else
+			ret = tx_queued_locked(v, vq_add_at(&v->vq[v->txq], (uint16_t)head,
+							    v->pool_pa + off,
+							    (uint32_t)(HDR_SIZE + len), false));
+		if (!ret)
+			notify = vq_publish(&v->vq[v->txq]);
+	}
+	rpmsg_bias_unlock(&v->tx_lock, tl);
+	if (notify)
+		kick(v, v->txq);
+	return ret;
+}
+
+/* Every send but the driver's fast one: any role, any buffer, waiting if need be. */
+static __attribute__((noinline)) int send_any(struct vio *v, uint32_t src, uint32_t dst,
+					      const void *data, size_t len, int timeout_ms)
 {
 	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
-	struct vio *v = rpmsg_link_priv(link);
 	bool notify = false;
 	struct vbuf b = { 0 };
 	int ret;
 
-	(void)ept;
-	if (too_big(v, len))
-		return -EMSGSIZE;
-	if (!atomic_load(&v->up))
-		return -ENOTCONN;
 	/* A buffer at hand (nearly always): take, fill and submit it in one hold of the lock. */
 	tl = rpmsg_bias_lock(&v->tx_lock);
 	ret = tx_take_locked(v, &b);
@@ -603,6 +651,26 @@ static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_
 	rpmsg_bias_unlock(&v->tx_lock, tl);
 	if (notify)
 		kick(v, v->txq);
+	return ret;
+}
+
+static int vio_send(struct rpmsg_link *link, struct rpmsg_endpoint *ept, uint32_t src,
+		    uint32_t dst, const void *data, size_t len, int timeout_ms)
+{
+	struct vio *v = rpmsg_link_priv(link);
+	int ret;
+
+	(void)ept;
+	if (too_big(v, len))
+		return -EMSGSIZE;
+	if (!atomic_load(&v->up))
+		return -ENOTCONN;
+	if (is_dev(v))
+		return send_any(v, src, dst, data, len, timeout_ms);
+	ret = drv_send_fast(v, src, dst, data, len);
+	/* None free: a trysend says so at once; a send waits (send_any looks again first). */
+	if (ret == 1 || (ret == -ENOMEM && timeout_ms != 0))
+		return send_any(v, src, dst, data, len, timeout_ms);
 	return ret;
 }
 

@@ -323,7 +323,8 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 	/*
 	 * Freed descriptors queue at the tail and vq_add takes from the head: a batch the
 	 * device returned is posted again in the same order, each buffer in the descriptor and
-	 * ring slot it had (see put16 above: those lines then stay unwritten).
+	 * ring slot it had (see put16 above: those lines then stay unwritten). With fixed
+	 * heads the caller keeps that order itself, and there is no list.
 	 */
 	bit_clear(vq->out, id);
 	if (!(vq->flags & VQ_F_FIXED_HEADS)) {

@@ -15,8 +15,9 @@
  * call returns -EIO until vq_reset. Descriptor addresses are returned raw: translating and
  * bounds-checking them is the caller's job.
  *
- * The driver's free-descriptor list and the "outstanding" set live in struct vq (never in
- * the ring's `next` fields, which the peer could rewrite), so struct vq has fixed arrays of
+ * The driver's free-descriptor list (unless the caller numbers descriptors itself,
+ * VQ_F_FIXED_HEADS) and the "outstanding" set live in struct vq (never in the ring's `next`
+ * fields, which the peer could rewrite), so struct vq has fixed arrays of
  * VQ_MAX_NUM entries and vq_init refuses larger rings. No allocation anywhere.
  *
  * Not thread-safe: one caller at a time per vq (the two roles on the two sides of a ring

@@ -74,8 +74,9 @@ struct vio {
 	unsigned nrx, ntx, fresh_tx;
 	/*
 	 * Driver: heads of transmit buffers the device has given back, taken off the used ring
-	 * all at once when we run out, oldest first. Sends in between then leave the used ring
-	 * (a cache line the device writes) alone: that read was a cache miss on every send.
+	 * all at once when we run out, oldest first (reclaimed[rc_first] is next). Sends in
+	 * between then leave the used ring (a cache line the device writes) alone: that read
+	 * was a cache miss on every send.
 	 */
 	uint16_t *reclaimed;
 	unsigned rc_first, nreclaimed;
@@ -363,24 +364,23 @@ static inline void pool_buf(const struct vio *v, unsigned q, unsigned head, stru
 TX_STEP int drv_tx_head_locked(struct vio *v)
 {
 	struct vq *q = &v->vq[v->txq];
-	int head;
 
 	if (v->fresh_tx < v->ntx)
 		return (int)v->fresh_tx++;
 	if (!v->nreclaimed) {
 		/* The device's used length is ignored on vq1. */
-		head = -EAGAIN;
-		while (v->nreclaimed < q->num && (head = vq_get_used(q, NULL)) >= 0)
-			v->reclaimed[(v->rc_first + v->nreclaimed++) & (q->num - 1)] = (uint16_t)head;
-		if (head == -EIO)
-			atomic_store(&v->fault, true);
-		if (!v->nreclaimed)
-			return head == -EAGAIN ? -ENOMEM : head;
+		int n = vq_get_used_many(q, v->reclaimed, q->num);
+
+		if (n <= 0) {
+			if (n == -EIO)
+				atomic_store(&v->fault, true);
+			return n ? n : -ENOMEM;
+		}
+		v->rc_first = 0;
+		v->nreclaimed = (unsigned)n;
 	}
-	head = v->reclaimed[v->rc_first];
-	v->rc_first = (v->rc_first + 1) & (q->num - 1);
 	v->nreclaimed--;
-	return head;
+	return v->reclaimed[v->rc_first++];
 }
 
 /* Take a transmit buffer without waiting: stash, fresh pool, or what the peer returned. */

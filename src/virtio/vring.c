@@ -239,6 +239,12 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 	(void)vq, (void)len;
 	return -EINVAL;
 }
+
+int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max)
+{
+	(void)vq, (void)ids, (void)max;
+	return -EINVAL;
+}
 #else
 /* Fill descriptor `head` (free, ours) and put it in the next available slot. */
 static inline void post(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len,
@@ -292,34 +298,34 @@ int vq_add_at(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len, bool de
 	return 0;
 }
 
-int vq_get_used(struct vq *vq, uint32_t *len)
+/*
+ * Entries the device has published past ours (re-reading its index only once we have taken
+ * all it showed last time: the line stays with the writer while we work through a batch);
+ * -EIO when that is more buffers than it holds.
+ */
+static inline int used_pending(struct vq *vq, bool sw)
 {
-	const bool sw = swapped(vq);
-	uint16_t idx, pending;
-	uint32_t id, ulen;
-	uint8_t *e;
+	uint16_t pending;
 
-	if (vq->role != VQ_DRIVER)
-		return -EINVAL;
-	if (vq->broken)
-		return -EIO;
-	/* Read the device's index only once we have taken all it showed last time: the line
-	 * stays with the writer while we work through a batch. */
 	if (vq->peer_idx == vq->cons_idx)
 		vq->peer_idx = ld16_acquire(sw, used_idx(vq));
-	idx = vq->peer_idx;
-	pending = (uint16_t)(idx - vq->cons_idx);
-	if (!pending)
-		return -EAGAIN;
+	pending = (uint16_t)(vq->peer_idx - vq->cons_idx);
 	/* Each pending entry must name a distinct buffer the device holds. */
 	if (pending > vq->num - vq->count)
 		return set_broken(vq);
-	e = used_elem(vq, slot_of(vq, vq->cons_idx));
-	id = ld32(sw, e);
-	ulen = ld32(sw, e + 4);
+	return pending;
+}
+
+/* Check and take the entry at cons_idx (there is one): its id, or -EIO. */
+static inline int take_used(struct vq *vq, bool sw, uint32_t *len)
+{
+	uint8_t *e = used_elem(vq, slot_of(vq, vq->cons_idx));
+	uint32_t id = ld32(sw, e);
+
 	if (id >= vq->num || !bit_test(vq->out, id))
 		return set_broken(vq);
-
+	if (len)
+		*len = ld32(sw, e + 4);
 	/*
 	 * Freed descriptors queue at the tail and vq_add takes from the head: a batch the
 	 * device returned is posted again in the same order, each buffer in the descriptor and
@@ -336,15 +342,59 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 	}
 	vq->count++;
 	vq->cons_idx++;
-	if (len)
-		*len = ulen;
+	return (int)id;
+}
+
+/* After taking entries: with EVENT_IDX, keep asking for an interrupt at the next one; the
+ * barrier orders this store before our next read of used.idx. */
+static inline void used_taken(struct vq *vq, bool sw)
+{
 	if ((vq->flags & VQ_F_EVENT_IDX) && vq->notify_on) {
-		/* Keep asking for an interrupt at the next entry; the barrier orders this store
-		 * before our next read of used.idx. */
 		st16(sw, used_event(vq), vq->cons_idx);
 		full_fence();
 	}
-	return (int)id;
+}
+
+int vq_get_used(struct vq *vq, uint32_t *len)
+{
+	const bool sw = swapped(vq);
+	int n, id;
+
+	if (vq->role != VQ_DRIVER)
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	n = used_pending(vq, sw);
+	if (n <= 0)
+		return n ? n : -EAGAIN;
+	id = take_used(vq, sw, len);
+	if (id >= 0)
+		used_taken(vq, sw);
+	return id;
+}
+
+int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max)
+{
+	const bool sw = swapped(vq);
+	int n, id;
+
+	if (vq->role != VQ_DRIVER)
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	n = used_pending(vq, sw);
+	if (n <= 0)
+		return n;
+	if ((unsigned)n > max)
+		n = (int)max;
+	for (int i = 0; i < n; i++) {
+		id = take_used(vq, sw, NULL);
+		if (id < 0)
+			return id;
+		ids[i] = (uint16_t)id;
+	}
+	used_taken(vq, sw);
+	return n;
 }
 #endif
 

@@ -156,6 +156,9 @@ int vq_add_at(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len, bool de
  * -EIO: hostile entry (id >= num or not outstanding, or more entries than outstanding
  * buffers): the vq becomes broken. */
 int vq_get_used(struct vq *vq, uint32_t *len);
+/* The same for up to `max` buffers at once, their lengths left unread: how many were taken
+ * (0: none), their heads in ids[] in ring order; -EIO as vq_get_used. */
+int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max);
 
 /* Device role. */
 /* >= 0: head of the next available buffer, its raw address, length and flags; -EAGAIN:

@@ -74,6 +74,21 @@ static void drv_get_used(struct vq *drv)
 	check_driver(drv);
 }
 
+static void drv_get_used_many(struct vq *drv, unsigned max)
+{
+	uint16_t ids[VQ_MAX_NUM];
+	int n = vq_get_used_many(drv, ids, max);
+
+	NEED(n == -EIO || (n >= 0 && (unsigned)n <= max));
+	NEED(n != -EIO || drv->broken);
+	for (int i = 0; i < n; i++) {
+		NEED(!drv->broken && ids[i] < drv->num && drv_out[ids[i]]);
+		drv_out[ids[i]] = 0;
+		drv_nout--;
+	}
+	check_driver(drv);
+}
+
 static void dev_get_avail(struct vq *dev)
 {
 	uint64_t addr;
@@ -168,7 +183,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)vq_publish(&drv);
 			break;
 		case 2:
-			drv_get_used(&drv);
+			if (op & 0x80)
+				drv_get_used_many(&drv, take8(&in));
+			else
+				drv_get_used(&drv);
 			break;
 		case 3:
 			dev_get_avail(&dev);

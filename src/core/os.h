@@ -107,11 +107,22 @@ static inline void rpmsg_os_backoff(unsigned n)
 	}
 }
 
-static inline void rpmsg_spin_lock(rpmsg_spinlock *l)
+/* Waiting for a held lock: out of line and cold, so that the callers' fast paths (one
+ * exchange) keep fewer registers. */
+static __attribute__((noinline, cold, unused)) void rpmsg_spin_wait(rpmsg_spinlock *l)
 {
-	for (unsigned n = 0; atomic_exchange_explicit(&l->held, 1, memory_order_acquire);)
+	unsigned n = 0;
+
+	do {
 		while (atomic_load_explicit(&l->held, memory_order_relaxed))
 			rpmsg_os_backoff(++n);
+	} while (atomic_exchange_explicit(&l->held, 1, memory_order_acquire));
+}
+
+static inline void rpmsg_spin_lock(rpmsg_spinlock *l)
+{
+	if (atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+		rpmsg_spin_wait(l);
 }
 static inline void rpmsg_spin_unlock(rpmsg_spinlock *l)
 {

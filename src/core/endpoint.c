@@ -286,6 +286,27 @@ int rpmsg_ept_deliver(struct rpmsg_endpoint *ept, void *data, size_t len, uint32
 	return deliver(ept, data, len, src);
 }
 
+/*
+ * The endpoint at dst, looked up in the table and remembered in link->rx_ept (with the
+ * reference rpmsg_ept_get took); NULL if none. Out of line: rare, and inlined it made every
+ * delivery save more registers.
+ */
+static __attribute__((noinline)) struct rpmsg_endpoint *rx_ept_lookup(struct rpmsg_link *link,
+								       uint32_t dst, unsigned gen)
+{
+	struct rpmsg_endpoint *ept = link->rx_ept;
+
+	link->rx_ept = NULL;
+	if (ept)
+		rpmsg_ept_put(ept);
+	ept = rpmsg_ept_get(link, dst);
+	if (ept) {
+		link->rx_ept = ept;
+		link->rx_ept_gen = gen;
+	}
+	return ept;
+}
+
 int rpmsg_link_deliver(struct rpmsg_link *link, uint32_t src, uint32_t dst, void *data,
 		       size_t len)
 {
@@ -298,16 +319,9 @@ int rpmsg_link_deliver(struct rpmsg_link *link, uint32_t src, uint32_t dst, void
 	 * the table now (as after a lookup, it may leave while we deliver; its callback lock
 	 * settles that).
 	 */
-	if (!ept || ept->addr != dst || link->rx_ept_gen != gen) {
-		link->rx_ept = NULL;
-		if (ept)
-			rpmsg_ept_put(ept);
-		ept = rpmsg_ept_get(link, dst);
-		if (!ept)
-			return -ENOENT;
-		link->rx_ept = ept; /* keeps the reference rpmsg_ept_get took */
-		link->rx_ept_gen = gen;
-	}
+	if ((!ept || ept->addr != dst || link->rx_ept_gen != gen) &&
+	    !(ept = rx_ept_lookup(link, dst, gen)))
+		return -ENOENT;
 	deliver(ept, data, len, (link->flags & RPMSG_LINK_F_P2P) ? RPMSG_ADDR_ANY : src);
 	return 0;
 }

@@ -39,6 +39,25 @@ static inline bool swapped(const struct vq *vq)
  * once (const bool sw = swapped(vq)). Asked at each access, vq->flags was read and tested
  * again after every atomic load.
  */
+/* The ring's own order is big-endian (decides the word order of a descriptor's address). */
+static inline bool ring_be(bool sw)
+{
+	return sw != HOST_BE;
+}
+
+/*
+ * The hot operations are written once with the byte order as their last argument (ORDERED)
+ * and called through BY_ORDER, which expands them for both orders: each copy runs straight,
+ * with no test of the order at every field. Size-optimized builds keep one copy that asks.
+ */
+#if defined(__OPTIMIZE_SIZE__)
+#define ORDERED static inline
+#define BY_ORDER(vq, fn, ...) fn(__VA_ARGS__, swapped(vq))
+#else
+#define ORDERED static inline __attribute__((always_inline))
+#define BY_ORDER(vq, fn, ...) (swapped(vq) ? fn(__VA_ARGS__, true) : fn(__VA_ARGS__, false))
+#endif
+
 static inline uint16_t cv16(bool sw, uint16_t v)
 {
 	return sw ? __builtin_bswap16(v) : v;
@@ -247,15 +266,14 @@ int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max)
 }
 #else
 /* Fill descriptor `head` (free, ours) and put it in the next available slot. */
-static inline void post(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len,
-			bool device_writes)
+ORDERED void post(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len, bool device_writes,
+		  const bool sw)
 {
-	const bool sw = swapped(vq);
 	uint8_t *d = desc(vq, head);
 
 	vq->count--;
 	bit_set(vq->out, head);
-	if (vq->flags & VQ_F_BIG_ENDIAN) {
+	if (ring_be(sw)) {
 		put32(sw, d + 0, (uint32_t)(addr >> 32));
 		put32(sw, d + 4, (uint32_t)addr);
 	} else {
@@ -282,7 +300,7 @@ int vq_add(struct vq *vq, uint64_t addr, uint32_t len, bool device_writes)
 		return -ENOSPC;
 	head = vq->free_head;
 	vq->free_head = vq->next_free[head];
-	post(vq, head, addr, len, device_writes);
+	BY_ORDER(vq, post, vq, head, addr, len, device_writes);
 	return head;
 }
 
@@ -294,7 +312,7 @@ int vq_add_at(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len, bool de
 		return -EIO;
 	if (head >= vq->num || bit_test(vq->out, head))
 		return -EINVAL;
-	post(vq, head, addr, len, device_writes);
+	BY_ORDER(vq, post, vq, head, addr, len, device_writes);
 	return 0;
 }
 
@@ -373,16 +391,10 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 	return id;
 }
 
-int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max)
+ORDERED int get_used_many(struct vq *vq, uint16_t *ids, unsigned max, const bool sw)
 {
-	const bool sw = swapped(vq);
-	int n, id;
+	int n = used_pending(vq, sw), id;
 
-	if (vq->role != VQ_DRIVER)
-		return -EINVAL;
-	if (vq->broken)
-		return -EIO;
-	n = used_pending(vq, sw);
 	if (n <= 0)
 		return n;
 	if ((unsigned)n > max)
@@ -396,21 +408,26 @@ int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max)
 	used_taken(vq, sw);
 	return n;
 }
+
+int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max)
+{
+	if (vq->role != VQ_DRIVER)
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	return BY_ORDER(vq, get_used_many, vq, ids, max);
+}
 #endif
 
 /* ---- device role ---- */
 
-int vq_get_avail(struct vq *vq, uint64_t *addr, uint32_t *len, uint16_t *flags)
+ORDERED int get_avail(struct vq *vq, uint64_t *addr, uint32_t *len, uint16_t *flags,
+		      const bool sw)
 {
-	const bool sw = swapped(vq);
 	uint16_t idx, pending, head, dflags;
 	uint32_t w0, w1, dlen;
 	uint8_t *d;
 
-	if (vq->role != VQ_DEVICE)
-		return -EINVAL;
-	if (vq->broken)
-		return -EIO;
 	/* As in vq_get_used: the driver's index only when the last batch is used up. */
 	if (vq->peer_idx == vq->cons_idx)
 		vq->peer_idx = ld16_acquire(sw, avail_idx(vq));
@@ -435,8 +452,7 @@ int vq_get_avail(struct vq *vq, uint64_t *addr, uint32_t *len, uint16_t *flags)
 	vq->count++;
 	vq->cons_idx++;
 	if (addr)
-		*addr = (vq->flags & VQ_F_BIG_ENDIAN) ? ((uint64_t)w0 << 32 | w1)
-						      : ((uint64_t)w1 << 32 | w0);
+		*addr = ring_be(sw) ? ((uint64_t)w0 << 32 | w1) : ((uint64_t)w1 << 32 | w0);
 	if (len)
 		*len = dlen;
 	if (flags)
@@ -449,23 +465,35 @@ int vq_get_avail(struct vq *vq, uint64_t *addr, uint32_t *len, uint16_t *flags)
 	return head;
 }
 
+int vq_get_avail(struct vq *vq, uint64_t *addr, uint32_t *len, uint16_t *flags)
+{
+	if (vq->role != VQ_DEVICE)
+		return -EINVAL;
+	if (vq->broken)
+		return -EIO;
+	return BY_ORDER(vq, get_avail, vq, addr, len, flags);
+}
+
+ORDERED void put_used(struct vq *vq, uint16_t head, uint32_t len, const bool sw)
+{
+	uint8_t *e = used_elem(vq, slot_of(vq, vq->prod_idx));
+
+	bit_clear(vq->out, head);
+	vq->count--;
+	put32(sw, e, head);
+	put32(sw, e + 4, len);
+	vq->prod_idx++;
+}
+
 int vq_put_used(struct vq *vq, uint16_t head, uint32_t len)
 {
-	const bool sw = swapped(vq);
-	uint8_t *e;
-
 	if (vq->role != VQ_DEVICE)
 		return -EINVAL;
 	if (vq->broken)
 		return -EIO;
 	if (head >= vq->num || !bit_test(vq->out, head))
 		return -EINVAL;
-	bit_clear(vq->out, head);
-	vq->count--;
-	e = used_elem(vq, slot_of(vq, vq->prod_idx));
-	put32(sw, e, head);
-	put32(sw, e + 4, len);
-	vq->prod_idx++;
+	BY_ORDER(vq, put_used, vq, head, len);
 	return 0;
 }
 
@@ -493,9 +521,8 @@ int vq_next_guess(const struct vq *vq, uint64_t *addr)
 /* ---- both roles ---- */
 
 /* Does the peer want a doorbell for entries old..now? (Read after our index is out.) */
-static bool wants_notify(const struct vq *vq, uint16_t old, uint16_t now)
+static bool wants_notify(const struct vq *vq, uint16_t old, uint16_t now, bool sw)
 {
-	const bool sw = swapped(vq);
 	bool drv = DRIVER(vq);
 
 	if (vq->flags & VQ_F_EVENT_IDX)
@@ -505,14 +532,10 @@ static bool wants_notify(const struct vq *vq, uint16_t old, uint16_t now)
 	return !(ld16(sw, avail_flags(vq)) & VRING_AVAIL_F_NO_INTERRUPT);
 }
 
-bool vq_publish(struct vq *vq)
+ORDERED bool publish(struct vq *vq, uint16_t old, uint16_t now, const bool sw)
 {
-	const bool sw = swapped(vq);
-	uint16_t old = vq->pub_idx, now = vq->prod_idx;
 	uint32_t pact = 0;
 
-	if (vq->broken || old == now)
-		return false;
 	if (vq->pact)
 		pact = __atomic_load_n(vq->pact, __ATOMIC_ACQUIRE); /* before our index goes out */
 	st16_release(sw, DRIVER(vq) ? avail_idx(vq) : used_idx(vq), now);
@@ -531,7 +554,16 @@ bool vq_publish(struct vq *vq)
 	}
 	/* Our index before the peer's suppression state. */
 	full_fence();
-	return wants_notify(vq, old, now);
+	return wants_notify(vq, old, now, sw);
+}
+
+bool vq_publish(struct vq *vq)
+{
+	uint16_t old = vq->pub_idx, now = vq->prod_idx;
+
+	if (vq->broken || old == now)
+		return false;
+	return BY_ORDER(vq, publish, vq, old, now);
 }
 
 bool vq_pending(const struct vq *vq)

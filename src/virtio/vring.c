@@ -148,9 +148,10 @@ static inline uint16_t slot_of(const struct vq *vq, uint16_t idx)
 	return (uint16_t)(idx & (vq->num - 1));
 }
 
-static inline bool bit_test(const uint8_t *map, uint32_t i) { return map[i >> 3] & (1u << (i & 7)); }
-static inline void bit_set(uint8_t *map, uint32_t i) { map[i >> 3] |= (uint8_t)(1u << (i & 7)); }
-static inline void bit_clear(uint8_t *map, uint32_t i) { map[i >> 3] &= (uint8_t)~(1u << (i & 7)); }
+/* 32-bit words: a store to one cannot alias struct vq's other fields, as a byte's could. */
+static inline bool bit_test(const uint32_t *map, uint32_t i) { return map[i >> 5] & (1u << (i & 31)); }
+static inline void bit_set(uint32_t *map, uint32_t i) { map[i >> 5] |= 1u << (i & 31); }
+static inline void bit_clear(uint32_t *map, uint32_t i) { map[i >> 5] &= ~(1u << (i & 31)); }
 
 /* Driver role? A constant in device-only builds, so the driver's branches drop out. */
 #ifdef RPMSG_VQ_DEVICE_ONLY
@@ -259,7 +260,7 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 	return -EINVAL;
 }
 
-int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max)
+int vq_get_used_many(struct vq *vq, uint16_t *restrict ids, unsigned max)
 {
 	(void)vq, (void)ids, (void)max;
 	return -EINVAL;
@@ -391,7 +392,7 @@ int vq_get_used(struct vq *vq, uint32_t *len)
 	return id;
 }
 
-ORDERED int get_used_many(struct vq *vq, uint16_t *ids, unsigned max, const bool sw)
+ORDERED int get_used_many(struct vq *vq, uint16_t *restrict ids, unsigned max, const bool sw)
 {
 	int n = used_pending(vq, sw), id;
 
@@ -409,7 +410,7 @@ ORDERED int get_used_many(struct vq *vq, uint16_t *ids, unsigned max, const bool
 	return n;
 }
 
-int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max)
+int vq_get_used_many(struct vq *vq, uint16_t *restrict ids, unsigned max)
 {
 	if (vq->role != VQ_DRIVER)
 		return -EINVAL;

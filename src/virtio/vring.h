@@ -125,7 +125,7 @@ struct vq {
 	uint16_t free_tail;      /* driver: last free descriptor (valid while count > 0) */
 	uint16_t next_free[VQ_MAX_NUM];     /* driver: local free list, first in first out */
 #endif
-	uint8_t out[VQ_MAX_NUM / 8];        /* driver: with the device; device: taken, not returned */
+	uint32_t out[(VQ_MAX_NUM + 31) / 32]; /* driver: with the device; device: taken, not returned */
 };
 
 /* The producer index as last published, readable by a thread other than the publisher's
@@ -158,7 +158,7 @@ int vq_add_at(struct vq *vq, uint16_t head, uint64_t addr, uint32_t len, bool de
 int vq_get_used(struct vq *vq, uint32_t *len);
 /* The same for up to `max` buffers at once, their lengths left unread: how many were taken
  * (0: none), their heads in ids[] in ring order; -EIO as vq_get_used. */
-int vq_get_used_many(struct vq *vq, uint16_t *ids, unsigned max);
+int vq_get_used_many(struct vq *vq, uint16_t *restrict ids, unsigned max);
 
 /* Device role. */
 /* >= 0: head of the next available buffer, its raw address, length and flags; -EAGAIN:

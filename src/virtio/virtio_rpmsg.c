@@ -534,26 +534,24 @@ TX_STEP int tx_queue_locked(struct vio *v, struct vbuf *b, size_t len)
 	return tx_queued_locked(v, ret);
 }
 
-/* Hand a filled buffer to the peer (caller holds tx_lock). *notify: kick the peer. */
-static int tx_submit_locked(struct vio *v, struct vbuf *b, size_t len, bool *notify)
+/* Let go of tx_lock (taken as `tl` says); what was queued under it is published first,
+ * and the peer rung if it asks. */
+TX_STEP void tx_unlock_publish(struct vio *v, int tl, bool queued)
 {
-	int ret = tx_queue_locked(v, b, len);
+	bool notify = queued && vq_publish(&v->vq[v->txq]);
 
-	*notify = !ret && vq_publish(&v->vq[v->txq]);
-	return ret;
-}
-
-static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
-{
-	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
-	bool notify;
-	int ret;
-
-	tl = rpmsg_bias_lock(&v->tx_lock);
-	ret = tx_submit_locked(v, b, len, &notify);
 	rpmsg_bias_unlock(&v->tx_lock, tl);
 	if (notify)
 		kick(v, v->txq);
+}
+
+/* Hand a filled buffer to the peer. */
+static int tx_submit(struct vio *v, struct vbuf *b, size_t len)
+{
+	int tl = rpmsg_bias_lock(&v->tx_lock); /* how it was taken (rpmsg_bias_unlock) */
+	int ret = tx_queue_locked(v, b, len);
+
+	tx_unlock_publish(v, tl, !ret);
 	return ret;
 }
 
@@ -597,7 +595,6 @@ static inline __attribute__((always_inline)) int drv_send_fast(struct vio *v, ui
 							       size_t len)
 {
 	int tl = rpmsg_bias_lock(&v->tx_lock);
-	bool notify = false;
 	int head, ret = 1;
 
 	if (v->nstash) {
@@ -616,12 +613,8 @@ static inline __attribute__((always_inline)) int drv_send_fast(struct vio *v, ui
 			ret = tx_queued_locked(v, vq_add_at(&v->vq[v->txq], (uint16_t)head,
 							    v->pool_pa + off,
 							    (uint32_t)(HDR_SIZE + len), false));
-		if (!ret)
-			notify = vq_publish(&v->vq[v->txq]);
 	}
-	rpmsg_bias_unlock(&v->tx_lock, tl);
-	if (notify)
-		kick(v, v->txq);
+	tx_unlock_publish(v, tl, !ret);
 	return ret;
 }
 
@@ -630,7 +623,6 @@ static __attribute__((noinline)) int send_any(struct vio *v, uint32_t src, uint3
 					      const void *data, size_t len, int timeout_ms)
 {
 	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
-	bool notify = false;
 	struct vbuf b = { 0 };
 	int ret;
 
@@ -646,11 +638,7 @@ static __attribute__((noinline)) int send_any(struct vio *v, uint32_t src, uint3
 	}
 	if (!ret)
 		ret = tx_fill_locked(v, &b, src, dst, data, len);
-	if (!ret)
-		notify = vq_publish(&v->vq[v->txq]);
-	rpmsg_bias_unlock(&v->tx_lock, tl);
-	if (notify)
-		kick(v, v->txq);
+	tx_unlock_publish(v, tl, !ret);
 	return ret;
 }
 
@@ -680,7 +668,6 @@ static int vio_send_burst(struct rpmsg_link *link, struct rpmsg_endpoint *ept, u
 {
 	int tl; /* how tx_lock was taken (rpmsg_bias_unlock) */
 	struct vio *v = rpmsg_link_priv(link);
-	bool notify = false;
 	int sent = 0, ret = 0;
 
 	(void)ept;
@@ -700,11 +687,7 @@ static int vio_send_burst(struct rpmsg_link *link, struct rpmsg_endpoint *ept, u
 		if (ret)
 			break;
 	}
-	if (sent)
-		notify = vq_publish(&v->vq[v->txq]);
-	rpmsg_bias_unlock(&v->tx_lock, tl);
-	if (notify)
-		kick(v, v->txq);
+	tx_unlock_publish(v, tl, sent > 0);
 	return sent ? sent : ret;
 }
 

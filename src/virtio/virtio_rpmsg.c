@@ -626,7 +626,7 @@ static __attribute__((noinline)) int send_any(struct vio *v, uint32_t src, uint3
 	struct vbuf b = { 0 };
 	int ret;
 
-	/* A buffer at hand (nearly always): take, fill and submit it in one hold of the lock. */
+	/* Take, fill and submit in one hold of the lock; with none free, wait first if asked. */
 	tl = rpmsg_bias_lock(&v->tx_lock);
 	ret = tx_take_locked(v, &b);
 	if (ret == -ENOMEM && timeout_ms != 0) {

@@ -34,11 +34,6 @@ static inline bool swapped(const struct vq *vq)
 	return ((vq->flags & VQ_F_BIG_ENDIAN) != 0) != HOST_BE;
 }
 
-/*
- * The accessors take the byte-order answer as an argument: each ring operation works it out
- * once (const bool sw = swapped(vq)). Asked at each access, vq->flags was read and tested
- * again after every atomic load.
- */
 /* The ring's own order is big-endian (decides the word order of a descriptor's address). */
 static inline bool ring_be(bool sw)
 {
@@ -58,6 +53,11 @@ static inline bool ring_be(bool sw)
 #define BY_ORDER(vq, fn, ...) (swapped(vq) ? fn(__VA_ARGS__, true) : fn(__VA_ARGS__, false))
 #endif
 
+/*
+ * The accessors take the byte-order answer as an argument: each ring operation works it out
+ * once (BY_ORDER, or const bool sw = swapped(vq)). Asked at each access, vq->flags was read
+ * and tested again after every atomic load.
+ */
 static inline uint16_t cv16(bool sw, uint16_t v)
 {
 	return sw ? __builtin_bswap16(v) : v;

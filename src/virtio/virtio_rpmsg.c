@@ -143,6 +143,15 @@ static void write_header(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t len,
 	rpmsg_hdr_write(buf, src, dst, len, be);
 }
 
+/* A whole message into a transmit buffer: header, then the payload. */
+static inline void write_msg(uint8_t *buf, uint32_t src, uint32_t dst, const void *data,
+			     size_t len, bool be)
+{
+	write_header(buf, src, dst, (uint16_t)len, be);
+	if (len)
+		memcpy(buf + HDR_SIZE, data, len);
+}
+
 static uint64_t now_ns(struct vio *v)
 {
 	return v->plat->ops->now_ns(v->plat);
@@ -340,7 +349,7 @@ static bool rx_publish_locked(struct vio *v)
  * The send path's steps (take, fill, queue), folded into each sender: as calls they cost
  * every message a dozen more stack stores and loads, and bursts of 16 ran a fifth slower
  * (bench/RESULTS.md, eighth session). Size-optimized builds (firmware) keep them out of line.
- * vio_send's vbuf starts zeroed: GCC cannot see that wait_for_tx fills it.
+ * send_any's vbuf starts zeroed: GCC cannot see that wait_for_tx fills it.
  */
 #if defined(__OPTIMIZE_SIZE__)
 #define TX_STEP static
@@ -348,10 +357,16 @@ static bool rx_publish_locked(struct vio *v)
 #define TX_STEP static inline __attribute__((always_inline))
 #endif
 
-/* Driver: the pool's buffer in descriptor `head` of vq `q` (see pool). */
+/* Driver: where in the pool the buffer in descriptor `head` of vq `q` lies (see pool). */
+static inline size_t pool_off(const struct vio *v, unsigned q, unsigned head)
+{
+	return (size_t)(q == v->txq ? v->nrx + head : head) * v->cfg.buf_size;
+}
+
+/* Driver: that buffer, whole. */
 static inline void pool_buf(const struct vio *v, unsigned q, unsigned head, struct vbuf *out)
 {
-	size_t off = (size_t)(q == v->txq ? v->nrx + head : head) * v->cfg.buf_size;
+	size_t off = pool_off(v, q, head);
 
 	out->va = v->pool + off;
 	out->pa = v->pool_pa + off;
@@ -579,9 +594,7 @@ TX_STEP int tx_fill_locked(struct vio *v, struct vbuf *b, uint32_t src, uint32_t
 			v->stash[v->nstash++] = *b;
 		return -EMSGSIZE;
 	}
-	write_header(b->va, src, dst, (uint16_t)len, v->be);
-	if (len)
-		memcpy(b->va + HDR_SIZE, data, len);
+	write_msg(b->va, src, dst, data, len, v->be);
 	return tx_queue_locked(v, b, len);
 }
 
@@ -602,11 +615,9 @@ static inline __attribute__((always_inline)) int drv_send_fast(struct vio *v, ui
 	} else if ((head = drv_tx_head_locked(v)) < 0) {
 		ret = head;
 	} else {
-		size_t off = (size_t)(v->nrx + (unsigned)head) * v->cfg.buf_size;
+		size_t off = pool_off(v, v->txq, (unsigned)head);
 
-		write_header(v->pool + off, src, dst, (uint16_t)len, v->be);
-		if (len)
-			memcpy(v->pool + off + HDR_SIZE, data, len);
+		write_msg(v->pool + off, src, dst, data, len, v->be);
 		if (!atomic_load(&v->up)) /* down since vio_send looked: its rings are gone */
 			ret = -EPIPE;
 		else
@@ -881,7 +892,7 @@ static void rx_guess_locked(struct vio *v)
 	else if (is_dev(v))
 		v->rx_hint = dev_buf_seen(v, v->rxq, (uint16_t)head, addr, v->rx_hint_len);
 	else if ((unsigned)head < v->nrx && v->rx_hint_len <= v->cfg.buf_size)
-		v->rx_hint = v->pool + (size_t)head * v->cfg.buf_size;
+		v->rx_hint = v->pool + pool_off(v, v->rxq, (unsigned)head);
 	else
 		v->rx_hint = NULL;
 }
@@ -1372,7 +1383,7 @@ static int driver_negotiate(struct vio *v)
 {
 	struct rpmsg_shm *shm = &v->plat->shm;
 	uint64_t end = 0;
-	uint32_t pool_off;
+	uint32_t pool_at;
 	int ret;
 
 	rsc_vdev_set_status(&v->vdev, 0);
@@ -1414,11 +1425,11 @@ static int driver_negotiate(struct vio *v)
 	}
 	if (!v->nrx || v->nrx > v->vq[0].num)
 		return -EINVAL;
-	pool_off = page_up(end - shm->pa);
-	if (pool_off > shm->size ||
-	    (uint64_t)(v->nrx + v->ntx) * v->cfg.buf_size > shm->size - pool_off)
+	pool_at = page_up(end - shm->pa);
+	if (pool_at > shm->size ||
+	    (uint64_t)(v->nrx + v->ntx) * v->cfg.buf_size > shm->size - pool_at)
 		return -ENOSPC;
-	v->pool = (uint8_t *)shm->va + pool_off;
+	v->pool = (uint8_t *)shm->va + pool_at;
 	v->pool_pa = rpmsg_shm_pa(shm, v->pool);
 	ret = alloc_tracking(v, v->vq[0].num);
 	if (ret)

@@ -101,14 +101,8 @@ static inline void rpmsg_bias_init(rpmsg_biaslock *l)
 	l->no_bias = false;
 }
 
-/*
- * The slow paths stay out of line (noinline, cold): inlined, they made every caller's fast
- * path keep more registers, saved and restored on each call.
- */
-#define RPMSG_BIAS_SLOW static __attribute__((noinline, cold, unused))
-
 /* The slow path: inner taken, the owner (if any) out and unbiased. Caller holds nothing. */
-RPMSG_BIAS_SLOW void rpmsg_bias_lock_slow(rpmsg_biaslock *l)
+RPMSG_SLOW_PATH void rpmsg_bias_lock_slow(rpmsg_biaslock *l)
 {
 	int o;
 
@@ -145,7 +139,7 @@ static inline int rpmsg_bias_lock(rpmsg_biaslock *l)
 }
 
 /* Unlock after the slow path. */
-RPMSG_BIAS_SLOW void rpmsg_bias_unlock_slow(rpmsg_biaslock *l)
+RPMSG_SLOW_PATH void rpmsg_bias_unlock_slow(rpmsg_biaslock *l)
 {
 	uintptr_t me;
 

@@ -19,6 +19,13 @@
 #define RPMSG_ROLE_REMOTE 1
 #endif
 
+/*
+ * A lock's slow path, defined in a header: out of line and cold, so that the callers' fast
+ * paths keep fewer registers (inlined, the slow path made every caller save and restore
+ * more on each call); unused in some files.
+ */
+#define RPMSG_SLOW_PATH static __attribute__((noinline, cold, unused))
+
 #if RPMSG_BAREMETAL
 
 typedef struct { char unused; } rpmsg_mutex;
@@ -107,9 +114,8 @@ static inline void rpmsg_os_backoff(unsigned n)
 	}
 }
 
-/* Waiting for a held lock: out of line and cold, so that the callers' fast paths (one
- * exchange) keep fewer registers. */
-static __attribute__((noinline, cold, unused)) void rpmsg_spin_wait(rpmsg_spinlock *l)
+/* Waiting for a held lock (the fast path is one exchange). */
+RPMSG_SLOW_PATH void rpmsg_spin_wait(rpmsg_spinlock *l)
 {
 	unsigned n = 0;
 

@@ -17,6 +17,7 @@
 int run_cacheline_rtt(const struct bench_budget *b, struct samples *out)
 {
 	struct bench_ctl *ctl = bench_shared_alloc(sizeof(*ctl));
+	struct bench_phase ph;
 	struct lat_loop l;
 	uint64_t i = 0;
 	int err = 0, st;
@@ -30,9 +31,11 @@ int run_cacheline_rtt(const struct bench_budget *b, struct samples *out)
 		return pid;
 	}
 	if (pid == 0) {
+		struct bench_phase mine;
 		uint64_t last = 0;
 
 		atomic_store(&ctl->ready, 1);
+		bench_phase_begin(&mine);
 		for (;;) {
 			uint64_t v = atomic_load_explicit(&ctl->ping, memory_order_acquire);
 
@@ -43,10 +46,13 @@ int run_cacheline_rtt(const struct bench_budget *b, struct samples *out)
 			atomic_store_explicit(&ctl->pong, v, memory_order_release);
 			last = v;
 		}
+		bench_phase_end(&mine);
+		ctl->phase = mine; /* read once the parent has reaped us */
 		_exit(0);
 	}
 	err = bench_wait_flag(&ctl->ready, BENCH_SETUP_MS);
 	if (!err) {
+		bench_phase_begin(&ph);
 		lat_start(&l, b);
 		do {
 			unsigned spins = 0;
@@ -60,9 +66,13 @@ int run_cacheline_rtt(const struct bench_budget *b, struct samples *out)
 				}
 			}
 		} while (!err && lat_step(&l, out, &err));
+		bench_phase_end(&ph);
+		bench_phase_note(0, &ph);
 	}
 	atomic_store(&ctl->ping, UINT64_MAX);
 	st = bench_reap(pid, 2000);
+	if (!st)
+		bench_phase_note(1, &ctl->phase);
 	bench_shared_free(ctl, sizeof(*ctl));
 	return err ? err : st ? -ECHILD : 0;
 }
@@ -88,8 +98,10 @@ static void ring_consumer(struct ring *r)
 	uint32_t tail = 0, head = 0, check = 0;
 	struct win_clock wc = { 0, 0 };
 	uint64_t count = 0;
+	struct bench_phase ph;
 
 	atomic_store(&r->ctl.ready, 1);
+	bench_phase_begin(&ph);
 	for (;;) {
 		uint32_t len;
 
@@ -115,6 +127,8 @@ static void ring_consumer(struct ring *r)
 		win_tick(&r->ctl, &wc, count);
 	}
 	r->ctl.t_end = bench_now();
+	bench_phase_end(&ph);
+	r->ctl.phase = ph;
 	r->ctl.count = count;
 	r->ctl.check = check;
 	atomic_store(&r->ctl.done, 1);
@@ -125,6 +139,7 @@ int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *
 {
 	struct ring *r = bench_shared_alloc(sizeof(*r));
 	uint8_t payload[SLOT_SIZE];
+	struct bench_phase ph;
 	uint64_t t_start, end, sent = 0;
 	uint32_t head = 0, tail = 0;
 	int err = 0, st;
@@ -148,6 +163,7 @@ int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *
 		_exit(0);
 	}
 	err = bench_wait_flag(&r->ctl.ready, BENCH_SETUP_MS);
+	bench_phase_begin(&ph);
 	t_start = bench_now();
 	end = t_start + (uint64_t)(b->seconds * 1e9);
 	/* Fill, then one more slot carrying the stop length. */
@@ -175,8 +191,13 @@ int run_ring_tput(size_t size, const struct bench_budget *b, struct run_result *
 		if ((!(sent & 255) && bench_now() >= end) || (b->iters > 0 && (long)sent >= b->iters))
 			stop = true;
 	}
+	bench_phase_end(&ph);
 	if (!err)
 		err = bench_wait_flag(&r->ctl.done, 5000);
+	if (!err) {
+		bench_phase_note(0, &ph);
+		bench_phase_note(1, &r->ctl.phase);
+	}
 	if (!err && r->ctl.err)
 		err = r->ctl.err;
 	if (!err && r->ctl.count != sent)

@@ -49,6 +49,22 @@ struct run_result {
 };
 
 /*
+ * One process's CPU time and wall time over the measured part of a run, set-up and
+ * tear-down left out (those sleep: fork, attach, the name service, reaping).
+ */
+struct bench_phase {
+	uint64_t cpu_ns, wall_ns;
+};
+/* Start the phase (the calling thread's CPU clock and CLOCK_MONOTONIC), and end it. */
+void bench_phase_begin(struct bench_phase *p);
+void bench_phase_end(struct bench_phase *p);
+/* Count an ended phase towards the case running now: side 0 the parent's, 1 the child's
+ * (as the child left it in struct bench_ctl). */
+void bench_phase_note(int side, const struct bench_phase *p);
+/* The phases noted since the last call, summed per side (zeroes where none was noted). */
+void bench_take_phases(struct bench_phase out[2]);
+
+/*
  * A page both processes of a case share (MAP_SHARED | MAP_ANONYMOUS, made before fork).
  * Every field the two sides write is on its own cache line.
  */
@@ -61,6 +77,7 @@ struct bench_ctl {
 	uint64_t count;                             /* child: messages received */
 	uint64_t t_end;                             /* child: CLOCK_MONOTONIC at the stop message */
 	uint32_t check;                             /* child: folds the received bytes (kept live) */
+	struct bench_phase phase;                   /* child: its measured phase (spinning cases) */
 	/* child, throughput: messages and nanoseconds of each ~1 ms window of the run */
 	uint32_t nwin;
 	struct bench_window {
@@ -109,8 +126,6 @@ int bench_reap(pid_t pid, int timeout_ms);
  * since the last call: a busy-poll run that was preempted measured the scheduler.
  */
 uint64_t bench_take_nivcsw(void);
-/* CPU time (user + system) of the children reaped and of this process since the last call. */
-void bench_take_cpu(uint64_t *child_ns, uint64_t *self_ns);
 /* True once the current child has died (SIGCHLD seen). */
 bool bench_child_dead(void);
 /* Wait until *flag != 0, the child dies, or timeout_ms passes. 0, -ECHILD or -ETIMEDOUT. */

@@ -226,25 +226,40 @@ static void sleep_us(unsigned us)
 }
 
 static uint64_t g_child_nivcsw; /* involuntary context switches of reaped children */
-static uint64_t g_child_cpu_ns; /* user + system time of reaped children */
 
-static uint64_t tv_ns(const struct timeval *tv)
+static uint64_t thread_cpu_ns(void)
 {
-	return (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void bench_take_cpu(uint64_t *child_ns, uint64_t *self_ns)
+void bench_phase_begin(struct bench_phase *p)
 {
-	static uint64_t self_seen;
-	struct rusage ru;
-	uint64_t self = 0;
+	p->cpu_ns = thread_cpu_ns();
+	p->wall_ns = bench_now();
+}
 
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		self = tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
-	*self_ns = self - self_seen;
-	self_seen = self;
-	*child_ns = g_child_cpu_ns;
-	g_child_cpu_ns = 0;
+void bench_phase_end(struct bench_phase *p)
+{
+	p->cpu_ns = thread_cpu_ns() - p->cpu_ns;
+	p->wall_ns = bench_now() - p->wall_ns;
+}
+
+static struct bench_phase g_phases[2]; /* noted since the last bench_take_phases */
+
+void bench_phase_note(int side, const struct bench_phase *p)
+{
+	g_phases[side].cpu_ns += p->cpu_ns;
+	g_phases[side].wall_ns += p->wall_ns;
+}
+
+void bench_take_phases(struct bench_phase out[2])
+{
+	memcpy(out, g_phases, sizeof(g_phases));
+	memset(g_phases, 0, sizeof(g_phases));
 }
 
 uint64_t bench_take_nivcsw(void)
@@ -275,7 +290,6 @@ int bench_reap(pid_t pid, int timeout_ms)
 		sleep_us(200);
 	if (r > 0) {
 		g_child_nivcsw += (uint64_t)ru.ru_nivcsw;
-		g_child_cpu_ns += tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
 	}
 	if (r == 0) {
 		kill(pid, SIGKILL);

@@ -237,12 +237,14 @@ static int child_run(const struct bench_transport *t, const char *name, struct b
 	if ((ret = t->serve(link, child_cb, &c, &ept)))
 		goto out;
 	atomic_store(&ctl->ready, 1);
+	bench_phase_begin(&ctl->phase);
 	while (!c.stop && !c.err && rpmsg_link_is_up(link)) {
 		int r = rpmsg_bus_poll(bus, busy ? 0 : -1);
 
 		if (r < 0)
 			c.err = r;
 	}
+	bench_phase_end(&ctl->phase);
 	ret = c.err ? c.err : c.stop ? 0 : -ENOTCONN;
 out:
 	if (ret)
@@ -276,6 +278,7 @@ struct vparent {
 	size_t got_len;
 	uint64_t child_count, child_t_end; /* copied from the shared page at close */
 	struct samples *win_rates;         /* throughput: where the child's windows go */
+	struct bench_phase phase;          /* ours, from the child's ready to the stop message */
 	uint64_t full;                     /* busy sends that found no transmit buffer */
 	struct rpmsg_driver drv;           /* the bus keeps a pointer to it */
 	uint8_t sink[BENCH_MTU];
@@ -368,6 +371,7 @@ static int vp_open(struct vparent *vp, const struct bench_transport *t, bool bus
 			return atomic_load(&vp->ctl->done) && vp->ctl->err ? vp->ctl->err : -ETIMEDOUT;
 		rpmsg_bus_poll(vp->bus, 1);
 	}
+	bench_phase_begin(&vp->phase);
 	return 0;
 }
 
@@ -416,6 +420,7 @@ static int vp_close(struct vparent *vp, const struct bench_transport *t, bool bu
 	int st;
 
 	if (vp->ept && !err) {
+		bench_phase_end(&vp->phase);
 		err = vp_send(vp, busy, stop, sizeof(stop));
 		if (!err)
 			err = bench_wait_flag(&vp->ctl->done, 5000);
@@ -425,6 +430,10 @@ static int vp_close(struct vparent *vp, const struct bench_transport *t, bool bu
 	if (vp->ctl && atomic_load(&vp->ctl->done)) {
 		vp->child_count = vp->ctl->count;
 		vp->child_t_end = vp->ctl->t_end;
+		if (!err) {
+			bench_phase_note(0, &vp->phase);
+			bench_phase_note(1, &vp->ctl->phase);
+		}
 		if (!err && vp->win_rates)
 			err = win_collect(vp->ctl, vp->win_rates);
 	}

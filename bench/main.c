@@ -48,8 +48,8 @@ struct bcase {
 	int err;
 	bool skipped;
 	uint64_t preempt; /* involuntary context switches of both processes, all rounds */
-	uint64_t wall_ns, cpu_parent_ns, cpu_child_ns; /* all rounds */
-	double cpu_share; /* busy cases: min over the two processes of CPU time / wall time */
+	struct bench_phase phase[2]; /* spinning cases: parent's and child's measured phases, all rounds */
+	double cpu_share; /* spinning cases: the lower of the two processes' CPU time / wall time */
 	struct run_result info; /* summed over rounds */
 	/* aggregated */
 	double median_us, p99_us, msgs_s, mb_s;
@@ -358,9 +358,9 @@ static bool noisy(const struct bcase *c)
 
 static void aggregate(struct bcase *c)
 {
-	if (c->wall_ns) {
-		double p = (double)c->cpu_parent_ns / (double)c->wall_ns;
-		double ch = (double)c->cpu_child_ns / (double)c->wall_ns;
+	if (c->phase[0].wall_ns && c->phase[1].wall_ns) {
+		double p = (double)c->phase[0].cpu_ns / (double)c->phase[0].wall_ns;
+		double ch = (double)c->phase[1].cpu_ns / (double)c->phase[1].wall_ns;
 
 		c->cpu_share = p < ch ? p : ch;
 	}
@@ -515,8 +515,8 @@ static void print_table(const struct opts *o, const char *machine)
 			printf("  %-28s %8.3f Mmsg/s  %8.1f MB/s  (whole-run mean %.3f Mmsg/s)\n",
 			       c->label, c->msgs_s / 1e6, c->mb_s, c->mean_msgs_s / 1e6);
 	}
-	printf("CPU share of the spinning pairs (CPU time / wall time, the lower of the two processes;\n"
-	       "throughput below %.2f, or a median round trip above %.0f us, says NOISY):\n ",
+	printf("CPU share of the spinning pairs (CPU time / wall time while measuring, the lower of the\n"
+	       "two processes; throughput below %.2f, or a median round trip above %.0f us, says NOISY):\n ",
 	       MIN_CPU_SHARE, MAX_SPIN_RTT_US);
 	for (size_t i = 0, col = 0; i < NCASES; i++) {
 		if (cases[i].skipped || !spins(&cases[i]))
@@ -673,22 +673,22 @@ int main(int argc, char **argv)
 			if (o.verbose)
 				fprintf(stderr, "round %d: %s\n", round + 1, c->label);
 			bench_watchdog((unsigned)(b.warmup + b.seconds) + 60u, c->label);
-			uint64_t t0, cn, sn;
+			struct bench_phase ph[2];
 
 			double pp_us = paired(c) ? pingpong_now_us(&b) : 0;
 			size_t n0 = c->s.n;
 
 			(void)bench_take_nivcsw();
-			bench_take_cpu(&cn, &sn);
-			t0 = bench_now();
+			bench_take_phases(ph);
 			err = run_one(c, &b);
 			if (!err && pp_us > 0 && c->s.n > n0)
 				c->pair_ratio[c->npair++] = round_median_us(&c->s, n0) / pp_us;
-			c->wall_ns += bench_now() - t0;
 			c->preempt += bench_take_nivcsw();
-			bench_take_cpu(&cn, &sn);
-			c->cpu_child_ns += cn;
-			c->cpu_parent_ns += sn;
+			bench_take_phases(ph);
+			for (int side = 0; side < 2; side++) {
+				c->phase[side].cpu_ns += ph[side].cpu_ns;
+				c->phase[side].wall_ns += ph[side].wall_ns;
+			}
 			bench_watchdog(0, NULL);
 			if (err) {
 				c->err = err;

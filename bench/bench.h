@@ -58,6 +58,8 @@ struct bench_phase {
 /* Start the phase (the calling thread's CPU clock and CLOCK_MONOTONIC), and end it. */
 void bench_phase_begin(struct bench_phase *p);
 void bench_phase_end(struct bench_phase *p);
+/* Add an ended phase to a sum of them. */
+void bench_phase_add(struct bench_phase *sum, const struct bench_phase *p);
 /* Count an ended phase towards the case running now: side 0 the parent's, 1 the child's
  * (as the child left it in struct bench_ctl). */
 void bench_phase_note(int side, const struct bench_phase *p);

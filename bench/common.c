@@ -248,12 +248,17 @@ void bench_phase_end(struct bench_phase *p)
 	p->wall_ns = bench_now() - p->wall_ns;
 }
 
+void bench_phase_add(struct bench_phase *sum, const struct bench_phase *p)
+{
+	sum->cpu_ns += p->cpu_ns;
+	sum->wall_ns += p->wall_ns;
+}
+
 static struct bench_phase g_phases[2]; /* noted since the last bench_take_phases */
 
 void bench_phase_note(int side, const struct bench_phase *p)
 {
-	g_phases[side].cpu_ns += p->cpu_ns;
-	g_phases[side].wall_ns += p->wall_ns;
+	bench_phase_add(&g_phases[side], p);
 }
 
 void bench_take_phases(struct bench_phase out[2])
@@ -288,9 +293,8 @@ int bench_reap(pid_t pid, int timeout_ms)
 	memset(&ru, 0, sizeof(ru));
 	while ((r = wait4(pid, &status, WNOHANG, &ru)) == 0 && bench_now() < deadline)
 		sleep_us(200);
-	if (r > 0) {
+	if (r > 0)
 		g_child_nivcsw += (uint64_t)ru.ru_nivcsw;
-	}
 	if (r == 0) {
 		kill(pid, SIGKILL);
 		r = waitpid(pid, &status, 0);

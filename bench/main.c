@@ -685,10 +685,8 @@ int main(int argc, char **argv)
 				c->pair_ratio[c->npair++] = round_median_us(&c->s, n0) / pp_us;
 			c->preempt += bench_take_nivcsw();
 			bench_take_phases(ph);
-			for (int side = 0; side < 2; side++) {
-				c->phase[side].cpu_ns += ph[side].cpu_ns;
-				c->phase[side].wall_ns += ph[side].wall_ns;
-			}
+			for (int side = 0; side < 2; side++)
+				bench_phase_add(&c->phase[side], &ph[side]);
 			bench_watchdog(0, NULL);
 			if (err) {
 				c->err = err;
